@@ -1,0 +1,60 @@
+# The two commands: `make run` (demo: dashboard + worker on SQLite and the seeded sandbox) and
+# `make test` (the whole suite; uses DATABASE_URL when set). Everything else is set-up they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PAYMENTS ?= 300
+PYTEST_ARGS ?=
+
+.PHONY: run test install browser migrate seed users-reset lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+.env: | $(BIN)/python
+	$(BIN)/python scripts/write_env.py .env
+
+migrate: install .env
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py sandbox_seed --payments $(PAYMENTS) --seed 1 --if-empty
+
+run: seed
+	@$(BIN)/python manage.py demo_users
+	@echo ""
+	@echo "  Dashboard:  http://$(HOST):$(PORT)/   (log in with a user above; Ctrl-C stops web and worker)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/python manage.py qcluster & \
+	  SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+users-reset: migrate
+	$(BIN)/python manage.py demo_users --reset
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

@@ -1,0 +1,189 @@
+"""Settings, read only from environment variables (and an optional `.env` file beside manage.py).
+
+Every variable is listed with its default in `.env.example`. Defaults suit the local demo; in
+production (DEBUG off) a missing secret is an error, not a silent fallback.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is not set: run `make .env` or set it in the environment.")
+
+# Fernet keys (comma-separated, newest first) that encrypt OAuth tokens at rest. Rotation: put a
+# new key first, keep the old ones after it, run `manage.py rotate_token_key`, then drop the old.
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+if not TOKEN_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS is not set: run `make .env` or set it.")
+
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_q",
+    "syncapp.core",
+    "syncapp.connections",
+    "syncapp.sync",
+]
+
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS += ["syncapp.sandbox", "syncapp.sandbox.xero", "syncapp.sandbox.procore"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "syncapp.urls"
+WSGI_APPLICATION = "syncapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "syncapp.core.context_processors.roles",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, the worker and the sandbox write to one file in the demo: WAL and
+    # immediate transactions keep them from tripping over "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+# --- Background work (django-q2). ORM broker by default; Redis when Q_REDIS_URL is set. ---
+Q_CLUSTER = {
+    "name": "syncapp",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=3600),
+    "retry": env.int("Q_TIMEOUT", default=3600) + 60,
+    "max_attempts": 1,
+    "catch_up": False,
+    "ack_failures": True,
+    "poll": 0.5,
+}
+if env.str("Q_REDIS_URL", default=""):
+    Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Xero and Procore. With the sandbox on, an unset URL points at the sandbox. ---
+# name -> (real service, path under SITE_URL/sandbox/)
+SERVICE_URLS = {
+    "XERO_AUTHORIZE_URL": ("https://login.xero.com/identity/connect/authorize", "xero/identity/connect/authorize"),
+    "XERO_TOKEN_URL": ("https://identity.xero.com/connect/token", "xero/identity/connect/token"),
+    "XERO_REVOKE_URL": ("https://identity.xero.com/connect/revocation", "xero/identity/connect/revocation"),
+    "XERO_CONNECTIONS_URL": ("https://api.xero.com/connections", "xero/connections"),
+    "XERO_API_URL": ("https://api.xero.com/api.xro/2.0", "xero/api.xro/2.0"),
+    "XERO_WEB_URL": ("https://go.xero.com", "xero/web"),
+    "PROCORE_LOGIN_URL": ("https://login.procore.com", "procore/login"),
+    "PROCORE_API_URL": ("https://api.procore.com", "procore/api"),
+    "PROCORE_WEB_URL": ("https://app.procore.com", "procore/web"),
+}
+
+
+def sandbox_url(name: str, site_url: str) -> str:
+    return f"{site_url}/sandbox/{SERVICE_URLS[name][1]}"
+
+
+for _name, (_real, _path) in SERVICE_URLS.items():
+    _default = sandbox_url(_name, SITE_URL) if SANDBOX_ENABLED else _real
+    globals()[_name] = env.str(_name, default=_default).rstrip("/")
+
+XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
+XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
+XERO_SCOPES = env.list(
+    "XERO_SCOPES",
+    default=[
+        "offline_access",
+        "accounting.payments.read",
+        "accounting.invoices.read",
+        "accounting.contacts.read",
+        "accounting.settings.read",
+    ],
+)
+
+PROCORE_CLIENT_ID = env.str("PROCORE_CLIENT_ID", default="")
+PROCORE_CLIENT_SECRET = env.str("PROCORE_CLIENT_SECRET", default="")
+
+# HTTP timeouts (seconds) for calls to Xero and Procore.
+HTTP_TIMEOUT = env.float("HTTP_TIMEOUT", default=30.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

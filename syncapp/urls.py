@@ -1,0 +1,20 @@
+"""URL map: the dashboard, login, and (when switched on) the sandbox Xero and Procore."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connections/", include("syncapp.connections.urls")),
+    path("", include("syncapp.sync.urls")),
+    path("", include("syncapp.core.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns += [
+        path("sandbox/xero/", include("syncapp.sandbox.xero.urls")),
+        path("sandbox/procore/", include("syncapp.sandbox.procore.urls")),
+        path("sandbox/", include("syncapp.sandbox.urls")),
+    ]
