@@ -52,6 +52,15 @@ class Connection(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # Why the connection needs a reconnect, in words an admin understands (no secrets).
+    status_reason = models.CharField(max_length=500, blank=True)
+    # Bumped on every token save. A refresh stores its result only if the version is still the
+    # one it started from, so two refreshes of one token set can never both be saved.
+    token_version = models.PositiveIntegerField(default=0)
+    # On SQLite (no row locks) a worker claims the refresh by setting this lease with a
+    # conditional UPDATE; the others wait for token_version to move.
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -60,3 +69,15 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration} {self.provider}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.status == ConnectionStatus.NEEDS_RECONNECT
+
+    @property
+    def tenant_chosen(self) -> bool:
+        return bool(self.tenant_id)

@@ -1,0 +1,135 @@
+"""The few plain API reads the connections app needs: Xero's tenant list and organisation, Procore's
+companies and current user, and Xero's tenant-connection removal.
+
+Small httpx calls, not the full connectors: these run while connecting and for the "Test
+connection" button. Each answer becomes a typed object from `syncapp.connectors.types`; each error
+is one of its error classes, with a short message free of tokens.
+"""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+
+from syncapp.connectors.types import (
+    ConnectorError,
+    NeedsReconnect,
+    ProcoreCompany,
+    TransientError,
+    XeroOrganisation,
+    XeroTenant,
+)
+
+
+class Unauthorized(ConnectorError):
+    """401: the access token was refused. The caller refreshes once and tries again."""
+
+
+def _get(url: str, *, token: str, headers: dict | None = None, params: dict | None = None) -> httpx.Response:
+    try:
+        return httpx.get(
+            url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})},
+            params=params,
+            timeout=settings.HTTP_TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        raise TransientError(f"Could not reach {httpx.URL(url).host} ({type(exc).__name__}).") from None
+
+
+def _check(response: httpx.Response, *, service: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status == 401:
+        raise Unauthorized(f"{service} refused the access token (401).", status=401)
+    if status == 403:
+        detail = _error_text(response)
+        if "not connected" in detail.lower() or "uninstall" in detail.lower():
+            raise NeedsReconnect(f"{service} says the app is not connected to this company: {detail}"[:300], status=403)
+        raise ConnectorError(f"{service} refused access (403): {detail}"[:300], status=403)
+    if status == 429 or status >= 500:
+        raise TransientError(f"{service} answered {status}; try again shortly.", status=status)
+    raise ConnectorError(f"{service} answered {status}: {_error_text(response)}"[:300], status=status)
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("errors", "error", "Detail", "Message", "message", "Title"):
+            if body.get(key):
+                return str(body[key])[:200]
+    return str(body)[:200]
+
+
+# --- Xero -------------------------------------------------------------------------------------
+
+
+def xero_tenants(*, access_token: str) -> list[XeroTenant]:
+    """The organisations this token may reach (GET /connections)."""
+    response = _get(settings.XERO_CONNECTIONS_URL, token=access_token)
+    _check(response, service="Xero")
+    return [
+        XeroTenant(
+            connection_id=str(row.get("id", "")),
+            tenant_id=str(row.get("tenantId", "")),
+            tenant_name=str(row.get("tenantName") or ""),
+            tenant_type=str(row.get("tenantType") or ""),
+        )
+        for row in response.json()
+    ]
+
+
+def xero_organisation(*, access_token: str, tenant_id: str) -> XeroOrganisation:
+    """The cheap read behind "Test connection": GET /Organisation for one tenant."""
+    response = _get(f"{settings.XERO_API_URL}/Organisation", token=access_token, headers={"xero-tenant-id": tenant_id})
+    _check(response, service="Xero")
+    rows = response.json().get("Organisations") or [{}]
+    org = rows[0]
+    return XeroOrganisation(
+        tenant_id=str(org.get("OrganisationID") or tenant_id),
+        name=str(org.get("Name") or ""),
+        base_currency=str(org.get("BaseCurrency") or ""),
+        short_code=str(org.get("ShortCode") or ""),
+    )
+
+
+def xero_remove_tenant(*, access_token: str, connection_id: str) -> None:
+    """DELETE /connections/{id}: the app loses access to that organisation."""
+    url = f"{settings.XERO_CONNECTIONS_URL}/{connection_id}"
+    try:
+        response = httpx.delete(url, headers={"Authorization": f"Bearer {access_token}"}, timeout=settings.HTTP_TIMEOUT)
+    except httpx.HTTPError as exc:
+        raise TransientError(f"Could not reach Xero ({type(exc).__name__}).") from None
+    if response.status_code == 404:
+        return  # already gone: the goal is reached
+    _check(response, service="Xero")
+
+
+# --- Procore ----------------------------------------------------------------------------------
+
+
+def procore_companies(*, access_token: str) -> list[ProcoreCompany]:
+    """The companies the connected user (or service account) can see."""
+    response = _get(f"{settings.PROCORE_API_URL}/rest/v1.0/companies", token=access_token)
+    _check(response, service="Procore")
+    return [
+        ProcoreCompany(id=int(row["id"]), name=str(row.get("name") or ""), is_active=bool(row.get("is_active", True)))
+        for row in response.json()
+    ]
+
+
+def procore_me(*, access_token: str, company_id: str) -> str:
+    """The cheap read behind "Test connection": who the token belongs to, in that company."""
+    response = _get(
+        f"{settings.PROCORE_API_URL}/rest/v1.0/me",
+        token=access_token,
+        headers={"Procore-Company-Id": str(company_id)},
+        params={"company_id": str(company_id)},
+    )
+    _check(response, service="Procore")
+    body = response.json()
+    return str(body.get("name") or body.get("login") or body.get("id") or "")
