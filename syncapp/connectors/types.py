@@ -204,6 +204,15 @@ class ProcoreCompany:
 
 
 @dataclass(frozen=True)
+class ProcoreUser:
+    """Who the token belongs to (GET /rest/v1.0/me)."""
+
+    id: int
+    login: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class ProcoreProject:
     id: int
     name: str

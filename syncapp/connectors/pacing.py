@@ -1,0 +1,151 @@
+"""Rate-limit pacing and retry delays shared by the Xero and Procore clients.
+
+Both APIs tell us, on every answer, how many calls are left in the current window. Waiting for a
+429 wastes a call (failed calls count too) and, on Procore, a whole spike window; so the clients
+feed each answer's headers into a `WindowPacer`, which spreads the calls that are left over the
+time that is left once the budget runs low. The pacer is thread-safe: threads sharing one client
+reserve their slots under a lock and sleep outside it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+
+# Never sleep longer than this for a single rate-limit answer inside a client: a longer wait
+# (e.g. Xero's day limit, Procore's hourly limit) is the caller's decision, not a hidden sleep.
+MAX_WAIT_SECONDS = 60.0
+
+
+def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
+    """Exponential backoff with "equal jitter" for retry number `attempt` (0-based): half the
+    delay is fixed so retries never hammer the server, half is random so workers spread out."""
+    delay = min(cap, base * (2**attempt))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def header_int(headers, name: str) -> int | None:
+    """An integer header, or None when it is missing or not a number."""
+    value = headers.get(name) if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def header_float(headers, name: str) -> float | None:
+    value = headers.get(name) if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+class WindowPacer:
+    """Spreads calls over a rate-limit window the server reports as (limit, remaining, reset).
+
+    While plenty of budget is left, calls go at once. When `remaining` drops to the low-water
+    mark, each next call waits `time_left / remaining`, so the last call of the window lands just
+    before the reset instead of a 429. At zero it waits for the reset itself.
+    """
+
+    def __init__(
+        self,
+        *,
+        low_water_fraction: float = 0.25,
+        min_low_water: int = 3,
+        reset_slack: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._low_water_fraction = low_water_fraction
+        self._min_low_water = min_low_water
+        self._reset_slack = reset_slack  # a little past the reset: the server's clock is not ours
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset_at: float | None = None  # on our monotonic clock
+        self._last_slot = 0.0
+        self._blocked_until = 0.0
+
+    def observe(self, *, limit: int | None, remaining: int | None, seconds_to_reset: float | None) -> None:
+        """Take the budget from an answer's headers (missing values leave the state alone)."""
+        if remaining is None or seconds_to_reset is None:
+            return
+        with self._lock:
+            self._limit = limit if limit is not None else self._limit
+            self._remaining = remaining
+            self._reset_at = self._clock() + max(0.0, seconds_to_reset) + self._reset_slack
+
+    def block_for(self, seconds: float) -> None:
+        """After a 429/503: no call through this pacer before `seconds` from now."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
+            self._remaining = 0 if self._remaining is not None else None
+
+    def _low_water(self) -> int:
+        if self._limit:
+            return max(self._min_low_water, int(self._limit * self._low_water_fraction))
+        return self._min_low_water
+
+    def reserve(self) -> float:
+        """Reserve the next call's slot; returns how long to wait before making it."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._blocked_until)
+            if self._reset_at is not None and now < self._reset_at and self._remaining is not None:
+                if self._remaining <= 0:
+                    slot = max(slot, self._reset_at)
+                    # The first call after the reset learns the new budget from its answer.
+                    self._remaining = None
+                elif self._remaining <= self._low_water():
+                    interval = (self._reset_at - now) / self._remaining
+                    slot = max(slot, self._last_slot + interval)
+                    self._remaining -= 1  # until the answer tells us better
+                else:
+                    self._remaining -= 1
+            self._last_slot = slot
+            return slot - now
+
+    def wait(self) -> float:
+        """Sleep until this call may go; returns the seconds slept."""
+        delay = self.reserve()
+        if delay > 0:
+            self._sleep(delay)
+        return max(0.0, delay)
+
+
+class SlidingWindowLog:
+    """Our own calls in the last `window` seconds: for APIs (Xero) that report how many calls are
+    left in the minute but not when the minute ends."""
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self._window = window
+        self._clock = clock
+        self._times: list[float] = []
+        self._lock = threading.Lock()
+
+    def record(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._times.append(now)
+            cutoff = now - self._window
+            while self._times and self._times[0] < cutoff:
+                self._times.pop(0)
+
+    def seconds_until_oldest_expires(self) -> float:
+        """When the oldest call we made in the window stops counting (the whole window when we
+        made none: the budget was spent by someone else)."""
+        with self._lock:
+            now = self._clock()
+            cutoff = now - self._window
+            live = [t for t in self._times if t >= cutoff]
+            return (live[0] + self._window - now) if live else self._window

@@ -1,0 +1,598 @@
+"""Typed reads and writes to the Procore REST API over httpx, with pacing and Procore's error table.
+
+The sync engine calls `ProcoreClient`; it gets back the dataclasses of `connectors.types` and the
+errors listed there. Every call sends `Procore-Company-Id` and a bearer token from the
+`TokenSource`; every answer's X-Rate-Limit-* headers feed the pacer, so a steady run spreads its
+calls over the spike window instead of collecting 429s.
+
+Exactly-once: the POST that creates a contract payment is never retried here. If it may have
+reached Procore (timeout, 5xx, connection lost after sending) the client raises
+`TransientError(ambiguous=True)` and the caller re-reads the commitment's payments (looking for
+its origin_id) before trying again.
+
+One client per run or thread is the intended use; the pacer is thread-safe, the token cache is
+a plain attribute (a lost race only costs an extra refresh call through the TokenSource, which
+serialises refreshes itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import enum
+import logging
+import time
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from syncapp.connectors.pacing import (
+    MAX_WAIT_SECONDS,
+    WindowPacer,
+    backoff_delay,
+    header_float,
+    header_int,
+)
+from syncapp.connectors.types import (
+    CallCounter,
+    DataError,
+    NeedsReconnect,
+    NewContractPayment,
+    NotFound,
+    ProcoreCommitment,
+    ProcoreCompany,
+    ProcorePayment,
+    ProcoreProject,
+    ProcoreRequisition,
+    ProcoreUser,
+    ProcoreVendor,
+    RateLimited,
+    TokenSource,
+    TransientError,
+)
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 1000  # Procore recommends at most 1,000-2,000; the lists we read are short
+MAX_TRANSIENT_TRIES = 4
+MAX_RATE_LIMIT_WAITS = 8
+TOKEN_REUSE_SECONDS = 60.0  # TokenSource promises a token valid for at least a minute
+TWO_PLACES = Decimal("0.01")
+CHECK_NUMBER_MAX = 255
+
+
+# --- The error table ------------------------------------------------------------------------------
+
+
+class Action(enum.Enum):
+    OK = "ok"
+    REFRESH = "refresh the token and retry once"
+    WAIT_RATE_LIMIT = "wait until X-Rate-Limit-Reset (or Retry-After), then retry"
+    WAIT_OVERLOAD = "wait Retry-After, then retry"
+    BACKOFF = "reads: retry with backoff; the payment POST: ambiguous, never retried here"
+    FORBIDDEN = "403: reconnect if the app is not installed/connected, else no permission"
+    NOT_FOUND = "missing, or not visible to this user"
+    DATA = "Procore refused the record: block it with Procore's message"
+
+
+ERROR_TABLE: dict[int, Action] = {
+    400: Action.DATA,
+    401: Action.REFRESH,
+    403: Action.FORBIDDEN,
+    404: Action.NOT_FOUND,
+    409: Action.DATA,  # origin_id already owned
+    422: Action.DATA,  # business rule; the body says which
+    429: Action.WAIT_RATE_LIMIT,
+    500: Action.BACKOFF,
+    502: Action.BACKOFF,
+    503: Action.WAIT_OVERLOAD,
+    504: Action.BACKOFF,
+}
+
+
+def procore_action(status: int) -> Action:
+    if 200 <= status < 300:
+        return Action.OK
+    if status in ERROR_TABLE:
+        return ERROR_TABLE[status]
+    if status >= 500 or status == 0:  # 0: no HTTP answer (timeout, connection error)
+        return Action.BACKOFF
+    return Action.DATA
+
+
+_RECONNECT_HINTS = ("not connected", "not installed", "uninstalled", "app is not", "revoked")
+
+
+def procore_messages(payload: Any) -> tuple[str, dict]:
+    """Procore's error body flattened to one readable line, plus its field details.
+
+    Procore answers errors in several shapes: {"errors": "text"}, {"errors": {"field": ["msg"]}},
+    {"errors": ["msg"]}, {"error": "...", "message": "..."}, {"message": "..."}."""
+    if isinstance(payload, str):
+        return payload.strip()[:300], {}
+    if not isinstance(payload, dict):
+        return "", {}
+    parts: list[str] = []
+    details: dict = {}
+    errors = payload.get("errors")
+    if isinstance(errors, dict):
+        details = errors
+        for name, value in errors.items():
+            values = value if isinstance(value, list) else [value]
+            text = ", ".join(str(v) for v in values if v not in (None, ""))
+            label = str(name).replace("_", " ")
+            parts.append(f"{label} {text}" if name not in ("base", "error", "message") else text)
+    elif isinstance(errors, list):
+        parts.extend(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+    elif errors:
+        parts.append(str(errors))
+    for key in ("error", "message", "reason"):
+        value = payload.get(key)
+        if isinstance(value, str | int) and str(value) and str(value) not in parts:
+            parts.append(str(value))
+    return "; ".join(p for p in parts if p)[:500], details
+
+
+# --- The client -----------------------------------------------------------------------------------
+
+
+class ProcoreClient:
+    """Procore for one company, with tokens from `tokens`."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenSource,
+        company_id: int,
+        counter: CallCounter | None = None,
+        timeout: float | None = None,
+        max_wait: float = MAX_WAIT_SECONDS,
+        pacer: WindowPacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._tokens = tokens
+        self.company_id = int(company_id)
+        self.counter = counter or CallCounter()
+        self._max_wait = max_wait
+        self._sleep = sleep
+        self._token: str | None = None
+        self._token_at = 0.0
+        # A shared pacer lets several clients of one Procore app/user share one budget.
+        self.pacer = pacer or WindowPacer(sleep=self._rate_sleep)
+        self._http = httpx.Client(
+            base_url=settings.PROCORE_API_URL,
+            timeout=timeout if timeout is not None else settings.HTTP_TIMEOUT,
+            headers={"Procore-Company-Id": str(self.company_id), "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ProcoreClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _rate_sleep(self, seconds: float) -> None:
+        """A wait for the rate limit (counted; backoff after errors is not)."""
+        self.counter.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def _access_token(self) -> str:
+        if self._token is None or time.monotonic() - self._token_at > TOKEN_REUSE_SECONDS:
+            self._token = self._tokens.access_token()
+            self._token_at = time.monotonic()
+        return self._token
+
+    # --- one call, through the error table ---
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: dict | None = None,
+        retry_unsure: bool = True,
+    ) -> httpx.Response:
+        """One API call, answered as ERROR_TABLE says. `retry_unsure=False` (the payment POST)
+        turns every "may have been applied" failure into TransientError(ambiguous=True)."""
+        what = f"{method} {path}"
+        refreshed = False
+        transient_tries = 0
+        rate_waits = 0
+        while True:
+            token = self._access_token()
+            self.pacer.wait()
+            self.counter.count()
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=json, headers={"Authorization": f"Bearer {token}"}
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+                # The request never left: safe to retry, even a POST.
+                transient_tries += 1
+                self._give_up_or_back_off(what, transient_tries, type(error).__name__, ambiguous=False)
+                continue
+            except httpx.TransportError as error:
+                # Sent, but no answer (read timeout, reset): a POST may have been applied.
+                if not retry_unsure:
+                    raise TransientError(
+                        f"No answer from Procore to {what} ({type(error).__name__}); it may have been "
+                        "applied: re-read before retrying.",
+                        ambiguous=True,
+                    ) from error
+                transient_tries += 1
+                self._give_up_or_back_off(what, transient_tries, type(error).__name__, ambiguous=False)
+                continue
+
+            self._observe_limits(response)
+            action = procore_action(response.status_code)
+            if action is Action.OK:
+                return response
+            message, details = procore_messages(_json_or_text(response))
+            if action is Action.REFRESH:
+                if refreshed:
+                    raise NeedsReconnect("Procore refused a freshly refreshed token: reconnect Procore.", status=401)
+                refreshed = True
+                # NeedsReconnect from the token source propagates: the refresh was refused.
+                self._token = self._tokens.refresh_after_unauthorized(token)
+                self._token_at = time.monotonic()
+                continue
+            if action is Action.WAIT_RATE_LIMIT or action is Action.WAIT_OVERLOAD:
+                if action is Action.WAIT_RATE_LIMIT:
+                    self.counter.throttled += 1
+                wait = self._retry_wait(response)
+                if rate_waits >= MAX_RATE_LIMIT_WAITS or wait > self._max_wait:
+                    if action is Action.WAIT_OVERLOAD and not retry_unsure:
+                        # A 503 answer means Procore did not take the request: not ambiguous.
+                        raise TransientError(f"Procore is overloaded ({what}).", status=503)
+                    raise RateLimited(
+                        f"Procore's rate limit: try again in {int(wait)} s.",
+                        retry_after=wait,
+                        status=response.status_code,
+                    )
+                rate_waits += 1
+                logger.info("Procore %s on %s: waiting %.1f s", response.status_code, what, wait)
+                self.pacer.block_for(wait)
+                continue
+            if action is Action.BACKOFF:
+                if not retry_unsure:
+                    raise TransientError(
+                        f"Procore answered {response.status_code} to {what}; it may have been applied: "
+                        "re-read before retrying.",
+                        status=response.status_code,
+                        ambiguous=True,
+                    )
+                transient_tries += 1
+                self._give_up_or_back_off(what, transient_tries, f"HTTP {response.status_code}", ambiguous=False)
+                continue
+            if action is Action.FORBIDDEN:
+                if any(hint in message.lower() for hint in _RECONNECT_HINTS):
+                    raise NeedsReconnect(
+                        f"Procore: {message or 'the app is not connected'}; reconnect Procore.", status=403
+                    )
+                raise DataError(
+                    f"No permission in Procore for {what}" + (f": {message}" if message else "."),
+                    status=403,
+                    details=details,
+                )
+            if action is Action.NOT_FOUND:
+                raise NotFound(
+                    f"Procore has no such record, or this user cannot see it ({what}).", status=404, details=details
+                )
+            raise DataError(
+                f"Procore refused {what}: {message or f'HTTP {response.status_code}'}",
+                status=response.status_code,
+                details=details,
+            )
+
+    def _give_up_or_back_off(self, what: str, tries: int, detail: str, *, ambiguous: bool) -> None:
+        if tries >= MAX_TRANSIENT_TRIES:
+            raise TransientError(f"Procore did not answer {what} after {tries} tries ({detail}).", ambiguous=ambiguous)
+        delay = backoff_delay(tries - 1)
+        logger.info("Procore %s failed (%s); retry in %.1f s", what, detail, delay)
+        self._sleep(delay)
+
+    def _observe_limits(self, response: httpx.Response) -> None:
+        reset = header_float(response.headers, "X-Rate-Limit-Reset")
+        remaining = header_int(response.headers, "X-Rate-Limit-Remaining")
+        if reset is None or remaining is None:
+            return
+        self.pacer.observe(
+            limit=header_int(response.headers, "X-Rate-Limit-Limit"),
+            remaining=remaining,
+            seconds_to_reset=reset - _server_now(response),
+        )
+
+    def _retry_wait(self, response: httpx.Response) -> float:
+        retry_after = header_float(response.headers, "Retry-After")
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        reset = header_float(response.headers, "X-Rate-Limit-Reset")
+        if reset is not None:
+            return max(0.5, reset - _server_now(response))
+        return 1.0
+
+    def _all_pages(self, path: str, params: dict) -> list[dict]:
+        rows: list[dict] = []
+        page = 1
+        while True:
+            response = self._request("GET", path, params={**params, "page": page, "per_page": PER_PAGE})
+            batch = response.json()
+            if not isinstance(batch, list):
+                raise DataError(f"Procore answered GET {path} with something that is not a list.")
+            rows.extend(batch)
+            if not _has_next(response, page, len(batch), len(rows)):
+                return rows
+            page += 1
+
+    # --- reads ---
+
+    def me(self) -> ProcoreUser:
+        data = self._request("GET", "/rest/v1.0/me", params={"company_id": self.company_id}).json()
+        return ProcoreUser(id=int(data["id"]), login=_s(data.get("login")), name=_s(data.get("name")))
+
+    def companies(self) -> list[ProcoreCompany]:
+        rows = self._all_pages("/rest/v1.0/companies", {})
+        return [
+            ProcoreCompany(id=int(r["id"]), name=_s(r.get("name")), is_active=r.get("is_active") is not False)
+            for r in rows
+        ]
+
+    def projects(self) -> list[ProcoreProject]:
+        rows = self._all_pages("/rest/v1.0/projects", {"company_id": self.company_id})
+        return [project_from_json(r) for r in rows]
+
+    def vendors(self, *, origin_id: str | None = None, search: str | None = None) -> list[ProcoreVendor]:
+        params: dict[str, Any] = {"company_id": self.company_id}
+        if origin_id:
+            params["filters[origin_id]"] = origin_id
+        if search:
+            params["filters[search]"] = search
+        return [vendor_from_json(r) for r in self._all_pages("/rest/v1.0/vendors", params)]
+
+    def commitments(self, project_id: int) -> list[ProcoreCommitment]:
+        """Subcontracts and purchase orders of a project."""
+        found: list[ProcoreCommitment] = []
+        for path, kind in (
+            ("/rest/v1.0/work_order_contracts", "WorkOrderContract"),
+            ("/rest/v1.0/purchase_order_contracts", "PurchaseOrderContract"),
+        ):
+            for row in self._all_pages(path, {"project_id": project_id}):
+                found.append(commitment_from_json(row, project_id=project_id, kind=kind))
+        return found
+
+    def commitment(self, commitment_id: int, *, project_id: int) -> tuple[ProcoreCommitment, list[ProcorePayment]]:
+        """One commitment with the payments issued on it (what exactly-once re-reads)."""
+        data = self._request(
+            "GET", f"/rest/v1.0/commitments/{int(commitment_id)}", params={"project_id": project_id}
+        ).json()
+        commitment = commitment_from_json(data, project_id=project_id, kind=_s(data.get("type")))
+        payments = [payment_from_json(p, commitment_id=commitment.id) for p in data.get("payments_issued") or []]
+        return commitment, payments
+
+    def requisitions(
+        self,
+        *,
+        project_id: int,
+        commitment_id: int | None = None,
+        status: str | None = None,
+        origin_id: str | None = None,
+    ) -> list[ProcoreRequisition]:
+        params: dict[str, Any] = {"project_id": project_id}
+        if commitment_id is not None:
+            params["filters[commitment_id]"] = commitment_id
+        if status:
+            params["filters[status]"] = status
+        if origin_id:
+            params["filters[origin_id]"] = origin_id
+        return [requisition_from_json(r) for r in self._all_pages("/rest/v1.1/requisitions", params)]
+
+    def contract_payments(self, *, project_id: int, commitment_id: int) -> list[ProcorePayment]:
+        rows = self._all_pages("/rest/v1.0/contract_payments", {"project_id": project_id, "contract_id": commitment_id})
+        return [payment_from_json(r, commitment_id=commitment_id) for r in rows]
+
+    # --- writes ---
+
+    def create_vendor(
+        self,
+        *,
+        name: str,
+        origin_id: str,
+        business_id: str = "",
+        origin_code: str = "",
+        origin_data: str = "",
+        email_address: str = "",
+    ) -> ProcoreVendor:
+        vendor: dict[str, Any] = {"name": name, "origin_id": origin_id, "is_active": True}
+        for key, value in (
+            ("business_id", business_id),
+            ("origin_code", origin_code),
+            ("origin_data", origin_data),
+            ("email_address", email_address),
+        ):
+            if value:
+                vendor[key] = value
+        # A vendor create is safe to retry on the origin_id: a duplicate is refused with 409/422.
+        response = self._request("POST", "/rest/v1.0/vendors", json={"company_id": self.company_id, "vendor": vendor})
+        return vendor_from_json(response.json())
+
+    def create_contract_payment(self, payment: NewContractPayment) -> ProcorePayment:
+        """POST one payment issued. Never retried here once it may have been sent: see module doc."""
+        response = self._request(
+            "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), retry_unsure=False
+        )
+        return payment_from_json(response.json(), commitment_id=payment.commitment_id)
+
+    def delete_contract_payment(self, payment_id: int, *, project_id: int, commitment_id: int) -> None:
+        # A retried DELETE that already worked answers 404: the caller treats NotFound as done.
+        self._request(
+            "DELETE",
+            f"/rest/v1.0/contract_payments/{int(payment_id)}",
+            params={"project_id": project_id, "contract_id": commitment_id},
+        )
+
+
+# --- helpers: paging, JSON -> types, types -> JSON -----------------------------------------------
+
+
+def _server_now(response: httpx.Response) -> float:
+    """Procore's clock (the Date header) when it gives one: X-Rate-Limit-Reset is on its clock.
+    Date has whole seconds; taking the earlier of it and ours errs towards waiting."""
+    now = time.time()
+    date = response.headers.get("Date")
+    if date:
+        try:
+            return min(now, email.utils.parsedate_to_datetime(date).timestamp())
+        except (TypeError, ValueError):
+            pass
+    return now
+
+
+def _has_next(response: httpx.Response, page: int, count: int, seen: int) -> bool:
+    link = response.headers.get("Link")
+    if link is not None:
+        return 'rel="next"' in link
+    total = header_int(response.headers, "Total")
+    if total is not None:
+        return seen < total and count > 0
+    return count >= PER_PAGE
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:300]
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _money(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def project_from_json(row: dict) -> ProcoreProject:
+    currency = (row.get("currency_configuration") or {}).get("currency_iso_code") or row.get("currency_code")
+    return ProcoreProject(
+        id=int(row["id"]),
+        name=_s(row.get("name")),
+        project_number=_s(row.get("project_number")),
+        origin_id=_s(row.get("origin_id")),
+        currency_code=_s(currency),
+    )
+
+
+def vendor_from_json(row: dict) -> ProcoreVendor:
+    return ProcoreVendor(
+        id=int(row["id"]),
+        name=_s(row.get("name")),
+        origin_id=_s(row.get("origin_id")),
+        origin_code=_s(row.get("origin_code")),
+        business_id=_s(row.get("business_id")),
+        is_active=row.get("is_active") is not False,
+    )
+
+
+def commitment_from_json(row: dict, *, project_id: int, kind: str) -> ProcoreCommitment:
+    vendor = row.get("vendor") or {}
+    project = row.get("project") or {}
+    return ProcoreCommitment(
+        id=int(row["id"]),
+        project_id=int(project.get("id") or project_id),
+        kind=kind or _s(row.get("type")),
+        number=_s(row.get("number")),
+        title=_s(row.get("title")),
+        status=_s(row.get("status")),
+        vendor_id=_int(vendor.get("id")) if isinstance(vendor, dict) else None,
+        grand_total=_money(row.get("grand_total")),
+    )
+
+
+def requisition_from_json(row: dict) -> ProcoreRequisition:
+    summary = row.get("summary") or {}
+    total = _money(row.get("total_claimed_amount"))
+    if total is None:
+        total = _money(summary.get("current_payment_due"))
+    return ProcoreRequisition(
+        id=int(row["id"]),
+        project_id=int(row["project_id"]),
+        commitment_id=int(row["commitment_id"]),
+        number=_int(row.get("number")),
+        invoice_number=_s(row.get("invoice_number")),
+        status=_s(row.get("status")),
+        origin_id=_s(row.get("origin_id")),
+        total_amount=total,
+    )
+
+
+def payment_from_json(row: dict, *, commitment_id: int | None = None) -> ProcorePayment:
+    return ProcorePayment(
+        id=int(row["id"]),
+        commitment_id=_int(row.get("contract_id")) or commitment_id,
+        amount=_money(row.get("amount")) or Decimal("0.00"),
+        date=_date(row.get("date")),
+        invoice_number=_s(row.get("invoice_number")),
+        check_number=_s(row.get("check_number")),
+        origin_id=_s(row.get("origin_id")),
+        requisition_id=_int(row.get("requisition_id")),
+    )
+
+
+def contract_payment_body(payment: NewContractPayment) -> dict:
+    """The POST body: amount as a 2-place string, ISO dates, and only the fields we have
+    (payment_number only when it is an integer, as Procore requires)."""
+    amount = Decimal(payment.amount).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    fields: dict[str, Any] = {
+        "date": payment.date.isoformat(),
+        "amount": f"{amount:.2f}",
+        "origin_id": payment.origin_id,
+        "payment_method": payment.payment_method,
+    }
+    optional: dict[str, Any] = {
+        "invoice_number": payment.invoice_number,
+        "invoice_date": payment.invoice_date.isoformat() if payment.invoice_date else "",
+        "check_number": payment.check_number[:CHECK_NUMBER_MAX],
+        "notes": payment.notes,
+        "origin_data": payment.origin_data,
+        "requisition_id": payment.requisition_id,
+    }
+    fields.update({k: v for k, v in optional.items() if v not in (None, "")})
+    for key, value in (payment.extra or {}).items():
+        if key in ("payment_number", "draw_request_number"):
+            number = _int(value)
+            if number is not None and str(number) == str(value).strip():
+                fields[key] = number
+        elif value not in (None, ""):
+            fields[key] = value
+    return {"project_id": payment.project_id, "contract_id": payment.commitment_id, "contract_payment": fields}
