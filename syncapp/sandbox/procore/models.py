@@ -20,6 +20,10 @@ class Company(models.Model):
     name = models.CharField(max_length=255)
     is_active = models.BooleanField(default=True)
     currency_iso_code = models.CharField(max_length=3, default="AUD")
+    # Whether Procore lets an integration DELETE a payment it synced (one with origin_id) is not
+    # documented. Off: DELETE works. On: it answers 422, so the product's "reversal needs
+    # attention" path can be exercised.
+    refuse_delete_with_origin = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -136,6 +140,15 @@ class ContractPayment(models.Model):
     origin_data = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Only one payment may own an origin_id: a second create with the same origin_id is
+            # refused (409) even when two requests race, so a clash never makes a duplicate.
+            models.UniqueConstraint(
+                fields=["origin_id"], condition=~models.Q(origin_id=""), name="sandbox_procore_payment_origin_id_unique"
+            ),
+        ]
 
 
 # --- The OAuth server ------------------------------------------------------------------------

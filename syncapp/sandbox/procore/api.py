@@ -1,0 +1,709 @@
+"""The simulated Procore REST API (`/rest/v1.0/...`, `/rest/v1.1/...`) under PROCORE_API_URL.
+
+Every call goes through `procore_api`: count it against the rate limits (failed calls count too),
+apply the fault switches, check the bearer token, then, for company-scoped calls, the
+`Procore-Company-Id` header, the user's membership and the app's installation. Lists page with
+`page`/`per_page` and answer `Total`, `Per-Page` and `Link` headers as Procore does.
+
+Contract payments follow Procore's rules that matter for exactly-once delivery: no filter on
+origin_id in the list, an origin_id is owned by one payment only (409 on a clash), a payment with
+origin_id is locked (PATCH may change origin_id, origin_data and attachments only), and the
+`commit_then_fail` switch creates and commits a payment before failing the answer.
+"""
+
+import datetime as dt
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from syncapp.sandbox.faults import behaviour, chance, injected_fault
+from syncapp.sandbox.models import Behaviour, CommitThenFail
+from syncapp.sandbox.procore import payloads
+from syncapp.sandbox.procore.models import (
+    Commitment,
+    Company,
+    ContractPayment,
+    OAuthClient,
+    Project,
+    Requisition,
+    Token,
+    User,
+    Vendor,
+)
+from syncapp.sandbox.procore.ratelimit import RateState, count_call
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 1000
+THROTTLED_MESSAGE = "You have surpassed the max number of requests for an hour. Please wait until your limit resets."
+NOT_CONNECTED = "App is not connected to this company"
+
+
+class ApiError(Exception):
+    """An error answer: raised anywhere below a view, rendered by `procore_api`."""
+
+    def __init__(self, status: int, errors: Any, headers: dict[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse({"errors": self.errors}, status=self.status)
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "404 Not Found")
+
+
+@dataclass
+class Caller:
+    """Who is calling: the token's user and app, and the company named by Procore-Company-Id."""
+
+    token: Token
+    user: User
+    client: OAuthClient
+    company: Company | None = None
+
+
+# --- The gate every API call passes ----------------------------------------------------------
+
+
+def _presented_token(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def _rate_key(request: HttpRequest, token: Token | None) -> str:
+    if token is not None:
+        return f"app:{token.client_id}:user:{token.user_id}"
+    # Unauthenticated calls still count; they share one bucket per remote address.
+    return f"anonymous:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _throttled(state: RateState) -> JsonResponse:
+    response = JsonResponse({"errors": THROTTLED_MESSAGE}, status=429)
+    for name, value in state.headers().items():
+        response[name] = value
+    response["Retry-After"] = str(state.retry_after)
+    return response
+
+
+def _unauthorized(description: str) -> ApiError:
+    return ApiError(
+        401,
+        "401 Unauthorized",
+        {"WWW-Authenticate": f'Bearer realm="Doorkeeper", error="invalid_token", error_description="{description}"'},
+    )
+
+
+def _authenticate(token: Token | None, current: Behaviour) -> Caller:
+    if token is None:
+        raise _unauthorized("The access token is invalid")
+    if token.revoked:
+        raise _unauthorized("The access token was revoked")
+    if current.expire_tokens or token.expires_at <= timezone.now():
+        raise _unauthorized("The access token expired")
+    return Caller(token=token, user=token.user, client=token.client)
+
+
+def company_access(caller: Caller, company_id: int) -> Company:
+    """The company, if this user belongs to it and this app is installed there."""
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None or not company.users.filter(pk=caller.user.pk).exists():
+        raise ApiError(403, "You do not have access to this company")
+    if not caller.client.installed_in.filter(pk=company.pk).exists():
+        raise ApiError(403, NOT_CONNECTED)
+    return company
+
+
+def _header_company(request: HttpRequest, caller: Caller) -> Company:
+    raw = request.headers.get("Procore-Company-Id", "").strip()
+    if not raw:
+        raise ApiError(400, "Procore-Company-Id header is required")
+    if not raw.isdigit():
+        raise ApiError(400, "Procore-Company-Id header must be an integer company id")
+    return company_access(caller, int(raw))
+
+
+def procore_api(*, company_scoped: bool = True) -> Callable:
+    """Wrap a view `view(request, caller, **kwargs) -> HttpResponse` with Procore's gate."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_not_required
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            current = behaviour("procore")
+            presented = _presented_token(request)
+            token = (
+                Token.objects.select_related("user", "client").filter(access_token=presented).first()
+                if presented
+                else None
+            )
+            state = count_call(
+                key=_rate_key(request, token),
+                hourly_limit=current.hourly_limit,
+                spike_limit=current.spike_limit,
+                spike_window=current.spike_window_seconds,
+            )
+            if state.exceeded:
+                return _throttled(state)
+
+            def injected_429() -> HttpResponse:
+                window = max(current.spike_window_seconds, 1)
+                return _throttled(RateState(current.spike_limit, 0, math.ceil(time.time() + window), True, window))
+
+            response = injected_fault(current, throttled=injected_429)
+            if response is None:
+                try:
+                    caller = _authenticate(token, current)
+                    if company_scoped:
+                        caller.company = _header_company(request, caller)
+                    response = view(request, caller, *args, **kwargs)
+                except ApiError as error:
+                    response = error.response()
+            for name, value in state.headers().items():
+                if name not in response:
+                    response[name] = value
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+# --- Request helpers ---------------------------------------------------------------------------
+
+
+def _int_param(request: HttpRequest, name: str, *, required: bool = True) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        if required:
+            raise ApiError(400, f"{name} is required")
+        return None
+    if not raw.isdigit():
+        raise ApiError(400, f"{name} must be an integer")
+    return int(raw)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise ApiError(400, "The request body is not valid JSON") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object")
+    return data
+
+
+def _body_int(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or value in (None, ""):
+        raise ApiError(400, f"{name} is required")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise ApiError(400, f"{name} must be an integer")
+
+
+def _company_param(request: HttpRequest, caller: Caller) -> Company:
+    company_id = _int_param(request, "company_id")
+    if company_id == caller.company.pk:
+        return caller.company
+    return company_access(caller, company_id)
+
+
+def _project(caller: Caller, project_id: int | None) -> Project:
+    project = Project.objects.select_related("company").filter(pk=project_id, company=caller.company).first()
+    if project is None:
+        raise not_found()
+    return project
+
+
+def _method_not_allowed(*allowed: str) -> HttpResponse:
+    response = JsonResponse({"errors": "405 Method Not Allowed"}, status=405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def paginate(request: HttpRequest, rows: QuerySet | Sequence, render: Callable[[Any], dict]) -> JsonResponse:
+    """One page of `rows` with Procore's paging headers (Total, Per-Page, Link)."""
+    try:
+        per_page = min(max(int(request.GET.get("per_page", DEFAULT_PER_PAGE)), 1), MAX_PER_PAGE)
+    except ValueError:
+        per_page = DEFAULT_PER_PAGE
+    try:
+        page = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    total = rows.count() if isinstance(rows, QuerySet) else len(rows)
+    last = max(math.ceil(total / per_page), 1)
+    start = (page - 1) * per_page
+    response = JsonResponse([render(row) for row in rows[start : start + per_page]], safe=False)
+    response["Total"] = str(total)
+    response["Per-Page"] = str(per_page)
+
+    def link(to_page: int, rel: str) -> str:
+        query = request.GET.copy()
+        query["page"] = str(to_page)
+        query["per_page"] = str(per_page)
+        return f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="{rel}"'
+
+    links = [link(1, "first")]
+    if page > 1:
+        links.append(link(min(page - 1, last), "prev"))
+    if page < last:
+        links.append(link(page + 1, "next"))
+    links.append(link(last, "last"))
+    response["Link"] = ", ".join(links)
+    return response
+
+
+# --- Who am I, companies, projects ----------------------------------------------------------------
+
+
+@procore_api(company_scoped=False)
+def me(request: HttpRequest, caller: Caller) -> HttpResponse:
+    return JsonResponse(payloads.user_json(caller.user))
+
+
+@procore_api(company_scoped=False)
+def companies(request: HttpRequest, caller: Caller) -> HttpResponse:
+    rows = caller.user.companies.order_by("name", "pk")
+    first = rows.first()
+    return paginate(request, rows, lambda c: payloads.company_json(c, mine=first is not None and c.pk == first.pk))
+
+
+@procore_api()
+def projects(request: HttpRequest, caller: Caller) -> HttpResponse:
+    company = _company_param(request, caller)
+    rows = Project.objects.select_related("company").filter(company=company).order_by("name", "pk")
+    status = request.GET.get("filters[by_status]", "Active")
+    if status == "Active":
+        rows = rows.filter(active=True)
+    elif status == "Inactive":
+        rows = rows.filter(active=False)
+    if origin_id := request.GET.get("filters[origin_id]"):
+        rows = rows.filter(origin_id=origin_id)
+    return paginate(request, rows, payloads.project_json)
+
+
+@procore_api()
+def project_detail(request: HttpRequest, caller: Caller, project_id: int) -> HttpResponse:
+    company = _company_param(request, caller)
+    project = Project.objects.select_related("company").filter(pk=project_id, company=company).first()
+    if project is None:
+        raise not_found()
+    return JsonResponse(payloads.project_json(project))
+
+
+# --- Vendors ---------------------------------------------------------------------------------------
+
+
+@procore_api()
+def vendors(request: HttpRequest, caller: Caller) -> HttpResponse:
+    if request.method == "POST":
+        return _create_vendor(request, caller)
+    if request.method != "GET":
+        return _method_not_allowed("GET", "POST")
+    company = _company_param(request, caller)
+    rows = Vendor.objects.select_related("company").filter(company=company).order_by("name", "pk")
+    if origin_id := request.GET.get("filters[origin_id]"):
+        rows = rows.filter(origin_id=origin_id)
+    if search := request.GET.get("filters[search]", "").strip():
+        rows = rows.filter(
+            Q(name__icontains=search)
+            | Q(abbreviated_name__icontains=search)
+            | Q(origin_code__icontains=search)
+            | Q(business_id__icontains=search)
+            | Q(business_id__icontains=re.sub(r"\s+", "", search))
+        )
+    return paginate(request, rows, payloads.vendor_json)
+
+
+_VENDOR_TEXT_FIELDS = ("name", "abbreviated_name", "origin_id", "origin_code", "origin_data", "email_address")
+
+
+def _create_vendor(request: HttpRequest, caller: Caller) -> HttpResponse:
+    data = _json_body(request)
+    company_id = _body_int(data, "company_id")
+    company = caller.company if company_id == caller.company.pk else company_access(caller, company_id)
+    fields = data.get("vendor")
+    if not isinstance(fields, dict):
+        raise ApiError(400, "vendor is required")
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name in _VENDOR_TEXT_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors.setdefault(name, []).append("must be a string")
+        elif len(value) > 255:
+            errors.setdefault(name, []).append("is too long (maximum is 255 characters)")
+        else:
+            values[name] = value.strip() if name == "name" else value
+    if not values.get("name"):
+        errors.setdefault("name", []).append("can't be blank")
+    # Procore keeps the ABN/EIN as the vendor's business id; accept the names integrations use.
+    for alias in ("business_id", "abn", "tax_id"):
+        if isinstance(fields.get(alias), str):
+            values["business_id"] = fields[alias][:50]
+            break
+    if isinstance(fields.get("is_active"), bool):
+        values["is_active"] = fields["is_active"]
+    if errors:
+        raise ApiError(422, errors)
+    vendor = Vendor.objects.create(company=company, **values)
+    return JsonResponse(payloads.vendor_json(vendor), status=201)
+
+
+@procore_api()
+def vendor_detail(request: HttpRequest, caller: Caller, vendor_id: int) -> HttpResponse:
+    company = _company_param(request, caller)
+    vendor = Vendor.objects.select_related("company").filter(pk=vendor_id, company=company).first()
+    if vendor is None:
+        raise not_found()
+    return JsonResponse(payloads.vendor_json(vendor))
+
+
+# --- Commitments -----------------------------------------------------------------------------------
+
+
+def _commitments(request: HttpRequest, caller: Caller, kind: str | None) -> HttpResponse:
+    project = _project(caller, _int_param(request, "project_id"))
+    rows = Commitment.objects.select_related("vendor", "project").filter(project=project).order_by("number", "pk")
+    if kind:
+        rows = rows.filter(kind=kind)
+    if status := request.GET.get("filters[status]"):
+        rows = rows.filter(status=status)
+    if origin_id := request.GET.get("filters[origin_id]"):
+        rows = rows.filter(origin_id=origin_id)
+    return paginate(request, rows, payloads.commitment_json)
+
+
+def _commitment(request: HttpRequest, caller: Caller, commitment_id: int, kind: str | None) -> HttpResponse:
+    project = _project(caller, _int_param(request, "project_id"))
+    rows = Commitment.objects.select_related("vendor", "project").filter(pk=commitment_id, project=project)
+    if kind:
+        rows = rows.filter(kind=kind)
+    commitment = rows.first()
+    if commitment is None:
+        raise not_found()
+    return JsonResponse(payloads.commitment_json(commitment, detail=True))
+
+
+@procore_api()
+def work_order_contracts(request: HttpRequest, caller: Caller) -> HttpResponse:
+    return _commitments(request, caller, Commitment.WORK_ORDER)
+
+
+@procore_api()
+def work_order_contract(request: HttpRequest, caller: Caller, commitment_id: int) -> HttpResponse:
+    return _commitment(request, caller, commitment_id, Commitment.WORK_ORDER)
+
+
+@procore_api()
+def purchase_order_contracts(request: HttpRequest, caller: Caller) -> HttpResponse:
+    return _commitments(request, caller, Commitment.PURCHASE_ORDER)
+
+
+@procore_api()
+def purchase_order_contract(request: HttpRequest, caller: Caller, commitment_id: int) -> HttpResponse:
+    return _commitment(request, caller, commitment_id, Commitment.PURCHASE_ORDER)
+
+
+@procore_api()
+def commitments(request: HttpRequest, caller: Caller) -> HttpResponse:
+    return _commitments(request, caller, None)
+
+
+@procore_api()
+def commitment(request: HttpRequest, caller: Caller, commitment_id: int) -> HttpResponse:
+    return _commitment(request, caller, commitment_id, None)
+
+
+# --- Requisitions (subcontractor invoices), v1.1 -------------------------------------------------------
+
+
+def _requisitions(caller: Caller, request: HttpRequest) -> QuerySet:
+    project = _project(caller, _int_param(request, "project_id"))
+    return Requisition.objects.select_related("commitment__vendor", "project").filter(project=project)
+
+
+@procore_api()
+def requisitions(request: HttpRequest, caller: Caller) -> HttpResponse:
+    rows = _requisitions(caller, request).order_by("commitment__number", "number", "pk")
+    if commitment_id := request.GET.get("filters[commitment_id]"):
+        if not commitment_id.isdigit():
+            raise ApiError(400, "filters[commitment_id] must be an integer")
+        rows = rows.filter(commitment_id=int(commitment_id))
+    if status := request.GET.get("filters[status]"):
+        rows = rows.filter(status=status)
+    if origin_id := request.GET.get("filters[origin_id]"):
+        rows = rows.filter(origin_id=origin_id)
+    return paginate(request, rows, payloads.requisition_json)
+
+
+@procore_api()
+def requisition(request: HttpRequest, caller: Caller, requisition_id: int) -> HttpResponse:
+    row = _requisitions(caller, request).filter(pk=requisition_id).first()
+    if row is None:
+        raise not_found()
+    return JsonResponse(payloads.requisition_json(row))
+
+
+# --- Contract payments (payments issued) ---------------------------------------------------------------
+
+PAYMENT_METHODS = ("check", "credit_card", "electronic")
+# What PATCH may still change once a payment carries an origin_id (Procore locks the rest).
+UNLOCKED_FIELDS = {"origin_id", "origin_data", "attachments", "prostore_file_ids"}
+_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TEXT_LIMITS = {"invoice_number": 255, "check_number": 255, "origin_id": 255, "notes": 10_000, "origin_data": 10_000}
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def clean_payment_fields(
+    fields: dict[str, Any], *, project: Project, commitment: Commitment, creating: bool
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate the `contract_payment` object: model values, and Rails-style errors per field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if "date" in fields or creating:
+        parsed = _parse_date(fields.get("date"))
+        if fields.get("date") in (None, ""):
+            fail("date", "can't be blank")
+        elif parsed is None:
+            fail("date", "must be a valid date (YYYY-MM-DD)")
+        else:
+            values["date"] = parsed
+    if "amount" in fields or creating:
+        amount = fields.get("amount")
+        if amount in (None, ""):
+            fail("amount", "can't be blank")
+        elif not isinstance(amount, str):
+            fail("amount", 'must be sent as a string, e.g. "1250.00"')
+        elif not _AMOUNT.match(amount.strip()):
+            fail("amount", "must be a positive number with at most two decimal places")
+        else:
+            try:
+                value = Decimal(amount.strip())
+            except InvalidOperation:
+                value = Decimal(0)
+            if value <= 0:
+                fail("amount", "must be greater than 0")
+            else:
+                values["amount"] = value
+    if fields.get("invoice_date") not in (None, ""):
+        parsed = _parse_date(fields["invoice_date"])
+        if parsed is None:
+            fail("invoice_date", "must be a valid date (YYYY-MM-DD)")
+        else:
+            values["invoice_date"] = parsed
+    elif "invoice_date" in fields:
+        values["invoice_date"] = None
+    if "payment_method" in fields:
+        method = fields["payment_method"]
+        if method in (None, ""):
+            values["payment_method"] = ""
+        elif method not in PAYMENT_METHODS:
+            fail("payment_method", f"is not included in the list ({', '.join(PAYMENT_METHODS)})")
+        else:
+            values["payment_method"] = method
+    for name in ("payment_number", "draw_request_number"):
+        if name not in fields:
+            continue
+        value = fields[name]
+        if value is None:
+            values[name] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            fail(name, "must be an integer")
+        elif not -(2**31) <= value < 2**31:
+            fail(name, "is out of range")
+        else:
+            values[name] = value
+    for name, limit in _TEXT_LIMITS.items():
+        if name not in fields:
+            continue
+        value = fields[name]
+        if value is None:
+            values[name] = ""
+        elif not isinstance(value, str):
+            fail(name, "must be a string")
+        elif len(value) > limit:
+            fail(name, f"is too long (maximum is {limit} characters)")
+        else:
+            values[name] = value
+    if fields.get("requisition_id") not in (None, ""):
+        requisition_id = fields["requisition_id"]
+        found = None
+        if isinstance(requisition_id, int) and not isinstance(requisition_id, bool):
+            found = Requisition.objects.filter(pk=requisition_id, project=project).first()
+        if found is None:
+            fail("requisition_id", "does not match a subcontractor invoice on this project")
+        elif found.commitment_id != commitment.pk:
+            fail("requisition_id", "belongs to another commitment than contract_id")
+        else:
+            values["requisition"] = found
+    elif "requisition_id" in fields:
+        values["requisition"] = None
+    return values, errors
+
+
+def _payment_target(caller: Caller, data: dict[str, Any]) -> tuple[Project, Commitment]:
+    project = _project(caller, _body_int(data, "project_id"))
+    contract_id = _body_int(data, "contract_id")
+    commitment = Commitment.objects.filter(pk=contract_id, project=project).first()
+    if commitment is None:
+        raise ApiError(422, {"contract_id": ["does not match a commitment on this project"]})
+    return project, commitment
+
+
+def _origin_taken(origin_id: str, *, exclude: int | None = None) -> bool:
+    rows = ContractPayment.objects.filter(origin_id=origin_id)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return bool(origin_id) and rows.exists()
+
+
+def _origin_conflict() -> ApiError:
+    return ApiError(409, {"origin_id": ["has already been taken"]})
+
+
+@procore_api()
+def contract_payments(request: HttpRequest, caller: Caller) -> HttpResponse:
+    if request.method == "POST":
+        return _create_payment(request, caller)
+    if request.method != "GET":
+        return _method_not_allowed("GET", "POST")
+    # Procore: both are required, and there is no filter on origin_id.
+    project_id = _int_param(request, "project_id")
+    contract_id = _int_param(request, "contract_id")
+    project = _project(caller, project_id)
+    rows = ContractPayment.objects.filter(project=project, commitment_id=contract_id).order_by("date", "created_at")
+    return paginate(request, rows, payloads.payment_json)
+
+
+def _create_payment(request: HttpRequest, caller: Caller) -> HttpResponse:
+    data = _json_body(request)
+    project, commitment = _payment_target(caller, data)
+    fields = data.get("contract_payment")
+    if not isinstance(fields, dict):
+        raise ApiError(400, "contract_payment is required")
+    values, errors = clean_payment_fields(fields, project=project, commitment=commitment, creating=True)
+    if errors:
+        raise ApiError(422, errors)
+    if _origin_taken(values.get("origin_id", "")):
+        raise _origin_conflict()
+    try:
+        with transaction.atomic():
+            payment = ContractPayment.objects.create(project=project, commitment=commitment, **values)
+    except IntegrityError as error:  # a racing create took the origin_id first
+        raise _origin_conflict() from error
+    return _after_commit(JsonResponse(payloads.payment_json(payment), status=201))
+
+
+def _after_commit(response: JsonResponse) -> HttpResponse:
+    """The payment is committed; the `commit_then_fail` switch may still lose the answer."""
+    current = behaviour("procore")
+    if not current.commit_then_fail or not chance(current.commit_then_fail_rate):
+        return response
+    if current.commit_then_fail == CommitThenFail.TIMEOUT:
+        time.sleep(current.hang_seconds)  # the client has given up long before this
+        return response
+    return JsonResponse({"errors": "Internal Server Error"}, status=500)
+
+
+def _payment(
+    caller: Caller, request: HttpRequest, payment_id: int, data: dict[str, Any] | None = None
+) -> ContractPayment:
+    raw_project = (data or {}).get("project_id") or request.GET.get("project_id")
+    if raw_project in (None, ""):
+        raise ApiError(400, "project_id is required")
+    project = _project(caller, _body_int({"project_id": raw_project}, "project_id"))
+    payment = ContractPayment.objects.filter(pk=payment_id, project=project).first()
+    raw_contract = (data or {}).get("contract_id") or request.GET.get("contract_id")
+    if payment is None or (raw_contract not in (None, "") and str(raw_contract) != str(payment.commitment_id)):
+        raise not_found()
+    return payment
+
+
+@procore_api()
+def contract_payment(request: HttpRequest, caller: Caller, payment_id: int) -> HttpResponse:
+    if request.method == "GET":
+        return JsonResponse(payloads.payment_json(_payment(caller, request, payment_id)))
+    if request.method == "PATCH":
+        return _update_payment(request, caller, payment_id)
+    if request.method == "DELETE":
+        payment = _payment(caller, request, payment_id)
+        if payment.origin_id and caller.company.refuse_delete_with_origin:
+            raise ApiError(422, {"base": ["This payment is synced with an ERP system and cannot be deleted"]})
+        payment.delete()
+        return HttpResponse(status=204)
+    return _method_not_allowed("GET", "PATCH", "DELETE")
+
+
+def _update_payment(request: HttpRequest, caller: Caller, payment_id: int) -> HttpResponse:
+    data = _json_body(request)
+    payment = _payment(caller, request, payment_id, data)
+    fields = data.get("contract_payment")
+    if not isinstance(fields, dict):
+        raise ApiError(400, "contract_payment is required")
+    if payment.origin_id:
+        locked = sorted(set(fields) - UNLOCKED_FIELDS)
+        if locked:
+            raise ApiError(
+                422,
+                {
+                    name: [
+                        "is locked: the payment is synced with an ERP system (only origin_id, origin_data "
+                        "and attachments can change)"
+                    ]
+                    for name in locked
+                },
+            )
+    values, errors = clean_payment_fields(
+        fields, project=payment.project, commitment=payment.commitment, creating=False
+    )
+    if errors:
+        raise ApiError(422, errors)
+    if _origin_taken(values.get("origin_id", ""), exclude=payment.pk):
+        raise _origin_conflict()
+    for name, value in values.items():
+        setattr(payment, name, value)
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError as error:
+        raise _origin_conflict() from error
+    return JsonResponse(payloads.payment_json(payment))

@@ -1,0 +1,86 @@
+"""Procore's two rate limits, kept in process memory: an hourly window and a short spike window.
+
+Procore counts calls per access-token user and app; every call counts, failed ones too. Each
+answer reports the window nearer to exhaustion in X-Rate-Limit-Limit / -Remaining / -Reset (unix
+seconds). The sandbox server is one threaded process, so a dict under a lock is enough; tests
+and benchmarks call `reset_rate_limits()` to start from zero.
+"""
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+_lock = threading.Lock()
+
+
+@dataclass
+class _Counter:
+    hour_started: float
+    hour_count: int = 0
+    # Times of the calls inside the spike window: it slides, so "remaining" climbs back as old
+    # calls fall out of it (as Procore documents).
+    recent: deque = field(default_factory=deque)
+
+
+_counters: dict[str, _Counter] = {}
+
+
+@dataclass(frozen=True)
+class RateState:
+    """What one call's answer says about the limits, and whether it is refused."""
+
+    limit: int
+    remaining: int
+    reset_at: int  # unix seconds
+    exceeded: bool
+    retry_after: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-Rate-Limit-Limit": str(self.limit),
+            "X-Rate-Limit-Remaining": str(self.remaining),
+            "X-Rate-Limit-Reset": str(self.reset_at),
+        }
+
+
+def reset_rate_limits() -> None:
+    """Forget every counter (tests, benchmarks, the sandbox admin)."""
+    with _lock:
+        _counters.clear()
+
+
+def count_call(
+    *, key: str, hourly_limit: int, spike_limit: int, spike_window: int, now: float | None = None
+) -> RateState:
+    """Count one call for `key` and say what the answer's headers are and whether it is a 429.
+
+    A refused call is not counted, so a client that waits out the window does recover."""
+    now = time.time() if now is None else now
+    spike_window = max(spike_window, 1)
+    with _lock:
+        counter = _counters.get(key)
+        if counter is None or now >= counter.hour_started + 3600:
+            counter = _counters[key] = _Counter(hour_started=now)
+        while counter.recent and counter.recent[0] <= now - spike_window:
+            counter.recent.popleft()
+
+        hour_reset = counter.hour_started + 3600
+        spike_reset = (counter.recent[0] + spike_window) if counter.recent else now + spike_window
+        hour_full = counter.hour_count >= hourly_limit
+        spike_full = len(counter.recent) >= spike_limit
+        if hour_full or spike_full:
+            reset = hour_reset if hour_full else spike_reset
+            limit = hourly_limit if hour_full else spike_limit
+            return RateState(limit, 0, math.ceil(reset), True, max(1, math.ceil(reset - now)))
+
+        counter.hour_count += 1
+        counter.recent.append(now)
+        hour_left = hourly_limit - counter.hour_count
+        spike_left = spike_limit - len(counter.recent)
+        spike_reset = counter.recent[0] + spike_window
+    # Report the window the caller will hit first: the spike window until the hour is nearly used.
+    if hour_left < spike_left:
+        return RateState(hourly_limit, hour_left, math.ceil(hour_reset), False, 0)
+    return RateState(spike_limit, spike_left, math.ceil(spike_reset), False, 0)
