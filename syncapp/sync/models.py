@@ -1,1 +1,273 @@
-"""Models of the sync app."""
+"""The sync engine's own rows: local copies of Xero data, links to Procore, payments and runs.
+
+Every payment's state, reason, Procore id, attempts and last error are columns here, so the
+dashboard's lists and filters are plain queries. A run's progress, counts and log are rows too.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from syncapp.connections.models import Integration
+
+
+class XeroContactRecord(models.Model):
+    """A Xero contact as last fetched (upserted by ContactID)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    contact_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    tax_number = models.CharField(max_length=50, blank=True)
+    is_supplier = models.BooleanField(default=False)
+    merged_to_contact_id = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "contact_id"], name="sync_contact_unique")]
+
+
+class XeroBillRecord(models.Model):
+    """A Xero supplier bill (ACCPAY invoice) as last fetched (upserted by InvoiceID)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    invoice_id = models.CharField(max_length=64)
+    invoice_number = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20)
+    contact_id = models.CharField(max_length=64, blank=True)
+    contact_name = models.CharField(max_length=255, blank=True)
+    currency_code = models.CharField(max_length=3, blank=True)
+    date = models.DateField(null=True, blank=True)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # ["Project: P-1001 Harbour Tower", ...] — tracking options can name the project or commitment.
+    tracking = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "invoice_id"], name="sync_bill_unique")]
+
+
+class LinkHow(models.TextChoices):
+    ORIGIN_ID = "origin_id", "Procore record carries the Xero id"
+    TAX_NUMBER = "tax_number", "Same tax number"
+    NAME_SUGGESTION = "name_suggestion", "Same name (suggestion)"
+    MANUAL = "manual", "Linked by an Admin"
+    CREATED = "created", "Created in Procore from Xero"
+
+
+class VendorLink(models.Model):
+    """Xero contact -> Procore vendor. Name matches are stored unconfirmed, as suggestions."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    xero_contact_id = models.CharField(max_length=64)
+    contact_name = models.CharField(max_length=255, blank=True)
+    procore_vendor_id = models.BigIntegerField()
+    vendor_name = models.CharField(max_length=255, blank=True)
+    how = models.CharField(max_length=20, choices=LinkHow.choices)
+    confirmed = models.BooleanField(default=True)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    linked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "xero_contact_id"], name="sync_vendor_link_unique")
+        ]
+
+
+class BillLink(models.Model):
+    """Xero bill -> Procore commitment (and subcontractor invoice), picked by an Admin when the
+    automatic match found none or several."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    xero_invoice_id = models.CharField(max_length=64)
+    procore_project_id = models.BigIntegerField()
+    procore_commitment_id = models.BigIntegerField()
+    procore_requisition_id = models.BigIntegerField(null=True, blank=True)
+    how = models.CharField(max_length=20, choices=LinkHow.choices, default=LinkHow.MANUAL)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    linked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "xero_invoice_id"], name="sync_bill_link_unique")]
+
+
+class SyncSettings(models.Model):
+    """Per-integration mapping defaults an Admin may change (shown with the mapping in force)."""
+
+    class PaymentMethod(models.TextChoices):
+        CHECK = "check", "Cheque"
+        CREDIT_CARD = "credit_card", "Credit card"
+        ELECTRONIC = "electronic", "Electronic"
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="sync_settings")
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.ELECTRONIC)
+    # Payments modified before this date are not fetched on the first run (None: everything).
+    start_date = models.DateField(null=True, blank=True)
+
+
+class SyncCursor(models.Model):
+    """Durable watermarks (Xero UpdatedDateUTC) per integration; moved only after the rows they
+    cover are committed."""
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="sync_cursor")
+    payments_since = models.DateTimeField(null=True, blank=True)
+    bills_since = models.DateTimeField(null=True, blank=True)
+    contacts_since = models.DateTimeField(null=True, blank=True)
+
+
+class PaymentState(models.TextChoices):
+    NEW = "new", "New"
+    BLOCKED = "blocked", "Blocked"
+    READY = "ready", "Ready to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    REVERSING = "reversing", "Reversing"
+    REVERSED = "reversed", "Reversed"
+    NEEDS_ATTENTION = "needs_attention", "Reversal needs attention"
+    IGNORED = "ignored", "Ignored"
+    SKIPPED = "skipped", "Not for Procore"
+
+
+class Payment(models.Model):
+    """One Xero payment and what became of it in Procore."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    xero_payment_id = models.CharField(max_length=64)
+    # Copied from Xero at fetch time (FK-free, so list pages filter with plain queries).
+    payment_type = models.CharField(max_length=30)
+    xero_status = models.CharField(max_length=20)
+    date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    currency_code = models.CharField(max_length=3, blank=True)
+    reference = models.CharField(max_length=255, blank=True)
+    batch_payment_id = models.CharField(max_length=64, blank=True)
+    xero_invoice_id = models.CharField(max_length=64, blank=True)
+    invoice_number = models.CharField(max_length=255, blank=True)
+    xero_contact_id = models.CharField(max_length=64, blank=True)
+    vendor_name = models.CharField(max_length=255, blank=True)
+    xero_updated_at = models.DateTimeField(null=True, blank=True)
+    # Where it goes in Procore (filled by resolve).
+    procore_vendor_id = models.BigIntegerField(null=True, blank=True)
+    procore_project_id = models.BigIntegerField(null=True, blank=True)
+    project_name = models.CharField(max_length=255, blank=True)
+    procore_commitment_id = models.BigIntegerField(null=True, blank=True)
+    commitment_number = models.CharField(max_length=100, blank=True)
+    procore_requisition_id = models.BigIntegerField(null=True, blank=True)
+    # What became of it.
+    state = models.CharField(max_length=20, choices=PaymentState.choices, default=PaymentState.NEW)
+    reason_code = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    fix = models.CharField(max_length=500, blank=True)
+    procore_payment_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=1000, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "xero_payment_id"], name="sync_payment_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["integration", "state", "reason_code"]),
+            models.Index(fields=["integration", "date"]),
+            models.Index(fields=["integration", "xero_invoice_id"]),
+            models.Index(fields=["integration", "procore_commitment_id"]),
+            models.Index(fields=["integration", "vendor_name"]),
+        ]
+
+
+class PaymentEvent(models.Model):
+    """A line of a payment's history: fetched, blocked because…, sent as #id, retried by whom."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=30)
+    message = models.CharField(max_length=1000)
+    run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Finished"
+    FAILED = "failed", "Failed"
+    PAUSED = "paused", "Paused"
+
+
+ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+class SyncRun(models.Model):
+    """One Get All Payments run. At most one queued or running per integration (a database
+    constraint, not only a check)."""
+
+    class Trigger(models.TextChoices):
+        BUTTON = "button", "Get All Payments button"
+        COMMAND = "command", "Command line"
+        SCHEDULE = "schedule", "Schedule"
+        RESUME = "resume", "Resumed"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    resumes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dry_run = models.BooleanField(default=False)
+    since = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)  # fetch | resolve | send | reversals
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    # Progress for the bar: payments handled out of those to handle in the current phase.
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)  # outcome -> number (sent, blocked, failed, ...)
+    api_calls_xero = models.PositiveIntegerField(default=0)
+    api_calls_procore = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)  # 429 answers received
+    error = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration"],
+                condition=Q(state__in=["queued", "running"]),
+                name="sync_one_active_run_per_integration",
+            )
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_RUN_STATES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        from django.utils import timezone
+
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class RunLogLine(models.Model):
+    """A line of a run's log, for people (the dashboard tails it with ?after=<id>)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="log_lines")
+    at = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=10, default="info")  # info | warning | error
+    message = models.CharField(max_length=1000)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,287 @@
+"""Xero -> local rows, incrementally: payments, then the bills and contacts they need.
+
+Each kind is read page by page (1,000 a page, oldest change first) from a durable watermark
+minus an overlap window (not every change bumps UpdatedDateUTC to the second). A page is
+upserted and the watermark moved in one transaction, so a crash or a day-limit pause keeps
+everything fetched so far and the next run goes on from there. Deleted payments are read
+too: they are reversals. Bills and contacts that the pages did not bring ("stragglers") are
+fetched by id, at most 50 per call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.connectors.types import Page, XeroBill, XeroContact, XeroPayment
+from syncapp.sync.models import (
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    SyncCursor,
+    SyncSettings,
+    XeroBillRecord,
+    XeroContactRecord,
+)
+from syncapp.sync.progress import RunContext
+
+BY_IDS_CHUNK = 50  # Xero's Invoices?IDs= breaks above about 50 ids
+OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
+
+
+def _overlap() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "SYNC_OVERLAP_SECONDS", 300))
+
+
+def fetch_all(*, ctx: RunContext, xero) -> None:
+    integration = ctx.run.integration
+    cursor, _ = SyncCursor.objects.get_or_create(integration=integration)
+    ctx.phase("fetch")
+    start = _payments_start(ctx, cursor)
+    fetched = _paged(
+        lambda page, since: xero.payments_page(page=page, modified_since=since),
+        since=start,
+        store=lambda items: _store_payments(ctx, items),
+        cursor=cursor,
+        field="payments_since",
+    )
+    ctx.log(
+        f"Fetched {fetched} changed payments from Xero" + (f" (changed since {start:%Y-%m-%d %H:%M})" if start else "")
+    )
+    bills = _paged(
+        lambda page, since: xero.bills_page(page=page, modified_since=since),
+        since=_minus_overlap(cursor.bills_since),
+        store=lambda items: _store_bills(integration, items),
+        cursor=cursor,
+        field="bills_since",
+    )
+    contacts = _paged(
+        lambda page, since: xero.contacts_page(page=page, modified_since=since),
+        since=_minus_overlap(cursor.contacts_since),
+        store=lambda items: _store_contacts(integration, items),
+        cursor=cursor,
+        field="contacts_since",
+    )
+    extra_bills, extra_contacts = _fetch_stragglers(ctx, xero)
+    ctx.log(
+        f"Fetched {bills} changed bills and {contacts} changed contacts"
+        + (f", plus {extra_bills} bills and {extra_contacts} contacts by id" if extra_bills or extra_contacts else "")
+    )
+
+
+def _payments_start(ctx: RunContext, cursor: SyncCursor) -> dt.datetime | None:
+    if ctx.run.since:  # a backfill reads from the given day, whatever the watermark says
+        return dt.datetime.combine(ctx.run.since, dt.time.min, tzinfo=dt.UTC)
+    if cursor.payments_since:
+        return _minus_overlap(cursor.payments_since)
+    start_date = (
+        SyncSettings.objects.filter(integration=ctx.run.integration).values_list("start_date", flat=True).first()
+    )
+    if start_date:
+        return dt.datetime.combine(start_date, dt.time.min, tzinfo=dt.UTC)
+    return None
+
+
+def _minus_overlap(when: dt.datetime | None) -> dt.datetime | None:
+    return when - _overlap() if when else None
+
+
+def _paged(
+    read: Callable[[int, dt.datetime | None], Page],
+    *,
+    since: dt.datetime | None,
+    store: Callable[[list], None],
+    cursor: SyncCursor,
+    field: str,
+) -> int:
+    """Read every page changed since `since`; store each page and move the watermark with it."""
+    total = 0
+    page_number = 1
+    while True:
+        page = read(page_number, since)
+        if page.items:
+            newest = max((item.updated_at for item in page.items if item.updated_at), default=None)
+            with transaction.atomic():
+                store(page.items)
+                if newest is not None:
+                    current = getattr(cursor, field)
+                    # A backfill reads old pages: the watermark never moves back.
+                    if current is None or newest > current:
+                        setattr(cursor, field, newest)
+                        SyncCursor.objects.filter(pk=cursor.pk).update(**{field: newest})
+            total += len(page.items)
+        if not page.has_more or not page.items:
+            return total
+        page_number += 1
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+def _payment_fields(item: XeroPayment) -> dict:
+    return {
+        "payment_type": item.payment_type,
+        "xero_status": item.status,
+        "date": item.date,
+        "amount": item.amount,
+        "currency_code": item.currency_code[:3],
+        "reference": item.reference[:255],
+        "batch_payment_id": item.batch_payment_id or "",
+        "xero_invoice_id": item.invoice_id or "",
+        "invoice_number": item.invoice_number[:255],
+        "xero_contact_id": item.contact_id or "",
+        "vendor_name": item.contact_name[:255],
+        "xero_updated_at": item.updated_at,
+    }
+
+
+def _store_payments(ctx: RunContext, items: list[XeroPayment]) -> None:
+    integration = ctx.run.integration
+    ids = [item.payment_id for item in items]
+    existing = {p.xero_payment_id: p for p in Payment.objects.filter(integration=integration, xero_payment_id__in=ids)}
+    new_rows: list[Payment] = []
+    changed: list[Payment] = []
+    events: list[PaymentEvent] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.payment_id in seen:  # an overlap can repeat a row within a page
+            continue
+        seen.add(item.payment_id)
+        fields = _payment_fields(item)
+        row = existing.get(item.payment_id)
+        if row is None:
+            new_rows.append(Payment(integration=integration, xero_payment_id=item.payment_id, **fields))
+            continue
+        if row.xero_status != item.status and item.status == "DELETED":
+            events.append(PaymentEvent(payment=row, kind="deleted_in_xero", message="Deleted in Xero", run=ctx.run))
+        if any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = timezone.now()
+            changed.append(row)
+    Payment.objects.bulk_create(new_rows, batch_size=500)
+    if changed:
+        Payment.objects.bulk_update(changed, [*_payment_fields(items[0]).keys(), "updated_at"], batch_size=500)
+    for row in new_rows:
+        status = " (deleted)" if row.xero_status == "DELETED" else ""
+        events.append(PaymentEvent(payment=row, kind="fetched", message=f"Fetched from Xero{status}", run=ctx.run))
+    PaymentEvent.objects.bulk_create(events, batch_size=1000)
+    ctx.add_fetched(len(seen))
+
+
+# --- bills and contacts ---------------------------------------------------------------------------
+
+
+def _bill_fields(bill: XeroBill) -> dict:
+    return {
+        "invoice_number": bill.invoice_number[:255],
+        "reference": bill.reference[:255],
+        "status": bill.status,
+        "contact_id": bill.contact_id or "",
+        "contact_name": bill.contact_name[:255],
+        "currency_code": bill.currency_code[:3],
+        "date": bill.date,
+        "total": bill.total,
+        "amount_paid": bill.amount_paid,
+        "tracking": [f"{t.category}: {t.option}" for t in bill.tracking],
+        "updated_at": bill.updated_at,
+    }
+
+
+def _store_bills(integration, bills: Iterable[XeroBill]) -> None:
+    rows = [
+        XeroBillRecord(integration=integration, invoice_id=bill.invoice_id, **_bill_fields(bill))
+        for bill in bills
+        if bill.type in ("ACCPAY", "")
+    ]
+    _upsert(XeroBillRecord, rows, key="invoice_id", fields=_BILL_FIELDS)
+
+
+def _contact_fields(contact: XeroContact) -> dict:
+    return {
+        "name": contact.name[:255],
+        "tax_number": contact.tax_number[:50],
+        "is_supplier": contact.is_supplier,
+        "merged_to_contact_id": contact.merged_to_contact_id or "",
+        "updated_at": contact.updated_at,
+    }
+
+
+_BILL_FIELDS = [
+    "invoice_number",
+    "reference",
+    "status",
+    "contact_id",
+    "contact_name",
+    "currency_code",
+    "date",
+    "total",
+    "amount_paid",
+    "tracking",
+    "updated_at",
+]
+_CONTACT_FIELDS = ["name", "tax_number", "is_supplier", "merged_to_contact_id", "updated_at"]
+
+
+def _store_contacts(integration, contacts: Iterable[XeroContact]) -> None:
+    rows = [XeroContactRecord(integration=integration, contact_id=c.contact_id, **_contact_fields(c)) for c in contacts]
+    _upsert(XeroContactRecord, rows, key="contact_id", fields=_CONTACT_FIELDS)
+
+
+def _upsert(model, rows: list, *, key: str, fields: list[str]) -> None:
+    """Insert or update by (integration, key); works the same on PostgreSQL and SQLite."""
+    unique: dict[str, object] = {getattr(row, key): row for row in rows}
+    if unique:
+        model.objects.bulk_create(
+            list(unique.values()),
+            update_conflicts=True,
+            unique_fields=["integration", key],
+            update_fields=fields,
+            batch_size=500,
+        )
+
+
+def _fetch_stragglers(ctx: RunContext, xero) -> tuple[int, int]:
+    """Bills and contacts that open payments need but the incremental pages did not bring."""
+    integration = ctx.run.integration
+    wanted_bills = set(
+        Payment.objects.filter(integration=integration, state__in=OPEN_STATES)
+        .exclude(xero_invoice_id="")
+        .values_list("xero_invoice_id", flat=True)
+        .distinct()
+    )
+    have_bills = set(
+        XeroBillRecord.objects.filter(integration=integration, invoice_id__in=wanted_bills).values_list(
+            "invoice_id", flat=True
+        )
+    )
+    missing_bills = sorted(wanted_bills - have_bills)
+    for chunk in _chunks(missing_bills, BY_IDS_CHUNK):
+        with transaction.atomic():
+            _store_bills(integration, xero.bills_by_ids(chunk))
+    wanted_contacts = set(
+        XeroBillRecord.objects.filter(integration=integration, invoice_id__in=wanted_bills)
+        .exclude(contact_id="")
+        .values_list("contact_id", flat=True)
+    )
+    # A merged contact's payments follow the contact it was merged into.
+    wanted_contacts |= set(
+        XeroContactRecord.objects.filter(integration=integration)
+        .exclude(merged_to_contact_id="")
+        .values_list("merged_to_contact_id", flat=True)
+    )
+    have_contacts = set(XeroContactRecord.objects.filter(integration=integration).values_list("contact_id", flat=True))
+    missing_contacts = sorted(wanted_contacts - have_contacts)
+    for chunk in _chunks(missing_contacts, BY_IDS_CHUNK):
+        with transaction.atomic():
+            _store_contacts(integration, xero.contacts_by_ids(chunk))
+    return len(missing_bills), len(missing_contacts)
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,421 @@
+"""Matching and eligibility: each open payment becomes ready (with its Procore target) or blocked
+(with a reason code, a message a finance person understands, and the fix), or is set aside as
+not for Procore (other payment types, deleted before it was sent).
+
+The checks, in order (domain.md section 4): a bill payment; not deleted; the bill fetched and
+approved; date, amount and invoice number present; the contact linked to a Procore vendor; the
+bill resolved to one commitment (and subcontractor invoice where one exists); the same currency
+as the project; and the sum on the bill never above its total. Blocked payments are looked at
+again on every run, so fixing the cause and running again sends them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from syncapp.sync.matching import VendorMatcher
+from syncapp.sync.models import (
+    BillLink,
+    LinkHow,
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    VendorLink,
+    XeroBillRecord,
+    XeroContactRecord,
+)
+from syncapp.sync.procore_index import ProcoreIndex
+from syncapp.sync.progress import RunContext
+
+BILL_PAYMENT = "ACCPAYPAYMENT"
+APPROVED_BILL_STATUSES = ("AUTHORISED", "PAID")
+APPROVED_REQUISITION_STATUSES = ("approved", "approved_as_noted")
+OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
+WRITE_BATCH = 500
+
+
+@dataclass
+class Verdict:
+    state: str
+    reason_code: str = ""
+    message: str = ""
+    fix: str = ""
+    target: dict = field(default_factory=dict)  # procore_* ids and names when ready or nearly
+
+
+def _blocked(code: str, message: str, fix: str = "", **target) -> Verdict:
+    return Verdict(PaymentState.BLOCKED, code, message[:500], fix[:500], target)
+
+
+def _skipped(code: str, message: str) -> Verdict:
+    return Verdict(PaymentState.SKIPPED, code, message[:500])
+
+
+# --- the run step ---------------------------------------------------------------------------------
+
+
+def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
+    """Resolve every new, blocked or ready payment of the run's integration."""
+    integration = ctx.run.integration
+    payments = list(Payment.objects.filter(integration=integration, state__in=OPEN_STATES).order_by("date", "id"))
+    ctx.phase("resolve", total=len(payments))
+    if not payments:
+        return
+    resolver = Resolver(integration=integration, index=index, actor_run=ctx.run)
+    verdicts = {p.pk: resolver.verdict(p) for p in payments}
+    _guard_overpayment(integration, payments, verdicts, resolver.bills)
+    reasons = Counter()
+    for payment in payments:
+        verdict = verdicts[payment.pk]
+        if verdict.state == PaymentState.BLOCKED:
+            reasons[verdict.reason_code] += 1
+        ctx.count({"ready": "ready", "blocked": "blocked", "skipped": "skipped"}[verdict.state])
+    _write(ctx, payments, verdicts)
+    ready = sum(1 for v in verdicts.values() if v.state == PaymentState.READY)
+    line = f"Checked {len(payments)} payments: {ready} ready"
+    if reasons:
+        line += "; blocked: " + ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in reasons.most_common())
+    ctx.log(line)
+
+
+def resolve_one(*, payment: Payment, index: ProcoreIndex) -> Verdict:
+    """The verdict for one payment, without writing it (for previews and tests)."""
+    resolver = Resolver(integration=payment.integration, index=index, actor_run=None)
+    return resolver.verdict(payment)
+
+
+class Resolver:
+    """Holds this run's lookups (bills, contacts, links) so each is read once."""
+
+    def __init__(self, *, integration, index: ProcoreIndex, actor_run):
+        self.integration = integration
+        self.index = index
+        self.run = actor_run
+        self.bills = {b.invoice_id: b for b in XeroBillRecord.objects.filter(integration=integration)}
+        self.contacts = {c.contact_id: c for c in XeroContactRecord.objects.filter(integration=integration)}
+        self.vendor_links = {v.xero_contact_id: v for v in VendorLink.objects.filter(integration=integration)}
+        self.bill_links = {b.xero_invoice_id: b for b in BillLink.objects.filter(integration=integration)}
+        self._matcher: VendorMatcher | None = None
+        self._vendor_verdicts: dict[str, Verdict | int] = {}
+        self._bill_verdicts: dict[tuple[str, int], Verdict] = {}
+
+    # --- the checks, in order ----------------------------------------------------------------
+
+    def verdict(self, payment: Payment) -> Verdict:
+        if payment.payment_type != BILL_PAYMENT:
+            return _skipped(
+                "not_bill_payment",
+                f"A {payment.payment_type or 'payment'} is not a payment of a supplier bill; "
+                "Procore records only bill payments.",
+            )
+        if payment.xero_status == "DELETED":
+            return _skipped("deleted_in_xero", "Deleted in Xero before it was sent to Procore: nothing to send.")
+        bill = self.bills.get(payment.xero_invoice_id)
+        if bill is None:
+            return _blocked(
+                "bill_not_fetched",
+                "The bill of this payment could not be read from Xero.",
+                "Run the sync again; if this stays, check the bill still exists in Xero.",
+            )
+        label = _bill_label(bill, payment)
+        if bill.status not in APPROVED_BILL_STATUSES:
+            return _blocked(
+                "bill_not_approved",
+                f"Bill {label} is {bill.status.lower()} in Xero, not approved.",
+                f"Approve bill {label} in Xero, then run the sync again.",
+            )
+        missing = [
+            name
+            for name, value in (
+                ("payment date", payment.date),
+                ("amount", payment.amount if payment.amount and payment.amount > 0 else None),
+                ("invoice number", bill.invoice_number or payment.invoice_number),
+            )
+            if not value
+        ]
+        if missing:
+            return _blocked(
+                "incomplete",
+                f"The payment on bill {label} has no {' and no '.join(missing)} in Xero.",
+                f"Fill in the {', '.join(missing)} in Xero, then run the sync again.",
+            )
+        vendor = self.vendor_for(payment, bill)
+        if isinstance(vendor, Verdict):
+            return vendor
+        target = self.target_for(bill, vendor)
+        if target.state != PaymentState.READY:
+            return target
+        project = self.index.projects().get(target.target["procore_project_id"])
+        project_currency = project.currency_code if project else ""
+        bill_currency = bill.currency_code or payment.currency_code
+        if project_currency and bill_currency and project_currency.upper() != bill_currency.upper():
+            return _blocked(
+                "currency_mismatch",
+                f"Bill {label} is in {bill_currency} but project '{project.name}' is in {project_currency}.",
+                "Record this payment in Procore by hand (converted), then ignore it here.",
+                **target.target,
+            )
+        return target
+
+    def vendor_for(self, payment: Payment, bill: XeroBillRecord) -> int | Verdict:
+        contact_id = self._follow_merges(bill.contact_id or payment.xero_contact_id)
+        if contact_id not in self._vendor_verdicts:
+            self._vendor_verdicts[contact_id] = self._vendor_verdict(
+                contact_id, bill.contact_name or payment.vendor_name
+            )
+        return self._vendor_verdicts[contact_id]
+
+    def _follow_merges(self, contact_id: str) -> str:
+        for _ in range(5):  # a merge chain is short; never loop forever on bad data
+            contact = self.contacts.get(contact_id)
+            if contact is None or not contact.merged_to_contact_id:
+                return contact_id
+            contact_id = contact.merged_to_contact_id
+        return contact_id
+
+    def _vendor_verdict(self, contact_id: str, fallback_name: str) -> int | Verdict:
+        contact = self.contacts.get(contact_id)
+        name = contact.name if contact else fallback_name
+        link = self.vendor_links.get(contact_id)
+        if link is not None and link.confirmed:
+            return link.procore_vendor_id
+        if link is not None:
+            return _blocked(
+                "vendor_suggestion",
+                f"Xero contact '{name}' looks like Procore vendor '{link.vendor_name}' (same name), "
+                "but an Admin has not confirmed it.",
+                f"Confirm that Xero contact '{name}' is Procore vendor '{link.vendor_name}', or link another vendor.",
+            )
+        if self._matcher is None:
+            self._matcher = VendorMatcher(list(self.index.vendors().values()))
+        match = self._matcher.match(contact_id=contact_id, name=name, tax_number=contact.tax_number if contact else "")
+        if match.vendor is not None:
+            confirmed = match.how != LinkHow.NAME_SUGGESTION
+            link, _ = VendorLink.objects.update_or_create(
+                integration=self.integration,
+                xero_contact_id=contact_id,
+                defaults={
+                    "contact_name": name[:255],
+                    "procore_vendor_id": match.vendor.id,
+                    "vendor_name": match.vendor.name[:255],
+                    "how": match.how,
+                    "confirmed": confirmed,
+                },
+            )
+            self.vendor_links[contact_id] = link
+            return self._vendor_verdict(contact_id, fallback_name)
+        if match.how == "ambiguous":
+            names = ", ".join(f"'{v.name}'" for v in match.candidates[:5])
+            return _blocked(
+                "vendor_ambiguous",
+                f"Xero contact '{name}' matches several Procore vendors: {names}.",
+                f"Link Xero contact '{name}' to the right Procore vendor.",
+            )
+        return _blocked(
+            "vendor_not_linked",
+            f"Xero contact '{name}' is not linked to a Procore vendor.",
+            f"Link Xero contact '{name}' to a Procore vendor, or create the vendor in Procore from the Xero contact.",
+        )
+
+    def target_for(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
+        key = (bill.invoice_id, vendor_id)
+        if key not in self._bill_verdicts:
+            self._bill_verdicts[key] = self._target(bill, vendor_id)
+        return self._bill_verdicts[key]
+
+    def _target(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
+        index = self.index
+        label = _bill_label(bill, None)
+        link = self.bill_links.get(bill.invoice_id)
+        if link is not None:
+            return self._ready(link.procore_project_id, link.procore_commitment_id, link.procore_requisition_id)
+        requisition = index.requisition_by_origin(bill.invoice_id)
+        if requisition is not None:
+            return self._ready(requisition.project_id, requisition.commitment_id, requisition.id)
+        commitments = index.commitments()
+        same_number = [
+            r
+            for r in index.requisitions_by_invoice_number(bill.invoice_number)
+            if (c := commitments.get(r.commitment_id)) is not None and c.vendor_id == vendor_id
+        ]
+        approved = [r for r in same_number if r.status in APPROVED_REQUISITION_STATUSES]
+        if len(approved) == 1:
+            r = approved[0]
+            return self._ready(r.project_id, r.commitment_id, r.id)
+        if len(approved) > 1:
+            names = ", ".join(f"{commitments[r.commitment_id].number} #{r.number}" for r in approved[:5])
+            return _blocked(
+                "ambiguous_invoice",
+                f"Bill {label} matches {len(approved)} approved subcontractor invoices in Procore: {names}.",
+                f"Pick the right commitment for bill {label} (link the bill by hand).",
+            )
+        named = self._commitments_named_by(bill, vendor_id)
+        if len(named) == 1:
+            return self._ready(named[0].project_id, named[0].id, None)
+        if len(named) > 1:
+            names = ", ".join(c.number for c in named[:5])
+            return _blocked(
+                "ambiguous_invoice",
+                f"Bill {label} names several commitments of this vendor in Procore: {names}.",
+                f"Pick the right commitment for bill {label} (link the bill by hand).",
+            )
+        if same_number:
+            r = same_number[0]
+            status = r.status.replace("_", " ")
+            return _blocked(
+                "invoice_not_approved",
+                f"Subcontractor invoice {bill.invoice_number!r} in Procore is {status}, not approved.",
+                f"Approve subcontractor invoice {bill.invoice_number!r} in Procore, then run the sync again.",
+            )
+        return _blocked(
+            "invoice_not_found",
+            f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.",
+            f"Check that the subcontractor invoice is in Procore with invoice number {bill.invoice_number!r}, "
+            "or link the bill to a commitment by hand.",
+        )
+
+    def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int) -> list:
+        text = " ".join([bill.reference, *bill.tracking]).casefold()
+        if not text.strip():
+            return []
+        found = []
+        for commitment in self.index.commitments_of_vendor(vendor_id):
+            number = commitment.number.casefold().strip()
+            if number and re.search(rf"(?<![\w-]){re.escape(number)}(?![\w-])", text):
+                found.append(commitment)
+        return found
+
+    def _ready(self, project_id: int, commitment_id: int, requisition_id: int | None) -> Verdict:
+        project = self.index.projects().get(project_id)
+        commitment = self.index.commitments().get(commitment_id)
+        return Verdict(
+            PaymentState.READY,
+            target={
+                "procore_project_id": project_id,
+                "project_name": (project.name if project else "")[:255],
+                "procore_commitment_id": commitment_id,
+                "commitment_number": (commitment.number if commitment else "")[:100],
+                "procore_requisition_id": requisition_id,
+                "procore_vendor_id": commitment.vendor_id if commitment else None,
+            },
+        )
+
+
+def _bill_label(bill: XeroBillRecord | None, payment: Payment | None) -> str:
+    number = (bill.invoice_number if bill else "") or (payment.invoice_number if payment else "")
+    name = (bill.contact_name if bill else "") or (payment.vendor_name if payment else "")
+    shown = f"'{number}'" if number else "(no number)"
+    return f"{shown} from {name}" if name else shown
+
+
+# --- the overpayment guard ------------------------------------------------------------------------
+
+
+def _guard_overpayment(integration, payments: list[Payment], verdicts: dict[int, Verdict], bills: dict) -> None:
+    """The payments sent on a bill can never add up to more than the bill: block the ones that
+    would push the sum over (oldest payments go first)."""
+    ready_by_bill: dict[str, list[Payment]] = defaultdict(list)
+    for payment in payments:
+        if verdicts[payment.pk].state == PaymentState.READY:
+            ready_by_bill[payment.xero_invoice_id].append(payment)
+    if not ready_by_bill:
+        return
+    already = dict(
+        Payment.objects.filter(
+            integration=integration,
+            xero_invoice_id__in=list(ready_by_bill),
+            state__in=[PaymentState.SENDING, PaymentState.SENT],
+        )
+        .values_list("xero_invoice_id")
+        .annotate(total=Sum("amount"))
+    )
+    for invoice_id, candidates in ready_by_bill.items():
+        bill = bills.get(invoice_id)
+        if bill is None:
+            continue
+        running = already.get(invoice_id) or Decimal("0")
+        for payment in sorted(candidates, key=lambda p: (p.date, p.xero_payment_id)):
+            if running + payment.amount > bill.total:
+                label = _bill_label(bill, payment)
+                verdicts[payment.pk] = _blocked(
+                    "overpayment",
+                    f"Sending this payment would bring the payments on bill {label} to "
+                    f"{running + payment.amount:,.2f}, more than the bill's total of {bill.total:,.2f}.",
+                    "Check the payments on this bill in Xero (one may be entered twice), or ignore this payment.",
+                    **verdicts[payment.pk].target,
+                )
+                continue
+            running += payment.amount
+
+
+# --- writing the verdicts -------------------------------------------------------------------------
+
+_TARGET_FIELDS = [
+    "procore_project_id",
+    "project_name",
+    "procore_commitment_id",
+    "commitment_number",
+    "procore_requisition_id",
+    "procore_vendor_id",
+]
+_WRITE_FIELDS = ["state", "reason_code", "message", "fix", *_TARGET_FIELDS, "updated_at"]
+
+
+def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict]) -> None:
+    """Save what changed. Rows an Admin touched meanwhile (ignored, say) are left alone."""
+    for start in range(0, len(payments), WRITE_BATCH):
+        batch = payments[start : start + WRITE_BATCH]
+        changed, events = [], []
+        for payment in batch:
+            verdict = verdicts[payment.pk]
+            before = (payment.state, payment.reason_code, payment.message)
+            _apply(payment, verdict)
+            if (payment.state, payment.reason_code, payment.message) != before:
+                events.append(_event(ctx, payment, verdict))
+                changed.append(payment)
+            elif any(getattr(payment, name) != verdict.target.get(name) for name in _TARGET_FIELDS if verdict.target):
+                changed.append(payment)
+        if changed:
+            with transaction.atomic():
+                still_open = set(
+                    Payment.objects.select_for_update()
+                    .filter(pk__in=[p.pk for p in changed], state__in=OPEN_STATES)
+                    .values_list("pk", flat=True)
+                )
+                rows = [p for p in changed if p.pk in still_open]
+                Payment.objects.bulk_update(rows, _WRITE_FIELDS)
+                PaymentEvent.objects.bulk_create([e for e in events if e.payment_id in still_open])
+        ctx.advance(len(batch))
+
+
+def _apply(payment: Payment, verdict: Verdict) -> None:
+    payment.state = verdict.state
+    payment.reason_code = verdict.reason_code
+    payment.message = verdict.message
+    payment.fix = verdict.fix
+    for name in _TARGET_FIELDS:
+        setattr(payment, name, verdict.target.get(name))
+    payment.project_name = payment.project_name or ""
+    payment.commitment_number = payment.commitment_number or ""
+    payment.updated_at = timezone.now()
+
+
+def _event(ctx: RunContext, payment: Payment, verdict: Verdict) -> PaymentEvent:
+    if verdict.state == PaymentState.READY:
+        where = payment.commitment_number or f"commitment #{payment.procore_commitment_id}"
+        message = f"Ready to send to {where}" + (
+            f" on project '{payment.project_name}'" if payment.project_name else ""
+        )
+        kind = "ready"
+    elif verdict.state == PaymentState.BLOCKED:
+        message, kind = f"Blocked because {verdict.message[0].lower()}{verdict.message[1:]}", "blocked"
+    else:
+        message, kind = verdict.message, "skipped"
+    return PaymentEvent(payment=payment, kind=kind, message=message[:1000], run=ctx.run)

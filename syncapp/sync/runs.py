@@ -1,0 +1,229 @@
+"""Run lifecycle: start (one per integration at a time), execute, finish, recover a dead run.
+
+The button, the command and a schedule all call `start_run`; the work itself is `execute_run`,
+which a django-q2 task or the command runs. One run at a time is the database's job: a partial
+unique constraint on SyncRun(integration) over queued/running states, so two requests at the
+same moment give one run. A worker that dies leaves a stale heartbeat; `recover_stale_runs`
+marks such runs failed so a new run (which resumes where the data says) can start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from syncapp.connections.models import Integration
+from syncapp.connectors.types import DailyLimitReached, NeedsReconnect
+from syncapp.core import audit
+from syncapp.sync import crashpoints
+from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
+from syncapp.sync.progress import RunContext
+
+logger = logging.getLogger(__name__)
+
+
+def _stale_after() -> dt.timedelta:
+    # A running run writes its heartbeat every few seconds; a long Xero minute-limit wait is
+    # at most 60 s. Two minutes of silence means the worker is gone.
+    return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
+
+
+def _queued_stale_after() -> dt.timedelta:
+    # A queued run may wait for a busy worker; only a lost task leaves it queued this long.
+    return dt.timedelta(seconds=getattr(settings, "SYNC_QUEUED_STALE_SECONDS", 900))
+
+
+def active_run(*, integration: Integration) -> SyncRun | None:
+    return SyncRun.objects.filter(integration=integration, state__in=ACTIVE_RUN_STATES).first()
+
+
+def recover_stale_runs(*, integration: Integration | None = None, now: dt.datetime | None = None) -> list[SyncRun]:
+    """Mark runs whose worker died as failed (never "running" forever). Returns them."""
+    now = now or timezone.now()
+    runs = SyncRun.objects.filter(state__in=ACTIVE_RUN_STATES)
+    if integration is not None:
+        runs = runs.filter(integration=integration)
+    recovered = []
+    for run in runs:
+        if run.state == RunState.RUNNING:
+            last = run.heartbeat_at or run.started_at or run.created_at
+            stale = last < now - _stale_after()
+        else:
+            stale = run.created_at < now - _queued_stale_after()
+        if not stale:
+            continue
+        message = "The worker stopped responding. Start the sync again: it resumes where this run stopped."
+        updated = SyncRun.objects.filter(pk=run.pk, state=run.state).update(
+            state=RunState.FAILED, finished_at=now, error=message
+        )
+        if updated:
+            RunLogLine.objects.create(run=run, level="error", message=message)
+            run.refresh_from_db()
+            recovered.append(run)
+    return recovered
+
+
+def start_run(
+    *,
+    integration: Integration,
+    trigger: str,
+    requested_by=None,
+    dry_run: bool = False,
+    since: dt.date | None = None,
+    resumes: SyncRun | None = None,
+) -> tuple[SyncRun, bool]:
+    """Create a queued run, or return the one already queued or running. (run, created)."""
+    recover_stale_runs(integration=integration)
+    if requested_by is not None and not requested_by.is_authenticated:
+        requested_by = None
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                integration=integration,
+                trigger=trigger,
+                requested_by=requested_by,
+                dry_run=dry_run,
+                since=since,
+                resumes=resumes,
+            )
+            what = "Dry run" if dry_run else "Sync"
+            audit.record(
+                action="sync.started",
+                summary=f"{what} of payments requested ({run.get_trigger_display()})",
+                actor=requested_by,
+                integration=integration,
+                run_id=run.pk,
+            )
+    except IntegrityError:
+        existing = active_run(integration=integration)
+        if existing is None:  # it finished between our insert and our look: try once more
+            return start_run(
+                integration=integration, trigger=trigger, requested_by=requested_by, dry_run=dry_run, since=since
+            )
+        return existing, False
+    return run, True
+
+
+def request_run(*, integration: Integration, requested_by=None, dry_run: bool = False) -> tuple[SyncRun, bool]:
+    """The button: start a run and queue it for the worker once the transaction commits."""
+    run, created = start_run(
+        integration=integration, trigger=SyncRun.Trigger.BUTTON, requested_by=requested_by, dry_run=dry_run
+    )
+    if created:
+        enqueue_run(run)
+    return run, created
+
+
+def enqueue_run(run: SyncRun) -> None:
+    from django_q.tasks import async_task
+
+    run_id = run.pk
+    transaction.on_commit(lambda: async_task("syncapp.sync.tasks.run_sync", run_id, task_name=f"sync-run-{run_id}"))
+
+
+def resume_run(*, run: SyncRun, requested_by=None) -> tuple[SyncRun, bool]:
+    """Start again after a failed or paused run; the new run picks up from the watermark and
+    reconciles any payment left half-sent."""
+    run, created = start_run(
+        integration=run.integration,
+        trigger=SyncRun.Trigger.RESUME,
+        requested_by=requested_by,
+        dry_run=run.dry_run,
+        since=run.since,
+        resumes=run,
+    )
+    if created:
+        enqueue_run(run)
+    return run, created
+
+
+def claim_run(run_id: int) -> SyncRun | None:
+    """Queued -> running, by a conditional UPDATE: safe if the task is delivered twice."""
+    now = timezone.now()
+    claimed = SyncRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+        state=RunState.RUNNING, started_at=now, heartbeat_at=now
+    )
+    return SyncRun.objects.get(pk=run_id) if claimed else None
+
+
+def execute_run(run_id: int) -> SyncRun:
+    """Do the run (fetch, resolve, send, reversals) and record how it ended."""
+    run = claim_run(run_id)
+    if run is None:
+        return SyncRun.objects.get(pk=run_id)
+    ctx = RunContext(run)
+    ctx.log("Run started" + (" (dry run: nothing is written to Procore)" if run.dry_run else ""))
+    try:
+        _pipeline(ctx)
+    except DailyLimitReached as exc:
+        _finish(ctx, RunState.PAUSED, error=exc.message, paused_until=exc.resume_at)
+        ctx.log(
+            f"Xero's daily call limit is reached: paused until {exc.resume_at:%Y-%m-%d %H:%M} UTC. "
+            "Everything fetched so far is kept.",
+            level="warning",
+        )
+    except NeedsReconnect as exc:
+        _mark_reconnect(ctx, exc)
+        _finish(ctx, RunState.FAILED, error=exc.message)
+        ctx.log(f"Run failed: {exc.message}", level="error")
+    except Exception as exc:  # the run failed; record why for people, with the traceback for us
+        logger.exception("sync run %s failed", run.pk)
+        message = getattr(exc, "message", "") or f"Unexpected error ({type(exc).__name__})"
+        _finish(ctx, RunState.FAILED, error=message)
+        ctx.log(f"Run failed: {message}", level="error")
+    else:
+        _finish(ctx, RunState.SUCCEEDED)
+        ctx.log(f"Run finished: {_summary(ctx.run)}")
+    return ctx.run
+
+
+def _pipeline(ctx: RunContext) -> None:
+    from syncapp.sync import fetch, resolve, send
+    from syncapp.sync.clients import open_clients
+    from syncapp.sync.procore_index import ProcoreIndex
+
+    xero, procore = open_clients(ctx.run.integration, xero_counter=ctx.xero_calls, procore_counter=ctx.procore_calls)
+    ctx.current_provider = "xero"
+    fetch.fetch_all(ctx=ctx, xero=xero)
+    crashpoints.reached("after_fetch")
+    ctx.current_provider = "procore"
+    index = ProcoreIndex(procore)
+    resolve.resolve_pending(ctx=ctx, index=index)
+    crashpoints.reached("after_resolve")
+    send.send_ready(ctx=ctx, procore=procore, index=index)
+    send.reverse_deleted(ctx=ctx, procore=procore)
+
+
+def _mark_reconnect(ctx: RunContext, exc: NeedsReconnect) -> None:
+    provider = getattr(ctx, "current_provider", "")
+    if not provider:
+        return
+    try:
+        from syncapp.connections.services import get_connection, mark_needs_reconnect
+
+        connection = get_connection(integration=ctx.run.integration, provider=provider)
+        if connection is not None:
+            mark_needs_reconnect(connection, reason=exc.message)
+    except Exception:  # noting the connection's state must not hide why the run failed
+        logger.exception("could not mark the %s connection as needing reconnect", provider)
+
+
+def _finish(ctx: RunContext, state: str, *, error: str = "", paused_until: dt.datetime | None = None) -> None:
+    ctx.beat(force=True)
+    run = ctx.run
+    run.state = state
+    run.error = error[:1000]
+    run.finished_at = timezone.now()
+    run.paused_until = paused_until
+    SyncRun.objects.filter(pk=run.pk).update(
+        state=state, error=run.error, finished_at=run.finished_at, paused_until=paused_until
+    )
+
+
+def _summary(run: SyncRun) -> str:
+    parts = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(run.counts.items()) if n]
+    return ", ".join(parts) or "nothing to do"

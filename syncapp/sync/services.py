@@ -1,0 +1,259 @@
+"""What people do to payments and links from the dashboard: link or confirm a vendor, create the
+vendor in Procore, link a bill to a commitment, retry, ignore and un-ignore a payment.
+
+Each writes the change, a payment event where a payment is concerned, and an audit entry, in one
+transaction. A fixed cause takes effect on the next run (blocked payments are re-checked then).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.connections.models import Integration
+from syncapp.core import audit
+from syncapp.sync.models import (
+    BillLink,
+    LinkHow,
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    VendorLink,
+    XeroContactRecord,
+)
+
+
+class ActionRefused(Exception):
+    """The action does not apply to this payment in its current state (message for people)."""
+
+
+def _event(payment: Payment, kind: str, message: str, actor) -> None:
+    PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:1000], actor=_user(actor))
+
+
+def _user(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _move(payment: Payment, *, allowed: tuple[str, ...], to: str, **fields) -> None:
+    """A guarded transition: only from the allowed states, checked by the UPDATE itself."""
+    updated = Payment.objects.filter(pk=payment.pk, state__in=allowed).update(
+        state=to, updated_at=timezone.now(), **fields
+    )
+    if not updated:
+        payment.refresh_from_db()
+        raise ActionRefused(f"This payment is {payment.get_state_display().lower()}; that cannot be done now.")
+    payment.refresh_from_db()
+
+
+# --- vendors ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_vendor(
+    *, integration: Integration, xero_contact_id: str, procore_vendor_id: int, vendor_name: str = "", actor=None
+) -> VendorLink:
+    """An Admin links a Xero contact to a Procore vendor (confirmed)."""
+    contact = XeroContactRecord.objects.filter(integration=integration, contact_id=xero_contact_id).first()
+    contact_name = contact.name if contact else ""
+    link, _ = VendorLink.objects.update_or_create(
+        integration=integration,
+        xero_contact_id=xero_contact_id,
+        defaults={
+            "contact_name": contact_name,
+            "procore_vendor_id": procore_vendor_id,
+            "vendor_name": vendor_name[:255],
+            "how": LinkHow.MANUAL,
+            "confirmed": True,
+            "linked_by": _user(actor),
+        },
+    )
+    audit.record(
+        action="vendor.linked",
+        summary=f"Linked Xero contact '{contact_name or xero_contact_id}' to Procore vendor "
+        f"'{vendor_name or procore_vendor_id}'",
+        actor=actor,
+        integration=integration,
+        xero_contact_id=xero_contact_id,
+        procore_vendor_id=procore_vendor_id,
+    )
+    return link
+
+
+@transaction.atomic
+def confirm_suggestion(*, link: VendorLink, actor=None) -> VendorLink:
+    """An Admin confirms a name-only match."""
+    VendorLink.objects.filter(pk=link.pk).update(confirmed=True, linked_by=_user(actor), linked_at=timezone.now())
+    link.refresh_from_db()
+    audit.record(
+        action="vendor.confirmed",
+        summary=f"Confirmed Xero contact '{link.contact_name}' is Procore vendor '{link.vendor_name}'",
+        actor=actor,
+        integration=link.integration,
+        xero_contact_id=link.xero_contact_id,
+        procore_vendor_id=link.procore_vendor_id,
+    )
+    return link
+
+
+@transaction.atomic
+def reject_suggestion(*, link: VendorLink, actor=None) -> None:
+    """An Admin says the name match is wrong; the contact is blocked as not linked until linked."""
+    if link.confirmed:
+        raise ActionRefused("This link is confirmed; link the contact to another vendor instead.")
+    audit.record(
+        action="vendor.suggestion_rejected",
+        summary=f"Rejected the match of Xero contact '{link.contact_name}' to Procore vendor '{link.vendor_name}'",
+        actor=actor,
+        integration=link.integration,
+    )
+    link.delete()
+
+
+def create_vendor_from_contact(*, integration: Integration, xero_contact_id: str, procore, actor=None) -> VendorLink:
+    """Create the vendor in Procore from the Xero contact (origin_id = ContactID), then link it."""
+    contact = XeroContactRecord.objects.get(integration=integration, contact_id=xero_contact_id)
+    vendor = procore.create_vendor(name=contact.name, origin_id=contact.contact_id, business_id=contact.tax_number)
+    with transaction.atomic():
+        link = link_vendor(
+            integration=integration,
+            xero_contact_id=xero_contact_id,
+            procore_vendor_id=vendor.id,
+            vendor_name=vendor.name,
+            actor=actor,
+        )
+        VendorLink.objects.filter(pk=link.pk).update(how=LinkHow.CREATED)
+        link.refresh_from_db()
+    return link
+
+
+# --- bills ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_bill(
+    *,
+    integration: Integration,
+    xero_invoice_id: str,
+    procore_project_id: int,
+    procore_commitment_id: int,
+    procore_requisition_id: int | None = None,
+    actor=None,
+) -> BillLink:
+    """An Admin picks the commitment (and subcontractor invoice) of a bill."""
+    link, _ = BillLink.objects.update_or_create(
+        integration=integration,
+        xero_invoice_id=xero_invoice_id,
+        defaults={
+            "procore_project_id": procore_project_id,
+            "procore_commitment_id": procore_commitment_id,
+            "procore_requisition_id": procore_requisition_id,
+            "how": LinkHow.MANUAL,
+            "linked_by": _user(actor),
+        },
+    )
+    audit.record(
+        action="bill.linked",
+        summary=f"Linked Xero bill {xero_invoice_id} to Procore commitment #{procore_commitment_id}",
+        actor=actor,
+        integration=integration,
+        xero_invoice_id=xero_invoice_id,
+        procore_commitment_id=procore_commitment_id,
+        procore_requisition_id=procore_requisition_id,
+    )
+    return link
+
+
+# --- payments ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def retry_payment(*, payment: Payment, actor=None) -> Payment:
+    """A failed payment goes back to the queue; the next run checks Procore before posting."""
+    _move(payment, allowed=(PaymentState.FAILED,), to=PaymentState.NEW, reason_code="", message="", fix="")
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, "retried", f"Retried by {who}", actor)
+    audit.record(
+        action="payment.retried",
+        summary=f"Retried Xero payment {payment.xero_payment_id}",
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+    )
+    return payment
+
+
+@transaction.atomic
+def ignore_payment(*, payment: Payment, reason: str, actor=None) -> Payment:
+    """Keep a payment out of Procore for good (with the reason), until un-ignored."""
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("Say why this payment is ignored.")
+    _move(
+        payment,
+        allowed=(PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY, PaymentState.FAILED),
+        to=PaymentState.IGNORED,
+        reason_code="ignored",
+        message=f"Ignored: {reason}"[:500],
+        fix="",
+    )
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, "ignored", f"Ignored by {who}: {reason}", actor)
+    audit.record(
+        action="payment.ignored",
+        summary=f"Ignored Xero payment {payment.xero_payment_id}: {reason}",
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+    )
+    return payment
+
+
+@transaction.atomic
+def unignore_payment(*, payment: Payment, actor=None) -> Payment:
+    """Back to new: the next run checks it like any other."""
+    _move(payment, allowed=(PaymentState.IGNORED,), to=PaymentState.NEW, reason_code="", message="", fix="")
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, "unignored", f"Un-ignored by {who}", actor)
+    audit.record(
+        action="payment.unignored",
+        summary=f"Un-ignored Xero payment {payment.xero_payment_id}",
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+    )
+    return payment
+
+
+@transaction.atomic
+def mark_reversal_done(*, payment: Payment, actor=None) -> Payment:
+    """A person deleted the Procore payment by hand after Procore refused our delete."""
+    _move(
+        payment, allowed=(PaymentState.NEEDS_ATTENTION,), to=PaymentState.REVERSED, reason_code="", message="", fix=""
+    )
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, "reversed", f"Reversal done by hand, confirmed by {who}", actor)
+    audit.record(
+        action="payment.reversal_done",
+        summary=f"Confirmed manual reversal of Xero payment {payment.xero_payment_id}",
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+    )
+    return payment
+
+
+@transaction.atomic
+def retry_reversal(*, payment: Payment, actor=None) -> Payment:
+    """Try the Procore delete again on the next run."""
+    _move(payment, allowed=(PaymentState.NEEDS_ATTENTION,), to=PaymentState.SENT, reason_code="", message="", fix="")
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, "retried", f"Reversal retried by {who}", actor)
+    audit.record(
+        action="payment.reversal_retried",
+        summary=f"Retried the reversal of Xero payment {payment.xero_payment_id}",
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+    )
+    return payment

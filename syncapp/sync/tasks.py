@@ -1,0 +1,43 @@
+"""django-q2 entry points. Thin: load by id, call the service; safe to run twice."""
+
+from __future__ import annotations
+
+from syncapp.sync.models import RunState, SyncRun
+from syncapp.sync.runs import execute_run, recover_stale_runs, resume_run
+
+
+def run_sync(run_id: int) -> str:
+    """Execute a queued run (a second delivery finds it claimed and does nothing)."""
+    run = execute_run(run_id)
+    if run.state == RunState.PAUSED and run.paused_until:
+        schedule_resume(run)
+    return run.state
+
+
+def schedule_resume(run: SyncRun) -> None:
+    """A run paused by Xero's day limit starts again by itself when the limit resets."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name=f"resume-sync-run-{run.pk}",
+        defaults={
+            "func": "syncapp.sync.tasks.resume_paused",
+            "args": str(run.pk),
+            "schedule_type": Schedule.ONCE,
+            "next_run": run.paused_until,
+            "repeats": 1,
+        },
+    )
+
+
+def resume_paused(run_id: int) -> int | None:
+    run = SyncRun.objects.filter(pk=run_id, state=RunState.PAUSED).first()
+    if run is None:
+        return None
+    new_run, _ = resume_run(run=run)
+    return new_run.pk
+
+
+def recover_stale() -> int:
+    """For a schedule: mark runs whose worker died as failed."""
+    return len(recover_stale_runs())
