@@ -1,5 +1,5 @@
 """The few plain API reads the connections app needs: Xero's tenant list and organisation, Procore's
-companies and current user, and Xero's tenant-connection removal.
+companies and a company-scoped read, and Xero's tenant-connection removal.
 
 Small httpx calls, not the full connectors: these run while connecting and for the "Test
 connection" button. Each answer becomes a typed object from `syncapp.connectors.types`; each error
@@ -122,14 +122,16 @@ def procore_companies(*, access_token: str) -> list[ProcoreCompany]:
     ]
 
 
-def procore_me(*, access_token: str, company_id: str) -> str:
-    """The cheap read behind "Test connection": who the token belongs to, in that company."""
+def procore_company_check(*, access_token: str, company_id: str) -> int | None:
+    """The cheap read behind "Test connection": one project of the company. Unlike /me, a
+    company-scoped read proves the app is installed there and the user may see its data.
+    Returns the company's project count when Procore reports it (the `Total` header)."""
     response = _get(
-        f"{settings.PROCORE_API_URL}/rest/v1.0/me",
+        f"{settings.PROCORE_API_URL}/rest/v1.0/projects",
         token=access_token,
         headers={"Procore-Company-Id": str(company_id)},
-        params={"company_id": str(company_id)},
+        params={"company_id": str(company_id), "page": "1", "per_page": "1"},
     )
     _check(response, service="Procore")
-    body = response.json()
-    return str(body.get("name") or body.get("login") or body.get("id") or "")
+    total = response.headers.get("Total", "")
+    return int(total) if total.isdigit() else None

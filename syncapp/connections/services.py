@@ -70,8 +70,14 @@ def get_connection(*, integration: Integration, provider: str) -> Connection | N
     return Connection.objects.filter(integration=integration, provider=provider).first()
 
 
-def connection_problem(integration: Integration) -> str | None:
-    """Why a sync of `integration` cannot run now, in words an admin understands; None when it can."""
+def connection_problem(integration: Integration | None = None) -> str | None:
+    """Why a sync of `integration` cannot run now, in words an admin understands; None when it can.
+
+    Without an integration (the Admins' banner on every page): only the connections that broke and
+    need a reconnect, across all integrations; None when there are none.
+    """
+    if integration is None:
+        return _reconnect_banner()
     problems = []
     for provider in (Provider.XERO, Provider.PROCORE):
         problem = _problem_of(get_connection(integration=integration, provider=provider), provider)
@@ -90,6 +96,19 @@ def _problem_of(connection: Connection | None, provider: str) -> str | None:
     if not connection.tenant_id:
         return f"No {name} {TENANT_WORD[provider]} is chosen yet: an Admin must pick one on the Connections page."
     return None
+
+
+def _reconnect_banner() -> str | None:
+    broken = list(connections_needing_reconnect().order_by("integration__name", "provider"))
+    if not broken:
+        return None
+    several = Integration.objects.count() > 1
+    parts = [
+        (f"{c.integration.name}: " if several else "")
+        + f"{c.get_provider_display()} needs reconnecting ({c.status_reason or 'the connection was refused'})."
+        for c in broken
+    ]
+    return " ".join(parts)
 
 
 def connections_needing_reconnect() -> QuerySet[Connection]:
@@ -246,7 +265,7 @@ def _pick_company(choices: list[TenantChoice], company_id: str | None) -> Tenant
 
 
 def test_connection(connection: Connection, *, actor=None) -> TestResult:
-    """One cheap read (Xero: the organisation; Procore: the current user), recorded on the row."""
+    """One cheap read (Xero: the organisation; Procore: one project of the company), recorded on the row."""
     name = connection.get_provider_display()
     word = TENANT_WORD[connection.provider]
     try:
@@ -259,10 +278,12 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
             )
             message = f"{name} answered: organisation '{org.name}'."
         else:
-            who = _with_token(
-                connection, lambda token: providers.procore_me(access_token=token, company_id=connection.tenant_id)
+            projects = _with_token(
+                connection,
+                lambda token: providers.procore_company_check(access_token=token, company_id=connection.tenant_id),
             )
-            message = f"{name} answered: company '{connection.tenant_name}', signed in as {who}."
+            seen = "" if projects is None else f" ({projects} project{'s' * (projects != 1)} visible)"
+            message = f"{name} answered: company '{connection.tenant_name}'{seen}."
     except NeedsReconnect as exc:
         result = TestResult(False, exc.message)
     except ConnectorError as exc:
