@@ -132,6 +132,8 @@ class AuthorizationCode(models.Model):
     code_challenge = models.CharField(max_length=200, blank=True)
     code_challenge_method = models.CharField(max_length=10, blank=True)
     organisations = models.ManyToManyField(Organisation)
+    # The consent that made this code; its tokens and connections share it (GET /connections).
+    auth_event_id = models.UUIDField(default=uuid.uuid4)
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
 
