@@ -151,9 +151,11 @@ class ProcoreClient:
         timeout: float | None = None,
         max_wait: float = MAX_WAIT_SECONDS,
         pacer: WindowPacer | None = None,
+        per_page: int = PER_PAGE,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._tokens = tokens
+        self._per_page = per_page
         self.company_id = int(company_id)
         self.counter = counter or CallCounter()
         self._max_wait = max_wait
@@ -322,12 +324,12 @@ class ProcoreClient:
         rows: list[dict] = []
         page = 1
         while True:
-            response = self._request("GET", path, params={**params, "page": page, "per_page": PER_PAGE})
+            response = self._request("GET", path, params={**params, "page": page, "per_page": self._per_page})
             batch = response.json()
             if not isinstance(batch, list):
                 raise DataError(f"Procore answered GET {path} with something that is not a list.")
             rows.extend(batch)
-            if not _has_next(response, page, len(batch), len(rows)):
+            if not _has_next(response, len(batch), len(rows), self._per_page):
                 return rows
             page += 1
 
@@ -442,26 +444,29 @@ class ProcoreClient:
 
 
 def _server_now(response: httpx.Response) -> float:
-    """Procore's clock (the Date header) when it gives one: X-Rate-Limit-Reset is on its clock.
-    Date has whole seconds; taking the earlier of it and ours errs towards waiting."""
+    """Now, on the clock X-Rate-Limit-Reset is written in. Procore suggests its Date header, but
+    that has whole seconds (up to a second lost per window); so our own clock is used unless the
+    Date header shows it is really off (more than 2 s)."""
     now = time.time()
     date = response.headers.get("Date")
     if date:
         try:
-            return min(now, email.utils.parsedate_to_datetime(date).timestamp())
+            server = email.utils.parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError):
-            pass
+            return now
+        if abs(server - now) > 2.0:
+            return server
     return now
 
 
-def _has_next(response: httpx.Response, page: int, count: int, seen: int) -> bool:
+def _has_next(response: httpx.Response, count: int, seen: int, per_page: int) -> bool:
     link = response.headers.get("Link")
     if link is not None:
         return 'rel="next"' in link
     total = header_int(response.headers, "Total")
     if total is not None:
         return seen < total and count > 0
-    return count >= PER_PAGE
+    return count >= per_page
 
 
 def _json_or_text(response: httpx.Response) -> Any:

@@ -137,9 +137,11 @@ class XeroClient:
         counter: CallCounter | None = None,
         timeout: float | None = None,
         max_wait: float = MAX_WAIT_SECONDS,
+        page_size: int = PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._tokens = tokens
+        self._page_size = page_size
         self._tenant_id = str(tenant_id)
         self.counter = counter or CallCounter()
         self._timeout = timeout if timeout is not None else settings.HTTP_TIMEOUT
@@ -283,25 +285,33 @@ class XeroClient:
 
     def payments_page(self, *, page: int, modified_since: dt.datetime | None = None) -> Page[XeroPayment]:
         """All payments (DELETED included: a reversal shows up as a deletion), oldest change first."""
-        arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": PAGE_SIZE}
+        arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": self._page_size}
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
         result = self._call("GET /Payments", self._api.get_payments, **arguments)
         rows = list(getattr(result, "payments", None) or [])
-        return Page(items=[payment_from_sdk(p) for p in rows], page=page, has_more=_has_more(result, page, len(rows)))
+        return Page(
+            items=[payment_from_sdk(p) for p in rows],
+            page=page,
+            has_more=_has_more(result, page, len(rows), self._page_size),
+        )
 
     def bills_page(self, *, page: int, modified_since: dt.datetime | None = None) -> Page[XeroBill]:
         arguments: dict[str, Any] = {
             "where": 'Type=="ACCPAY"',
             "order": "UpdatedDateUTC ASC",
             "page": page,
-            "page_size": PAGE_SIZE,
+            "page_size": self._page_size,
         }
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
         result = self._call("GET /Invoices", self._api.get_invoices, **arguments)
         rows = list(getattr(result, "invoices", None) or [])
-        return Page(items=[bill_from_sdk(b) for b in rows], page=page, has_more=_has_more(result, page, len(rows)))
+        return Page(
+            items=[bill_from_sdk(b) for b in rows],
+            page=page,
+            has_more=_has_more(result, page, len(rows), self._page_size),
+        )
 
     def bills_by_ids(self, ids: Iterable[str]) -> list[XeroBill]:
         bills: list[XeroBill] = []
@@ -311,12 +321,16 @@ class XeroClient:
         return bills
 
     def contacts_page(self, *, page: int, modified_since: dt.datetime | None = None) -> Page[XeroContact]:
-        arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": PAGE_SIZE}
+        arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": self._page_size}
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
         result = self._call("GET /Contacts", self._api.get_contacts, **arguments)
         rows = list(getattr(result, "contacts", None) or [])
-        return Page(items=[contact_from_sdk(c) for c in rows], page=page, has_more=_has_more(result, page, len(rows)))
+        return Page(
+            items=[contact_from_sdk(c) for c in rows],
+            page=page,
+            has_more=_has_more(result, page, len(rows), self._page_size),
+        )
 
     def contacts_by_ids(self, ids: Iterable[str]) -> list[XeroContact]:
         contacts: list[XeroContact] = []
@@ -350,12 +364,12 @@ def _if_modified_since(moment: dt.datetime) -> dt.datetime:
     return moment.replace(microsecond=0)
 
 
-def _has_more(result: Any, page: int, count: int) -> bool:
+def _has_more(result: Any, page: int, count: int, page_size: int) -> bool:
     pagination = getattr(result, "pagination", None)
     page_count = getattr(pagination, "page_count", None) if pagination is not None else None
     if page_count is not None:
         return page < page_count
-    return count >= PAGE_SIZE
+    return count >= page_size
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
