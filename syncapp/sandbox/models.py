@@ -58,3 +58,18 @@ class Behaviour(models.Model):
         """Back to defaults: no faults, the real services' limits."""
         rows = cls.objects.all() if service is None else cls.objects.filter(service=service)
         rows.delete()
+
+
+class SeededWorld(models.Model):
+    """A record of the world `sandbox_seed` built: its size, seed, counts and cases (a sample of
+    ids per case), for the /sandbox/ page and for processes that did not seed it themselves."""
+
+    seed = models.IntegerField()
+    payments = models.PositiveIntegerField()
+    base_date = models.DateField()
+    seconds = models.FloatField(default=0.0)
+    summary = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"world of {self.payments} payments (seed {self.seed})"

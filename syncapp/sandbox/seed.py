@@ -1,0 +1,253 @@
+"""The sandbox's seeded world: one Xero organisation and one Procore company that tell the same
+story, with every real-world case the product must handle. `seed_world()` builds it; the
+`sandbox_seed` command and the tests call it.
+
+The world is deterministic: the same `payments` and `seed` give the same rows, ids and amounts
+(one `random.Random(seed)`, UUIDs and 64-bit Procore ids drawn from it, a fixed base date).
+Payments are dated over the 120 days before the base date.
+
+Procore: the company "Northwind Constructions", a sandbox user (sandbox.user@example.com) and a
+service account, 3-12 projects, vendors with ABNs, approved work-order and purchase-order
+commitments (plus a few in other statuses), approved subcontractor invoices (requisitions) that
+mirror the Xero bills, some claims still in review, and old claims paid by hand.
+Xero: the organisation "Northwind Constructions Pty Ltd" (AUD), supplier contacts mirroring the
+vendors, ACCPAY bills whose InvoiceNumber is the claim's invoice number and whose line items carry
+a "Project" tracking option ("P-1001 Harbour Tower"), and exactly `payments` payments.
+
+The cases (`SeedSummary.cases[name]`: PaymentIDs unless noted) and what the product should do:
+
+- full: one payment pays a whole bill. -> sent.
+- partial: 2-3 payments on one bill, summing to at most its total. -> each sent on the same claim.
+- batch: bills paid in one batch run, sharing a BatchPaymentID and Reference. -> each sent.
+- reversal: pairs [deleted, replacement]: a payment entered with a wrong amount, then DELETED
+  (UpdatedDateUTC three days later) and re-entered. -> the deleted one ignored (never sent; had a
+  run sent it, it would be reversed in Procore), the replacement sent.
+- foreign_currency: a USD bill while the Procore project is AUD. -> blocked "currency mismatch".
+- name_mismatch (ContactIDs; payments in `contact_payments`): contact and vendor names differ
+  only by "&"/"and", a "Pty Ltd" suffix or case; the vendor has no origin_id and no ABN. -> blocked
+  "vendor not synced", with the vendor offered as a name suggestion for an admin to confirm.
+- tax_number_match (ContactIDs; payments in `contact_payments`): the vendor has no origin_id and
+  another (trading) name, but the same ABN. -> linked by tax number, sent.
+- origin_id_match (ContactIDs): vendor.origin_id = the Xero ContactID; every ordinary supplier. -> sent.
+- no_vendor (ContactIDs; payments in `contact_payments`): a supplier with no Procore vendor at all.
+  -> blocked "vendor not synced" (fix: create the vendor).
+- no_invoice: the bill's number is on no Procore claim, and the tracked project holds two of the
+  vendor's commitments. -> blocked "invoice not found in Procore".
+- ambiguous_invoice: two approved claims of the vendor carry the bill's number. -> blocked "ambiguous".
+- requisition_origin_id: a claim whose origin_id is the Xero InvoiceID (its own invoice number
+  blank). -> matched by origin_id, sent.
+- other_payment_types: APCREDITPAYMENT, APPREPAYMENTPAYMENT, APOVERPAYMENTPAYMENT (no Invoice, the
+  document embedded instead) and an ACCRECPAYMENT on a sales invoice. -> ignored.
+- incomplete: a bill with an empty InvoiceNumber. -> blocked (missing invoice number).
+- draft_bill (InvoiceIDs): a DRAFT bill with no payments. -> never appears.
+- overpayment_guard: Procore already holds a hand-entered payment of 60% of the bill; Xero pays
+  50%. -> blocked/flagged "would exceed the bill", never sent silently.
+- already_in_procore: Procore already holds a payment with origin_id = this PaymentID (an earlier
+  run sent it). -> recognised as sent; never created a second time.
+
+Every other payment is ordinary and sendable. `SeedSummary.expected` maps each PaymentID to the
+outcome above (sent | blocked | ignored | already_sent) under the default rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from syncapp.sandbox.models import SeededWorld
+from syncapp.sandbox.procore import models as pc
+from syncapp.sandbox.seeding.builder import WorldBuilder
+from syncapp.sandbox.seeding.world import BILL_CASES, CASES, CONTACT_CASES, MIN_PAYMENTS, build_world
+from syncapp.sandbox.xero import models as xr
+
+__all__ = [
+    "BILL_CASES", "CASES", "CONTACT_CASES", "MIN_PAYMENTS", "SeedSummary", "WorldExists", "register_oauth_clients",
+    "reset_world", "seed_world", "current_world", "world_exists",
+]  # fmt: skip
+
+# Fixed whatever the seed, so a reseed keeps the product's connections to them valid.
+ORGANISATION_TENANT_ID = uuid.UUID("6f1c2a9e-3b7d-4e15-9a4c-2d8e5f7b1c30")
+ORGANISATION_NAME = "Northwind Constructions Pty Ltd"
+COMPANY_ID = 2**32 + 562_949_953_421
+COMPANY_NAME = "Northwind Constructions"
+SANDBOX_USER_LOGIN = "sandbox.user@example.com"
+SANDBOX_USER_ID = 2**32 + 281_474_976_710_656
+SERVICE_ACCOUNT_LOGIN = "xero-sync.service-account@example.com"
+SERVICE_ACCOUNT_ID = 2**32 + 281_474_976_710_657
+
+DEFAULT_BASE_DATE = dt.date(2026, 11, 20)
+BATCH_SIZE = 5000
+STORED_IDS_PER_CASE = 50  # the SeededWorld row keeps counts and a sample, not 100,000 ids
+
+
+class WorldExists(Exception):
+    """seed_world() was asked to build a world over an existing one without `reset`."""
+
+
+@dataclass
+class SeedSummary:
+    seed: int
+    payments: int
+    base_date: dt.date
+    tenant_id: str
+    company_id: int
+    counts: dict[str, int]
+    cases: dict[str, list[str]]
+    contact_payments: dict[str, list[str]] = field(default_factory=dict)
+    expected: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def outcome_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(self.expected.values()).items()))
+
+    def as_record(self) -> dict:
+        """What the SeededWorld row keeps for the index page and for other processes."""
+        return {
+            "counts": self.counts,
+            "case_counts": {name: len(ids) for name, ids in self.cases.items()},
+            "cases": {name: ids[:STORED_IDS_PER_CASE] for name, ids in self.cases.items()},
+            "contact_payments": self.contact_payments,
+            "outcomes": self.outcome_counts(),
+        }
+
+
+def world_exists() -> bool:
+    return (
+        xr.Contact.objects.exists()
+        or xr.Payment.objects.exists()
+        or pc.Project.objects.exists()
+        or pc.Vendor.objects.exists()
+    )
+
+
+def current_world() -> SeededWorld | None:
+    """The record of the world in the database now (None if it was not seeded by us)."""
+    return SeededWorld.objects.order_by("-created_at").first()
+
+
+def reset_world() -> None:
+    """Delete both sandboxes' business data. The organisation, company, users, OAuth apps,
+    tokens and connections stay, so a connected product stays connected. Children go first so
+    Django can delete each table without loading its rows."""
+    xr.Payment.objects.all().delete()
+    xr.Invoice.objects.all().delete()
+    xr.Contact.objects.all().delete()
+    pc.ContractPayment.objects.all().delete()
+    pc.Requisition.objects.all().delete()
+    pc.Commitment.objects.all().delete()
+    pc.Vendor.objects.all().delete()
+    pc.Project.objects.all().delete()
+    SeededWorld.objects.all().delete()
+
+
+def ensure_identity() -> tuple[xr.Organisation, pc.Company]:
+    """The organisation, the company and its two users: created once, then left alone."""
+    organisation, _ = xr.Organisation.objects.get_or_create(
+        tenant_id=ORGANISATION_TENANT_ID,
+        defaults={"name": ORGANISATION_NAME, "short_code": "!nWc7R", "base_currency": "AUD", "country_code": "AU"},
+    )
+    company, _ = pc.Company.objects.get_or_create(
+        id=COMPANY_ID, defaults={"name": COMPANY_NAME, "currency_iso_code": "AUD"}
+    )
+    for login, user_id, name, is_service in (
+        (SANDBOX_USER_LOGIN, SANDBOX_USER_ID, "Sam Sandbox", False),
+        (SERVICE_ACCOUNT_LOGIN, SERVICE_ACCOUNT_ID, "Xero Sync (service account)", True),
+    ):
+        user, _ = pc.User.objects.get_or_create(
+            login=login, defaults={"id": user_id, "name": name, "is_service_account": is_service}
+        )
+        user.companies.add(company)
+    return organisation, company
+
+
+def register_oauth_clients(*, site_url: str) -> None:
+    """Register (or update) the product's apps in both sandboxes from settings, redirecting to
+    `site_url`. Upserts: a changed SITE_URL or secret is picked up on every call."""
+    site_url = site_url.rstrip("/")
+    organisation, company = ensure_identity()
+    if settings.XERO_CLIENT_ID:
+        xr.OAuthClient.objects.update_or_create(
+            client_id=settings.XERO_CLIENT_ID,
+            defaults={
+                "client_secret": settings.XERO_CLIENT_SECRET,
+                "name": "Xero to Procore payment sync",
+                "redirect_uris": [f"{site_url}/connections/xero/callback/"],
+                # So `connect xero --client-credentials` (a custom connection) works in the demo.
+                "custom_connection_organisation": organisation,
+            },
+        )
+    if settings.PROCORE_CLIENT_ID:
+        client, _ = pc.OAuthClient.objects.update_or_create(
+            client_id=settings.PROCORE_CLIENT_ID,
+            defaults={
+                "client_secret": settings.PROCORE_CLIENT_SECRET,
+                "name": "Xero to Procore payment sync",
+                "redirect_uris": [f"{site_url}/connections/procore/callback/"],
+                "service_account": pc.User.objects.get(login=SERVICE_ACCOUNT_LOGIN),
+            },
+        )
+        client.installed_in.add(company)
+
+
+def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.date = DEFAULT_BASE_DATE) -> SeedSummary:
+    """Build the world with exactly `payments` Xero payments. Raises WorldExists when there is
+    one already and `reset` is off, ValueError below MIN_PAYMENTS."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        if reset:
+            reset_world()
+        elif world_exists():
+            raise WorldExists("The sandbox already holds a world: reset it first (sandbox_seed --reset).")
+        organisation, company = ensure_identity()
+        builder, recorder = build_world(
+            payments=payments, seed=seed, base_date=base_date, organisation=organisation, company=company
+        )
+        _save(builder)
+        summary = SeedSummary(
+            seed=seed,
+            payments=payments,
+            base_date=base_date,
+            tenant_id=str(organisation.tenant_id),
+            company_id=company.id,
+            counts=_counts(builder),
+            cases=recorder.cases,
+            contact_payments=recorder.contact_payments,
+            expected=recorder.expected,
+        )
+        summary.seconds = round(time.perf_counter() - started, 3)
+        SeededWorld.objects.create(
+            seed=seed, payments=payments, base_date=base_date, seconds=summary.seconds, summary=summary.as_record()
+        )
+    register_oauth_clients(site_url=settings.SITE_URL)
+    return summary
+
+
+def _save(b: WorldBuilder) -> None:
+    """Bulk inserts in foreign-key order; no per-row queries. Xero rows get their primary keys
+    back from the insert, which is what lets the payments point at their bills."""
+    for rows in (b.projects, b.vendors, b.commitments, b.requisitions, b.contract_payments):
+        if rows:
+            type(rows[0]).objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    xr.Contact.objects.bulk_create(b.contacts, batch_size=BATCH_SIZE)
+    xr.Invoice.objects.bulk_create(b.invoices, batch_size=BATCH_SIZE)
+    xr.Payment.objects.bulk_create(b.payments, batch_size=BATCH_SIZE)
+
+
+def _counts(b: WorldBuilder) -> dict[str, int]:
+    return {
+        "xero_contacts": len(b.contacts),
+        "xero_bills": sum(1 for invoice in b.invoices if invoice.type == "ACCPAY"),
+        "xero_sales_invoices": sum(1 for invoice in b.invoices if invoice.type == "ACCREC"),
+        "xero_payments": len(b.payments),
+        "procore_projects": len(b.projects),
+        "procore_vendors": len(b.vendors),
+        "procore_commitments": len(b.commitments),
+        "procore_requisitions": len(b.requisitions),
+        "procore_payments": len(b.contract_payments),
+    }
