@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "syncapp.core",
     "syncapp.connections",
     "syncapp.sync",
+    "syncapp.dashboard",
 ]
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

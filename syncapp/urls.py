@@ -9,7 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("connections/", include("syncapp.connections.urls")),
     path("", include("syncapp.sync.urls")),
-    path("", include("syncapp.core.urls")),
+    path("", include("syncapp.dashboard.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,0 +1,373 @@
+"""Read-only queries behind the dashboard pages (the sync engine's models, never written here).
+
+Each function is one page's need, in as few queries as the page allows: counts in one GROUP BY,
+lists with the columns they show, no per-row lookups (the Payment row carries its own names).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
+from syncapp.core.models import AuditEntry
+from syncapp.sync.models import (
+    BillLink,
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    RunLogLine,
+    SyncRun,
+    VendorLink,
+    XeroBillRecord,
+)
+
+# --- Integrations and connections ---------------------------------------------------------------
+
+
+def list_integrations() -> list[Integration]:
+    return list(Integration.objects.order_by("name"))
+
+
+def pick_integration(*, name: str | None, integrations: list[Integration]) -> Integration | None:
+    """The integration a page shows: the one named in ?integration=, else the first."""
+    for integration in integrations:
+        if name and integration.name == name:
+            return integration
+    return integrations[0] if integrations else None
+
+
+@dataclass
+class ConnectionHealth:
+    provider: str  # xero | procore
+    label: str  # "Xero" | "Procore"
+    status: str  # connected | needs_reconnect | disconnected | missing
+    status_label: str
+    tenant_name: str = ""
+    last_success_at: dt.datetime | None = None
+    last_error: str = ""
+    last_error_at: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED
+
+
+def connection_health(*, integration: Integration | None) -> list[ConnectionHealth]:
+    """Xero's and Procore's connection of an integration, including the ones not made yet."""
+    found = {}
+    if integration is not None:
+        found = {c.provider: c for c in Connection.objects.filter(integration=integration)}
+    health = []
+    for provider in (Provider.XERO, Provider.PROCORE):
+        conn = found.get(provider.value)
+        if conn is None:
+            health.append(ConnectionHealth(provider.value, provider.label, "missing", "Not connected"))
+            continue
+        health.append(
+            ConnectionHealth(
+                provider=provider.value,
+                label=provider.label,
+                status=conn.status,
+                status_label=conn.get_status_display(),
+                tenant_name=conn.tenant_name,
+                last_success_at=conn.last_success_at,
+                last_error=conn.last_error,
+                last_error_at=conn.last_error_at,
+            )
+        )
+    return health
+
+
+# --- Runs ---------------------------------------------------------------------------------------
+
+
+def active_run(*, integration: Integration | None) -> SyncRun | None:
+    if integration is None:
+        return None
+    return (
+        SyncRun.objects.filter(integration=integration, state__in=["queued", "running"])
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def recent_runs(*, integration: Integration | None, limit: int = 5) -> list[SyncRun]:
+    if integration is None:
+        return []
+    return list(SyncRun.objects.filter(integration=integration).select_related("requested_by")[:limit])
+
+
+def runs_page(*, integration: Integration | None) -> QuerySet[SyncRun]:
+    qs = SyncRun.objects.select_related("requested_by", "integration")
+    if integration is not None:
+        qs = qs.filter(integration=integration)
+    return qs.order_by("-created_at", "-id")
+
+
+def log_lines_after(*, run: SyncRun, after: int, limit: int = 500) -> list[RunLogLine]:
+    """The run's log lines with id > after (the tail's cursor), oldest first."""
+    return list(RunLogLine.objects.filter(run=run, id__gt=after).order_by("id")[:limit])
+
+
+def last_log_lines(*, run: SyncRun, limit: int = 200) -> list[RunLogLine]:
+    lines = list(RunLogLine.objects.filter(run=run).order_by("-id")[:limit])
+    lines.reverse()
+    return lines
+
+
+@dataclass
+class Outcome:
+    key: str
+    label: str
+    count: int
+    percent: float
+
+
+# Outcome keys a run may count, in the order the bar shows them.
+OUTCOME_ORDER = [
+    ("sent", "Sent"),
+    ("blocked", "Blocked"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+    ("ignored", "Ignored"),
+    ("reversed", "Reversed"),
+]
+
+
+def run_outcomes(*, run: SyncRun) -> list[Outcome]:
+    """The run's counts as segments of one bar (only outcomes that happened)."""
+    counts = {k: int(v) for k, v in (run.counts or {}).items() if isinstance(v, int | float) and v}
+    known = [(key, label) for key, label in OUTCOME_ORDER if counts.get(key)]
+    known += [(key, key.replace("_", " ").capitalize()) for key in counts if key not in dict(OUTCOME_ORDER)]
+    total = sum(counts[key] for key, _ in known)
+    return [Outcome(key, label, counts[key], 100 * counts[key] / total) for key, label in known] if total else []
+
+
+# --- Payments -----------------------------------------------------------------------------------
+
+
+def state_counts(*, integration: Integration | None) -> dict[str, int]:
+    if integration is None:
+        return {}
+    rows = Payment.objects.filter(integration=integration).values_list("state").annotate(n=Count("id")).order_by()
+    return {state: n for state, n in rows}
+
+
+@dataclass
+class DayBar:
+    day: dt.date
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    sent_amount: Decimal = Decimal("0")
+    blocked_amount: Decimal = Decimal("0")
+    failed_amount: Decimal = Decimal("0")
+
+
+def daily_outcomes(*, integration: Integration | None, days: int = 28, today: dt.date | None = None) -> list[DayBar]:
+    """Per Xero payment date over the last `days` days: how many payments (and how much) are now
+    sent, blocked or failed. One grouped query."""
+    today = today or timezone.localdate()
+    start = today - dt.timedelta(days=days - 1)
+    bars = {start + dt.timedelta(days=i): DayBar(start + dt.timedelta(days=i)) for i in range(days)}
+    if integration is None:
+        return list(bars.values())
+    rows = (
+        Payment.objects.filter(
+            integration=integration, date__gte=start, date__lte=today, state__in=["sent", "blocked", "failed"]
+        )
+        .values_list("date", "state")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by()
+    )
+    for day, state, n, total in rows:
+        bar = bars[day]
+        setattr(bar, state, n)
+        setattr(bar, f"{state}_amount", total or Decimal("0"))
+    return list(bars.values())
+
+
+@dataclass
+class PaymentFilters:
+    state: str = ""
+    vendor: str = ""
+    project: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    q: str = ""
+    reason: str = ""
+    sort: str = "-date"
+    extra: dict = field(default_factory=dict)
+
+
+# The columns a list may be sorted by (what the user asks for -> model fields, id breaks ties).
+SORTS = {
+    "date": ("date", "id"),
+    "amount": ("amount", "id"),
+    "vendor": ("vendor_name", "id"),
+    "invoice": ("invoice_number", "id"),
+    "state": ("state", "id"),
+    "updated": ("updated_at", "id"),
+}
+
+# Only what the list shows: the wide columns (last_error, fix...) stay on the detail page.
+LIST_COLUMNS = [
+    "id",
+    "integration_id",
+    "xero_payment_id",
+    "date",
+    "amount",
+    "currency_code",
+    "reference",
+    "invoice_number",
+    "vendor_name",
+    "project_name",
+    "commitment_number",
+    "state",
+    "reason_code",
+    "message",
+    "procore_payment_id",
+    "updated_at",
+]
+
+
+def filter_payments(*, integration: Integration | None, filters: PaymentFilters) -> QuerySet[Payment]:
+    qs = Payment.objects.all()
+    if integration is not None:
+        qs = qs.filter(integration=integration)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.reason:
+        qs = qs.filter(reason_code=filters.reason)
+    if filters.vendor:
+        qs = qs.filter(vendor_name=filters.vendor)
+    if filters.project:
+        qs = qs.filter(project_name=filters.project)
+    if filters.date_from:
+        qs = qs.filter(date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(date__lte=filters.date_to)
+    if filters.amount_min is not None:
+        qs = qs.filter(amount__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        qs = qs.filter(amount__lte=filters.amount_max)
+    if filters.q:
+        qs = qs.filter(_search(filters.q))
+    field_name = filters.sort.lstrip("-")
+    columns = SORTS.get(field_name, SORTS["date"])
+    prefix = "-" if filters.sort.startswith("-") or field_name not in SORTS else ""
+    return qs.only(*LIST_COLUMNS).order_by(*[f"{prefix}{c}" for c in columns])
+
+
+def _search(text: str) -> Q:
+    """Invoice number, reference, Xero PaymentID or Procore payment id. Ids match exactly (indexed);
+    the texts by prefix, so the database can use an index rather than scan every row."""
+    text = text.strip()
+    query = Q(xero_payment_id=text) | Q(invoice_number__istartswith=text) | Q(reference__istartswith=text)
+    if text.isdigit():
+        query |= Q(procore_payment_id=int(text))
+    return query
+
+
+def vendor_choices(*, integration: Integration | None) -> list[str]:
+    """Distinct vendor names for the filter (served from the (integration, vendor_name) index)."""
+    if integration is None:
+        return []
+    qs = Payment.objects.filter(integration=integration).exclude(vendor_name="")
+    return list(qs.order_by("vendor_name").values_list("vendor_name", flat=True).distinct()[:500])
+
+
+def project_choices(*, integration: Integration | None) -> list[str]:
+    if integration is None:
+        return []
+    qs = Payment.objects.filter(integration=integration).exclude(project_name="")
+    return list(qs.order_by("project_name").values_list("project_name", flat=True).distinct()[:500])
+
+
+# --- Failure queue ------------------------------------------------------------------------------
+
+
+@dataclass
+class FailureGroup:
+    state: str
+    reason_code: str
+    message: str
+    fix: str
+    count: int
+    total: Decimal
+    payments: list[Payment]
+
+
+def failure_groups(*, integration: Integration | None, per_group: int = 10) -> list[FailureGroup]:
+    """Blocked and failed payments grouped by reason, biggest group first, with the first few rows
+    of each (one query for the groups, one per group for its rows: a handful of reasons)."""
+    if integration is None:
+        return []
+    base = Payment.objects.filter(integration=integration, state__in=[PaymentState.BLOCKED, PaymentState.FAILED])
+    groups = base.values("state", "reason_code").annotate(n=Count("id"), total=Sum("amount")).order_by("-n")
+    result = []
+    for row in groups:
+        rows = list(
+            base.filter(state=row["state"], reason_code=row["reason_code"])
+            .only(*LIST_COLUMNS, "fix", "last_error")
+            .order_by("-date", "-id")[:per_group]
+        )
+        first = rows[0] if rows else None
+        result.append(
+            FailureGroup(
+                state=row["state"],
+                reason_code=row["reason_code"],
+                message=first.message if first else "",
+                fix=first.fix if first else "",
+                count=row["n"],
+                total=row["total"] or Decimal("0"),
+                payments=rows,
+            )
+        )
+    return result
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+
+def audit_entries(*, action: str = "") -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.select_related("actor", "integration")
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-at", "-id")
+
+
+def audit_actions() -> list[str]:
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+# --- One payment --------------------------------------------------------------------------------
+
+
+def payment_context(*, payment: Payment) -> dict:
+    """What the detail page shows beside the payment row: its history, the Xero bill and contact
+    as last fetched, and the vendor and bill links in force."""
+    events = list(PaymentEvent.objects.filter(payment=payment).select_related("actor").order_by("at", "id"))
+    bill = XeroBillRecord.objects.filter(
+        integration_id=payment.integration_id, invoice_id=payment.xero_invoice_id
+    ).first()
+    vendor_link = (
+        VendorLink.objects.filter(
+            integration_id=payment.integration_id, xero_contact_id=payment.xero_contact_id
+        ).first()
+        if payment.xero_contact_id
+        else None
+    )
+    bill_link = (
+        BillLink.objects.filter(integration_id=payment.integration_id, xero_invoice_id=payment.xero_invoice_id).first()
+        if payment.xero_invoice_id
+        else None
+    )
+    return {"events": events, "bill": bill, "vendor_link": vendor_link, "bill_link": bill_link}

@@ -1,0 +1,24 @@
+"""URLs of the dashboard pages (names are global: the navigation and other apps link to them)."""
+
+from django.urls import path
+
+from syncapp.dashboard.views import audit, failures, home, mappings, payments, runs
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("get-all-payments/", home.start_sync, name="start-sync"),
+    path("payments/", payments.payment_list, name="payments"),
+    path("payments/<int:payment_id>/", payments.payment_detail, name="payment"),
+    path("payments/<int:payment_id>/retry/", payments.payment_retry, name="payment-retry"),
+    path("payments/<int:payment_id>/ignore/", payments.payment_ignore, name="payment-ignore"),
+    path("payments/<int:payment_id>/unignore/", payments.payment_unignore, name="payment-unignore"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/<int:run_id>/", runs.run_detail, name="run"),
+    path("runs/<int:run_id>/progress/", runs.run_progress, name="run-progress"),
+    path("runs/<int:run_id>/log/", runs.run_log, name="run-log"),
+    path("failures/", failures.failure_queue, name="failures"),
+    path("failures/retry-group/", failures.retry_group, name="failures-retry-group"),
+    path("mappings/", mappings.vendor_mappings, name="mappings"),
+    path("mappings/bills/", mappings.bill_mappings, name="mapping-bills"),
+    path("audit/", audit.audit_log, name="audit"),
+]

@@ -1,0 +1,164 @@
+"""Payments: the filtered, searchable, sortable list, and one payment's detail.
+
+The list pages with LIMIT/OFFSET on indexed columns and reads one row more than it shows to know
+whether a next page exists; the total is counted only up to COUNT_CAP rows, so a page costs the
+same at 100,000 payments as at 1,000.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from syncapp.core.roles import admin_required, finance_required
+from syncapp.dashboard import selectors
+from syncapp.dashboard.forms import PaymentFilterForm, ReasonForm
+from syncapp.dashboard.links import external_links, fix_link
+from syncapp.dashboard.views.common import page_integration
+from syncapp.sync import services
+from syncapp.sync.models import Payment
+from syncapp.sync.services import ActionRefused
+
+PER_PAGE = 50
+COUNT_CAP = 10_000
+MAX_PAGE = 2_000  # deeper than this, narrow the filters (OFFSET grows with the page)
+
+COLUMNS = [  # (sort key, heading, numeric)
+    ("date", "Date", False),
+    ("vendor", "Vendor", False),
+    ("invoice", "Invoice", False),
+    ("", "Project / commitment", False),
+    ("amount", "Amount", True),
+    ("state", "State", False),
+]
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(MAX_PAGE, int(request.GET.get("page", "1"))))
+    except ValueError:
+        return 1
+
+
+def _link(request: HttpRequest, **changes) -> str:
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return f"?{params.urlencode()}"
+
+
+@finance_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    integrations, integration = page_integration(request)
+    form = PaymentFilterForm(request.GET)
+    chosen = form.cleaned_or_empty()
+    sort = chosen.get("sort", "-date")
+    filters = selectors.PaymentFilters(**{k: v for k, v in chosen.items() if k != "sort"}, sort=sort)
+    qs = selectors.filter_payments(integration=integration, filters=filters)
+    number = _page_number(request)
+    start = (number - 1) * PER_PAGE
+    rows = list(qs[start : start + PER_PAGE + 1])
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    capped_total = qs.order_by()[: COUNT_CAP + 1].count()
+    total_text = f"{COUNT_CAP:,}+" if capped_total > COUNT_CAP else f"{capped_total:,}"
+    headings = []
+    for key, label, numeric in COLUMNS:
+        entry = {"label": label, "numeric": numeric, "url": "", "sort": ""}
+        if key:
+            current = sort.lstrip("-") == key
+            descending = sort.startswith("-")
+            entry["sort"] = ("descending" if descending else "ascending") if current else ""
+            # A first click sorts dates and amounts biggest first; a second click flips.
+            entry["url"] = _link(request, sort=(key if current and descending else f"-{key}"), page=None)
+        headings.append(entry)
+    context = {
+        "integrations": integrations,
+        "integration": integration,
+        "form": form,
+        "filtered": any(k != "sort" for k in chosen),
+        "payments": rows,
+        "headings": headings,
+        "vendors": selectors.vendor_choices(integration=integration),
+        "projects": selectors.project_choices(integration=integration),
+        "total_text": total_text,
+        "clear_url": reverse("payments"),
+        "pager": {
+            "summary": f"Showing {start + 1:,}–{start + len(rows):,} of {total_text}" if rows else "",
+            "prev_url": _link(request, page=number - 1 if number > 2 else None) if number > 1 else "",
+            "next_url": _link(request, page=number + 1) if has_next and number < MAX_PAGE else "",
+        },
+    }
+    template = "dashboard/components/payments_results.html" if request.htmx else "dashboard/payments.html"
+    return render(request, template, context)
+
+
+@finance_required
+def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("integration"), pk=payment_id)
+    context = {
+        "payment": payment,
+        **selectors.payment_context(payment=payment),
+        "ignore_form": ReasonForm(),
+        "links": external_links(payment=payment),
+        "fix": fix_link(payment=payment),
+    }
+    return render(request, "dashboard/payment_detail.html", context)
+
+
+def _act(request: HttpRequest, payment_id: int, action) -> HttpResponse:
+    """Run one action on a payment and go back where the person came from, with a message."""
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        text = action(payment)
+    except ActionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, text)
+    return redirect(_back(request, default=reverse("payment", args=[payment.pk])))
+
+
+def _back(request: HttpRequest, *, default: str) -> str:
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else default
+
+
+@require_POST
+@admin_required
+def payment_retry(request: HttpRequest, payment_id: int) -> HttpResponse:
+    def action(payment: Payment) -> str:
+        services.retry_payment(payment=payment, actor=request.user)
+        return "Queued again: the next run checks Procore first, then sends it."
+
+    return _act(request, payment_id, action)
+
+
+@require_POST
+@admin_required
+def payment_ignore(request: HttpRequest, payment_id: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+
+    def action(payment: Payment) -> str:
+        if not form.is_valid():
+            raise ActionRefused("Say why this payment is ignored (a few words).")
+        services.ignore_payment(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
+        return "Ignored: it stays out of Procore until someone un-ignores it."
+
+    return _act(request, payment_id, action)
+
+
+@require_POST
+@admin_required
+def payment_unignore(request: HttpRequest, payment_id: int) -> HttpResponse:
+    def action(payment: Payment) -> str:
+        services.unignore_payment(payment=payment, actor=request.user)
+        return "Un-ignored: the next run checks it like any other payment."
+
+    return _act(request, payment_id, action)
