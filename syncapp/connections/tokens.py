@@ -80,7 +80,7 @@ class ConnectionTokens:
             raise NeedsReconnect(f"The {self.provider.title()} connection no longer exists.") from None
 
     def _renew(self, *, seen_version: int, forced: bool = False) -> str:
-        if db_connection.vendor == "postgresql":
+        if uses_row_locks():
             return self._renew_under_row_lock(seen_version=seen_version, forced=forced)
         return self._renew_with_lease(seen_version=seen_version, forced=forced)
 
@@ -147,6 +147,11 @@ class ConnectionTokens:
             # theirs is the one kept. Rare: only when a refresh outlives the HTTP timeout.
             logger.warning("Token refresh for connection %s finished after its lease; kept the other.", row.pk)
         return tokens.access_token
+
+
+def uses_row_locks() -> bool:
+    """PostgreSQL honours SELECT ... FOR UPDATE; SQLite ignores it, so it gets the lease path."""
+    return db_connection.vendor == "postgresql"
 
 
 def _usable(row: Connection) -> bool:
