@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+from django.conf import settings
 
 from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.procore.models import ContractPayment, Token
@@ -126,6 +127,16 @@ def test_the_limiter_counts_per_user_and_app(procore_world):
     assert projects(w).status_code == 200
 
 
+def test_the_counters_can_be_reset_over_http(procore_world):
+    w = procore_world
+    Behaviour.set("procore", spike_limit=1, spike_window_seconds=30)
+    assert projects(w).status_code == 200
+    assert projects(w).status_code == 429
+    reset = httpx.post(w.base.replace("/api", "/control") + "/reset-rate-limits")
+    assert reset.status_code == 200
+    assert projects(w).status_code == 200
+
+
 def test_count_call_reports_the_window_that_runs_out_first():
     reset_rate_limits()
     state = count_call(key="k", hourly_limit=100, spike_limit=10, spike_window=10, now=1000.0)
@@ -184,9 +195,13 @@ def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procor
 # --- The web page ----------------------------------------------------------------------------------
 
 
-def test_the_commitment_page_lists_its_payments(procore_world):
+@pytest.mark.parametrize(
+    "shape", ["projects/{project}/commitments/{commitment}", "{project}/project/commitments/{commitment}"]
+)
+def test_the_commitment_page_lists_its_payments(procore_world, shape):
     w = procore_world
-    url = w.base.replace("/api", "/web") + f"/projects/{w.project.pk}/commitments/{w.subcontract.pk}"
+    url = f"{settings.PROCORE_WEB_URL}/" + shape.format(project=w.project.pk, commitment=w.subcontract.pk)
     page = httpx.get(url)
     assert page.status_code == 200
     assert "SC-001" in page.text and "2500.50" in page.text and "xero-payment-0" in page.text
+    assert httpx.get(url.replace(str(w.subcontract.pk), str(w.purchase_order.pk + 1))).status_code == 404

@@ -33,4 +33,7 @@ urlpatterns = [
         web.commitment_page,
         name="sandbox-procore-commitment",
     ),
+    # The shape of Procore's own commitment URLs, which the dashboard's "open in Procore" links use.
+    path("web/<int:project_id>/project/commitments/<int:commitment_id>", web.commitment_page),
+    path("control/reset-rate-limits", web.reset_limits, name="sandbox-procore-reset-rate-limits"),
 ]
