@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from syncapp.sandbox.models import SeededWorld
+from syncapp.sandbox.models import Behaviour, SeededWorld
 from syncapp.sandbox.procore import models as pc
 from syncapp.sandbox.seed import (
     CASES,
@@ -331,3 +331,29 @@ def test_the_product_apps_can_read_the_seeded_world_over_http(seeded_world, sett
         )
         assert answer.status_code == 200, answer.text
         assert len(answer.json()) == seeded_world.counts["procore_vendors"]
+
+
+@pytest.mark.django_db
+def test_the_index_page_shows_the_world_its_cases_and_the_switches_to_anyone(client):
+    seed_world(payments=40, seed=1)
+    Behaviour.set("procore", throttle_rate=0.25)
+    page = client.get("/sandbox/")  # not logged in: the page holds no secrets
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "40 payments, seed 1" in html
+    assert '<th scope="row">Payment</th><td class="num">40</td>' in html
+    assert '<td><code>reversal</code></td><td class="num">2</td>' in html
+    assert "throttle_rate</th><td>0.25</td>" in html
+    assert settings_secret_absent(html)
+
+
+@pytest.mark.django_db
+def test_the_index_page_says_when_nothing_is_seeded(client):
+    page = client.get("/sandbox/")
+    assert page.status_code == 200 and "Not seeded by" in page.content.decode()
+
+
+def settings_secret_absent(html: str) -> bool:
+    from django.conf import settings
+
+    return settings.XERO_CLIENT_SECRET not in html and settings.PROCORE_CLIENT_SECRET not in html
