@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from syncapp.dashboard.selectors import DayBar
 
-WIDTH = 720
-HEIGHT = 220
+WIDTH = 1000
+HEIGHT = 240
 LEFT = 48  # room for the y labels
 RIGHT = 8
 TOP = 10
@@ -59,7 +59,9 @@ class BarChart:
     empty: bool
 
 
-def _nice_max(value: float) -> float:
+def _nice_max(value: float, measure: str) -> float:
+    if measure == "count" and value <= 4:
+        return 4  # whole-number ticks for small counts
     if value <= 0:
         return 1
     exponent = 10 ** math.floor(math.log10(value))
@@ -88,7 +90,7 @@ def stacked_daily(bars: list[DayBar], *, measure: str = "count") -> BarChart:
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     totals = [sum(_value(bar, s, measure) for s in SERIES) for bar in bars]
-    top = _nice_max(max(totals, default=0))
+    top = _nice_max(max(totals, default=0), measure)
     slot = plot_w / max(len(bars), 1)
     bar_w = max(2.0, slot * 0.68)
     label_every = max(1, math.ceil(len(bars) / 7))

@@ -24,6 +24,7 @@ from syncapp.sync.models import (
     SyncRun,
     VendorLink,
     XeroBillRecord,
+    XeroContactRecord,
 )
 
 # --- Integrations and connections ---------------------------------------------------------------
@@ -371,3 +372,104 @@ def payment_context(*, payment: Payment) -> dict:
         else None
     )
     return {"events": events, "bill": bill, "vendor_link": vendor_link, "bill_link": bill_link}
+
+
+# --- Mappings -----------------------------------------------------------------------------------
+
+VENDOR_BLOCK_REASONS = ("vendor_not_linked", "vendor_suggestion", "vendor_ambiguous")
+BILL_BLOCK_REASONS = ("invoice_not_found", "ambiguous_invoice", "invoice_not_approved")
+
+
+@dataclass
+class ContactRow:
+    contact_id: str
+    name: str
+    tax_number: str
+    link: VendorLink | None
+    blocked: int
+
+    @property
+    def status(self) -> str:
+        if self.link is None:
+            return "unlinked"
+        return "linked" if self.link.confirmed else "suggestion"
+
+
+def contact_rows(*, integration: Integration, show: str = "attention") -> list[ContactRow]:
+    """Xero suppliers with their vendor link and how many payments wait on it: the ones needing a
+    person first (no link, unconfirmed suggestion), then by name. Three queries whatever the size."""
+    contacts = XeroContactRecord.objects.filter(integration=integration).filter(
+        Q(is_supplier=True)
+        | Q(contact_id__in=Payment.objects.filter(integration=integration).values("xero_contact_id"))
+    )
+    links = {link.xero_contact_id: link for link in VendorLink.objects.filter(integration=integration)}
+    blocked = dict(
+        Payment.objects.filter(
+            integration=integration, state=PaymentState.BLOCKED, reason_code__in=VENDOR_BLOCK_REASONS
+        )
+        .values_list("xero_contact_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [
+        ContactRow(c.contact_id, c.name, c.tax_number, links.get(c.contact_id), blocked.get(c.contact_id, 0))
+        for c in contacts.only("contact_id", "name", "tax_number")
+    ]
+    if show == "attention":
+        rows = [r for r in rows if r.status != "linked" or r.blocked]
+    order = {"unlinked": 0, "suggestion": 1, "linked": 2}
+    rows.sort(key=lambda r: (order[r.status], -r.blocked, r.name.lower()))
+    return rows
+
+
+@dataclass
+class BillRow:
+    xero_invoice_id: str
+    invoice_number: str
+    vendor_name: str
+    xero_contact_id: str
+    reason_code: str
+    message: str
+    payments: int
+    total: Decimal
+    link: BillLink | None = None
+
+
+def bill_rows(*, integration: Integration) -> list[BillRow]:
+    """Bills whose payments are blocked for want of one Procore commitment or invoice."""
+    rows = (
+        Payment.objects.filter(integration=integration, state=PaymentState.BLOCKED, reason_code__in=BILL_BLOCK_REASONS)
+        .values("xero_invoice_id", "invoice_number", "vendor_name", "xero_contact_id", "reason_code", "message")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("vendor_name", "invoice_number")
+    )
+    bills = [
+        BillRow(
+            r["xero_invoice_id"],
+            r["invoice_number"],
+            r["vendor_name"],
+            r["xero_contact_id"],
+            r["reason_code"],
+            r["message"],
+            r["n"],
+            r["total"] or Decimal("0"),
+        )
+        for r in rows
+    ]
+    links = {
+        link.xero_invoice_id: link
+        for link in BillLink.objects.filter(
+            integration=integration, xero_invoice_id__in=[b.xero_invoice_id for b in bills]
+        )
+    }
+    for bill in bills:
+        bill.link = links.get(bill.xero_invoice_id)
+    return bills
+
+
+def vendor_ids_by_contact(*, integration: Integration) -> dict[str, int]:
+    return dict(
+        VendorLink.objects.filter(integration=integration, confirmed=True).values_list(
+            "xero_contact_id", "procore_vendor_id"
+        )
+    )

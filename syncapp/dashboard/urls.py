@@ -19,6 +19,11 @@ urlpatterns = [
     path("failures/", failures.failure_queue, name="failures"),
     path("failures/retry-group/", failures.retry_group, name="failures-retry-group"),
     path("mappings/", mappings.vendor_mappings, name="mappings"),
+    path("mappings/vendors/link/", mappings.vendor_link, name="mapping-vendor-link"),
+    path("mappings/vendors/create/", mappings.vendor_create, name="mapping-vendor-create"),
+    path("mappings/vendors/<int:link_id>/confirm/", mappings.vendor_confirm, name="mapping-vendor-confirm"),
+    path("mappings/vendors/<int:link_id>/unlink/", mappings.vendor_unlink, name="mapping-vendor-unlink"),
     path("mappings/bills/", mappings.bill_mappings, name="mapping-bills"),
+    path("mappings/bills/link/", mappings.bill_link, name="mapping-bill-link"),
     path("audit/", audit.audit_log, name="audit"),
 ]

