@@ -1,0 +1,102 @@
+"""A seeded sandbox world served over HTTP, and an integration connected to it headlessly
+(client credentials), as the product would be on a server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from syncapp.connections.models import Integration
+from syncapp.sync import crashpoints
+from syncapp.sync.models import Payment, RunState, SyncRun
+from syncapp.sync.runs import execute_run, start_run
+
+
+@dataclass
+class World:
+    url: str
+    integration: Integration
+    summary: object
+
+    def run(self, *, dry_run: bool = False, trigger: str = "command") -> SyncRun:
+        run, created = start_run(integration=self.integration, trigger=trigger, dry_run=dry_run)
+        assert created, "another run was active"
+        return execute_run(run.pk)
+
+    def payment(self, xero_payment_id: str) -> Payment:
+        return Payment.objects.get(integration=self.integration, xero_payment_id=xero_payment_id)
+
+    def states(self, ids) -> list[str]:
+        return [self.payment(i).state for i in ids]
+
+
+def connect(integration: Integration) -> None:
+    from syncapp.connections.services import connect_headless
+
+    connect_headless(integration=integration, provider="xero")
+    connect_headless(integration=integration, provider="procore")
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.SYNC_RETRY_BASE_SECONDS = 0.01
+
+
+@pytest.fixture
+def world(sandbox, settings, fast_retries) -> World:
+    from syncapp.sandbox.models import Behaviour
+    from syncapp.sandbox.seed import register_oauth_clients, seed_world
+
+    summary = seed_world(payments=60, seed=7, reset=True)
+    register_oauth_clients(site_url=sandbox)
+    # Tests run many syncs back to back: lift the per-minute and hourly limits they are not about.
+    Behaviour.set("xero", minute_limit=10_000, day_limit=100_000)
+    Behaviour.set("procore", hourly_limit=100_000, spike_limit=10_000)
+    integration = Integration.objects.create(name="northwind")
+    connect(integration)
+    return World(url=sandbox, integration=integration, summary=summary)
+
+
+@pytest.fixture
+def crash_at():
+    """crash_at("before_create", nth=3): the worker dies the 3rd time the run reaches that point."""
+
+    class WorkerDied(BaseException):
+        pass
+
+    def arm(name: str, *, nth: int = 1):
+        seen = {"n": 0}
+
+        def hook(point: str) -> None:
+            if point == name:
+                seen["n"] += 1
+                if seen["n"] == nth:
+                    crashpoints.hook = None
+                    raise WorkerDied(point)
+
+        crashpoints.hook = hook
+        return WorkerDied
+
+    yield arm
+    crashpoints.hook = None
+
+
+def abandon_dead_runs() -> None:
+    """What the heartbeat check does after two silent minutes, without waiting for them."""
+    from syncapp.sync.runs import recover_stale_runs
+
+    SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at="2000-01-01T00:00:00Z")
+    recover_stale_runs()
+
+
+@pytest.fixture
+def admin_user(db):
+    """An Admin, also in transactional tests (where the roles' data migration was flushed)."""
+    from django.contrib.auth.models import Group, User
+
+    from syncapp.core.roles import ADMIN
+
+    user = User.objects.create_user(username="ada-admin", password="pw-for-tests")
+    user.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
+    return user
