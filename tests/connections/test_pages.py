@@ -1,0 +1,137 @@
+"""The Connections page, Test connection, Disconnect, and who may do what."""
+
+import pytest
+from django.test import Client
+
+from syncapp.connections.models import Connection, ConnectionStatus, Integration
+from syncapp.core.models import AuditEntry
+from syncapp.sandbox.procore import models as procore
+from syncapp.sandbox.xero import models as xero
+from tests.connections.conftest import connection_of, full_flow
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def both_connected(admin_client, xero_app, procore_app):
+    full_flow(admin_client, "xero")
+    full_flow(admin_client, "procore")
+    return connection_of("xero"), connection_of("procore")
+
+
+def test_the_page_shows_each_connections_health(admin_client, both_connected):
+    page = admin_client.get("/connections/").content.decode()
+
+    assert "Demo Builders Pty Ltd" in page and "Harbour Construction" in page
+    assert "by ada-admin" in page
+    assert "Both connections are ready." in page
+    assert "Test Xero connection" in page and "Disconnect Procore" in page and "Reconnect Xero" in page
+
+
+def test_finance_users_see_the_status_but_no_actions(finance_user, both_connected):
+    finance = Client()
+    finance.force_login(finance_user)
+
+    page = finance.get("/connections/")
+
+    assert page.status_code == 200
+    assert b"Demo Builders Pty Ltd" in page.content
+    assert b"Disconnect" not in page.content and b"Test Xero connection" not in page.content
+
+
+def test_finance_users_get_403_on_every_admin_action(finance_user, both_connected):
+    xero_conn, procore_conn = both_connected
+    client = Client()
+    client.force_login(finance_user)
+    actions = [
+        ("post", "/connections/xero/connect/"),
+        ("post", "/connections/procore/connect/"),
+        ("get", "/connections/xero/callback/?code=x&state=y"),
+        ("get", "/connections/procore/callback/?code=x&state=y"),
+        ("get", f"/connections/{xero_conn.pk}/choose/"),
+        ("post", f"/connections/{xero_conn.pk}/choose/"),
+        ("post", f"/connections/{xero_conn.pk}/test/"),
+        ("post", f"/connections/{procore_conn.pk}/test/"),
+        ("post", f"/connections/{xero_conn.pk}/disconnect/"),
+        ("post", f"/connections/{procore_conn.pk}/disconnect/"),
+    ]
+    for method, url in actions:
+        assert getattr(client, method)(url).status_code == 403, url
+    assert Connection.objects.filter(status=ConnectionStatus.CONNECTED).count() == 2
+
+
+def test_users_without_a_role_cannot_see_the_page(client, roleless_user):
+    client.force_login(roleless_user)
+    assert client.get("/connections/").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/connections/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_connect_button_only_takes_a_post(admin_client):
+    assert admin_client.get("/connections/xero/connect/").status_code == 405
+
+
+def test_testing_the_connections_makes_a_cheap_read_and_records_success(admin_client, admin_user, both_connected):
+    for connection in both_connected:
+        response = admin_client.post(f"/connections/{connection.pk}/test/", follow=True)
+        connection.refresh_from_db()
+        assert connection.last_success_at is not None
+        assert b"answered" in response.content
+    assert AuditEntry.objects.filter(action="connection.tested", actor=admin_user).count() == 2
+
+
+def test_disconnecting_xero_removes_the_tenant_and_revokes_the_tokens(admin_client, admin_user, both_connected):
+    xero_conn, _ = both_connected
+
+    admin_client.post(f"/connections/{xero_conn.pk}/disconnect/")
+
+    xero_conn.refresh_from_db()
+    assert xero_conn.status == ConnectionStatus.DISCONNECTED
+    assert xero_conn.access_token_encrypted == "" and xero_conn.refresh_token_encrypted == ""
+    assert not xero.TenantConnection.objects.exists()
+    assert not xero.Token.objects.filter(revoked=False).exists()
+    assert AuditEntry.objects.filter(action="connection.disconnected", actor=admin_user).exists()
+    assert "Xero is not connected" in admin_client.get("/connections/").content.decode()
+
+
+def test_disconnecting_procore_revokes_the_tokens(admin_client, both_connected):
+    _, procore_conn = both_connected
+
+    admin_client.post(f"/connections/{procore_conn.pk}/disconnect/")
+
+    procore_conn.refresh_from_db()
+    assert procore_conn.status == ConnectionStatus.DISCONNECTED
+    assert not procore.Token.objects.filter(revoked=False).exists()
+
+
+def test_admins_see_a_banner_when_a_connection_needs_reconnecting(admin_client, both_connected):
+    from syncapp.connections.services import mark_needs_reconnect
+
+    mark_needs_reconnect(both_connected[0], reason="Xero refused the saved authorisation")
+
+    page = admin_client.get("/connections/").content.decode()
+    assert "Reconnect needed" in page and "Xero refused the saved authorisation" in page
+    assert AuditEntry.objects.filter(action="connection.needs_reconnect").count() == 1
+
+
+def test_connect_starts_on_the_named_integration(admin_client, xero_app):
+    Integration.objects.create(name="second")
+    Integration.objects.create(name="default")
+
+    response = admin_client.post("/connections/xero/connect/", {"integration": "second"})
+
+    assert response.status_code == 302
+    assert admin_client.session["oauth_flow_xero"]["integration"] == Integration.objects.get(name="second").pk
+
+
+def test_connect_without_a_name_refuses_to_guess_between_integrations(admin_client, xero_app):
+    Integration.objects.create(name="one")
+    Integration.objects.create(name="two")
+
+    response = admin_client.post("/connections/xero/connect/", follow=True)
+
+    assert b"several integrations" in response.content
+    assert "oauth_flow_xero" not in admin_client.session
