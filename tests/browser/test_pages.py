@@ -22,13 +22,16 @@ def test_an_admin_logs_in_and_sees_home(page, admin_user):
     shoot(page, "home")
 
 
-@pytest.mark.parametrize("path,name,heading", [
-    ("/payments/", "payments", "Payments"),
-    ("/runs/", "runs", "Runs"),
-    ("/failures/", "failures", "Failure queue"),
-    ("/mappings/", "mappings", "Mappings"),
-    ("/audit/", "audit", "Audit log"),
-])
+@pytest.mark.parametrize(
+    "path,name,heading",
+    [
+        ("/payments/", "payments", "Payments"),
+        ("/runs/", "runs", "Runs"),
+        ("/failures/", "failures", "Failure queue"),
+        ("/mappings/", "mappings", "Mappings"),
+        ("/audit/", "audit", "Audit log"),
+    ],
+)
 def test_each_main_page_renders_in_the_browser(page, admin_user, path, name, heading):
     world = make_world()
     log_in(page, admin_user.username)
