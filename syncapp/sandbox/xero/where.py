@@ -146,6 +146,8 @@ class _Parser:
         return token
 
     def expect(self, text: str) -> None:
+        if self.peek() is None:
+            raise QueryError(f"'{text}' expected at the end")
         token = self.take()
         if token.text != text:
             raise QueryError(f"'{text}' expected, found '{token.text}'")
