@@ -13,7 +13,7 @@ from django.utils import timezone
 from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.xero import limits
 from syncapp.sandbox.xero.factories import connect, make_bill, make_contact, make_organisation, make_payment, make_world
-from syncapp.sandbox.xero.models import Payment
+from syncapp.sandbox.xero.models import Payment, Token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -354,3 +354,39 @@ def test_xero_paths_answer_in_lower_case_too(api):
 
 def test_writes_are_not_allowed(api):
     assert api.post("Payments", json={}).status_code == 405
+
+
+def test_the_limits_reset_endpoint_clears_the_counters(sandbox, api):
+    Behaviour.set("xero", minute_limit=1)
+    api.get("Organisation")
+    assert api.get("Organisation").status_code == 429
+
+    reset = httpx.post(f"{sandbox}/sandbox/xero/limits/reset")
+
+    assert reset.status_code == 204
+    assert api.get("Organisation").status_code == 200
+
+
+def test_more_than_five_calls_in_flight_for_one_organisation_are_refused():
+    tenant = str(uuid.uuid4())
+    args = {"tenant_id": tenant, "client_id": "app", "minute_limit": 60, "day_limit": 5000}
+
+    held = [limits.acquire(**args) for _ in range(5)]
+    sixth = limits.acquire(**args)
+    limits.release(tenant)
+    after_release = limits.acquire(**args)
+
+    assert all(verdict.allowed for verdict in held)
+    assert not sixth.allowed and sixth.problem == "concurrent"
+    assert after_release.allowed
+
+
+def test_an_access_token_past_thirty_minutes_is_expired(api, tokens):
+    Token.objects.filter(access_token=tokens["access_token"]).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    response = api.get("Payments")
+
+    assert response.status_code == 401
+    assert response.json()["Detail"].startswith("TokenExpired")

@@ -16,7 +16,7 @@ from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.xero import limits
 from syncapp.sandbox.xero.factories import make_organisation, make_world
 from syncapp.sandbox.xero.identity import pkce_challenge
-from syncapp.sandbox.xero.models import AuthorizationCode, TenantConnection
+from syncapp.sandbox.xero.models import AuthorizationCode, TenantConnection, Token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -382,3 +382,33 @@ def test_expire_tokens_makes_old_access_tokens_answer_401_until_the_client_refre
     assert expired.json()["Detail"].startswith("TokenExpired")
     assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
     assert fresh.status_code == 200
+
+
+def test_a_refresh_token_unused_for_sixty_days_is_refused(http, world):
+    tokens = exchange(http, world, query_of(consent(http, world))["code"]).json()
+    Token.objects.filter(refresh_token=tokens["refresh_token"]).update(
+        refresh_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    response = http.post(
+        "identity/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic(world),
+    )
+
+    assert response.status_code == 400 and response.json() == {"error": "invalid_grant"}
+
+
+def test_a_refresh_token_of_another_app_is_refused(http, world):
+    tokens = exchange(http, world, query_of(consent(http, world))["code"]).json()
+    other = make_world(client_id="other-app", client_secret="other-secret")
+    credentials = base64.b64encode(b"other-app:other-secret").decode()
+
+    response = http.post(
+        "identity/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+
+    assert other.client.client_id == "other-app"
+    assert response.status_code == 400 and response.json() == {"error": "invalid_grant"}

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from syncapp.sandbox.faults import behaviour, injected_fault
 from syncapp.sandbox.xero import limits, payloads
@@ -300,3 +300,13 @@ organisation = _endpoint("Organisation", organisation_handler)
 contacts = _endpoint("Contacts", contacts_handler)
 invoices = _endpoint("Invoices", invoices_handler)
 payments = _endpoint("Payments", payments_handler)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def reset_limits(request: HttpRequest) -> HttpResponse:
+    """Sandbox control (no Xero equivalent): forget the counted calls, for benchmarks that drive a
+    server in another process and cannot call `limits.reset()` themselves."""
+    limits.reset()
+    return HttpResponse(status=204)

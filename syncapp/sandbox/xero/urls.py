@@ -31,4 +31,6 @@ urlpatterns = [
     *_both_cases("api.xro/2.0/Invoices/<str:invoice_id>", api_views.invoices, "invoice"),
     *_both_cases("api.xro/2.0/Payments", api_views.payments, "payments"),
     *_both_cases("api.xro/2.0/Payments/<str:payment_id>", api_views.payments, "payment"),
+    # Sandbox control, not part of Xero.
+    path("limits/reset", api_views.reset_limits, name="reset-limits"),
 ]
