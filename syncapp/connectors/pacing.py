@@ -86,10 +86,13 @@ class WindowPacer:
             self._reset_at = self._clock() + max(0.0, seconds_to_reset) + self._reset_slack
 
     def block_for(self, seconds: float) -> None:
-        """After a 429/503: no call through this pacer before `seconds` from now."""
+        """After a 429/503: no call through this pacer before `seconds` from now. The server said
+        when to come back, which beats our estimate; the budget after that is unknown until the
+        next answer reports it."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
-            self._remaining = 0 if self._remaining is not None else None
+            self._remaining = None
+            self._reset_at = None
 
     def _low_water(self) -> int:
         if self._limit:

@@ -163,7 +163,7 @@ class ProcoreClient:
         self._token: str | None = None
         self._token_at = 0.0
         # A shared pacer lets several clients of one Procore app/user share one budget.
-        self.pacer = pacer or WindowPacer(sleep=self._rate_sleep)
+        self.pacer = pacer or WindowPacer(sleep=self._sleep)
         self._http = httpx.Client(
             base_url=settings.PROCORE_API_URL,
             timeout=timeout if timeout is not None else settings.HTTP_TIMEOUT,
@@ -178,11 +178,6 @@ class ProcoreClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _rate_sleep(self, seconds: float) -> None:
-        """A wait for the rate limit (counted; backoff after errors is not)."""
-        self.counter.waited_seconds += seconds
-        self._sleep(seconds)
 
     def _access_token(self) -> str:
         if self._token is None or time.monotonic() - self._token_at > TOKEN_REUSE_SECONDS:
@@ -209,7 +204,7 @@ class ProcoreClient:
         rate_waits = 0
         while True:
             token = self._access_token()
-            self.pacer.wait()
+            self.counter.waited_seconds += self.pacer.wait()
             self.counter.count()
             try:
                 response = self._http.request(

@@ -150,7 +150,7 @@ class XeroClient:
         self._token: str | None = None
         self._api = AccountingApi(self._build_api_client(), base_url=settings.XERO_API_URL)
         self._calls_this_minute = SlidingWindowLog(60.0)
-        self._pacer = WindowPacer(low_water_fraction=0.1, min_low_water=5, sleep=self._paced_sleep)
+        self._pacer = WindowPacer(low_water_fraction=0.1, min_low_water=5, sleep=self._sleep)
         self.minute_remaining: int | None = None
         self.day_remaining: int | None = None
 
@@ -175,11 +175,6 @@ class XeroClient:
     def _sdk_token(self) -> dict:
         return {"access_token": self._token, "scope": [], "expires_in": None, "token_type": "Bearer"}
 
-    def _paced_sleep(self, seconds: float) -> None:
-        """A wait for the rate limit (counted in the counter; backoff after errors is not)."""
-        self.counter.waited_seconds += seconds
-        self._sleep(seconds)
-
     # --- one call, through the error table ---
 
     def _call(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
@@ -190,11 +185,13 @@ class XeroClient:
         while True:
             if self._token is None:
                 self._token = self._tokens.access_token()
-            self._pacer.wait()
+            self.counter.waited_seconds += self._pacer.wait()
             self.counter.count()
             self._calls_this_minute.record()
             status, headers, data, detail = self._send(method, arguments)
-            self._observe_limits(headers)
+            # A 429's own Retry-After says when to come back; its remaining-0 would make the
+            # pacer wait for the whole minute instead.
+            self._observe_limits(headers, pace=status != 429)
             action = xero_action(status, headers)
             if action is Action.OK:
                 return data
@@ -231,7 +228,7 @@ class XeroClient:
                     )
                 rate_waits += 1
                 logger.info("Xero %s limit on %s: waiting %.1f s", problem, operation, retry_after)
-                self._paced_sleep(retry_after)
+                self._pacer.block_for(retry_after)
                 continue
             if action is Action.BACKOFF:
                 transient_tries += 1
@@ -269,10 +266,10 @@ class XeroClient:
             # The SDK could not read the answer (an unknown enum value fails the whole page).
             raise DataError(f"Xero sent data the client cannot read: {error}") from error
 
-    def _observe_limits(self, headers: Any) -> None:
+    def _observe_limits(self, headers: Any, *, pace: bool) -> None:
         minute = header_int(headers, "X-MinLimit-Remaining")
         day = header_int(headers, "X-DayLimit-Remaining")
-        if minute is not None:
+        if minute is not None and pace:
             self.minute_remaining = minute
             # Xero does not say when the minute ends; our own oldest call in it is the bound.
             self._pacer.observe(

@@ -126,3 +126,39 @@ def procore_client(procore_world):
     client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, timeout=5)
     yield client
     client.close()
+
+
+# --- Xero ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class XeroWorld:
+    world: object  # syncapp.sandbox.xero.factories.XeroWorld: organisation, contact, bill, payments
+    tokens: ClientCredentialsTokens
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.world.organisation.tenant_id)
+
+
+@pytest.fixture
+def xero_world(sandbox) -> XeroWorld:
+    """A custom-connection app on one organisation with a supplier, a bill of 1100.00 and two
+    part payments (the sandbox's own builders), and a client_credentials TokenSource."""
+    from syncapp.sandbox.xero import limits
+    from syncapp.sandbox.xero.factories import make_world
+
+    limits.reset()
+    secret = secrets.token_urlsafe(16)
+    world = make_world(client_id=f"xc-{secrets.token_hex(6)}", client_secret=secret, custom_connection=True)
+    tokens = ClientCredentialsTokens(
+        token_url=settings.XERO_TOKEN_URL, client_id=world.client.client_id, client_secret=secret, basic_auth=True
+    )
+    return XeroWorld(world=world, tokens=tokens)
+
+
+@pytest.fixture
+def xero_client(xero_world):
+    from syncapp.connectors.xero import XeroClient
+
+    return XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, timeout=5)
