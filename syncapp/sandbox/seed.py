@@ -62,6 +62,7 @@ from django.db import transaction
 
 from syncapp.sandbox.models import SeededWorld
 from syncapp.sandbox.procore import models as pc
+from syncapp.sandbox.seeding import store
 from syncapp.sandbox.seeding.builder import WorldBuilder
 from syncapp.sandbox.seeding.world import BILL_CASES, CASES, CONTACT_CASES, MIN_PAYMENTS, build_world
 from syncapp.sandbox.xero import models as xr
@@ -82,7 +83,6 @@ SERVICE_ACCOUNT_LOGIN = "xero-sync.service-account@example.com"
 SERVICE_ACCOUNT_ID = 2**32 + 281_474_976_710_657
 
 DEFAULT_BASE_DATE = dt.date(2026, 11, 20)
-BATCH_SIZE = 5000
 STORED_IDS_PER_CASE = 50  # the SeededWorld row keeps counts and a sample, not 100,000 ids
 
 
@@ -229,14 +229,11 @@ def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.d
 
 
 def _save(b: WorldBuilder) -> None:
-    """Bulk inserts in foreign-key order; no per-row queries. Xero rows get their primary keys
-    back from the insert, which is what lets the payments point at their bills."""
+    """Inserts in foreign-key order; no per-row queries."""
     for rows in (b.projects, b.vendors, b.commitments, b.requisitions, b.contract_payments):
-        if rows:
-            type(rows[0]).objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    xr.Contact.objects.bulk_create(b.contacts, batch_size=BATCH_SIZE)
-    xr.Invoice.objects.bulk_create(b.invoices, batch_size=BATCH_SIZE)
-    xr.Payment.objects.bulk_create(b.payments, batch_size=BATCH_SIZE)
+        store.insert(rows)
+    for rows in (b.contacts, b.invoices, b.payments):
+        store.insert(rows)
 
 
 def _counts(b: WorldBuilder) -> dict[str, int]:

@@ -357,3 +357,15 @@ def settings_secret_absent(html: str) -> bool:
     from django.conf import settings
 
     return settings.XERO_CLIENT_SECRET not in html and settings.PROCORE_CLIENT_SECRET not in html
+
+
+@pytest.mark.django_db
+def test_rows_created_after_seeding_get_fresh_ids():
+    seed_world(payments=40, seed=1)
+    bill = xr.Invoice.objects.filter(type="ACCPAY").first()
+    made_later = xr.Payment.objects.create(
+        organisation=bill.organisation, invoice=bill, date=DEFAULT_BASE_DATE, amount=Decimal("1.00"),
+        bank_amount=Decimal("1.00"), updated_at=bill.updated_at,
+    )  # fmt: skip
+    assert made_later.pk > max(xr.Payment.objects.exclude(pk=made_later.pk).values_list("pk", flat=True))
+    assert xr.Contact.objects.create(organisation=bill.organisation, name="Later Pty Ltd", updated_at=bill.updated_at)
