@@ -390,3 +390,17 @@ def test_an_access_token_past_thirty_minutes_is_expired(api, tokens):
 
     assert response.status_code == 401
     assert response.json()["Detail"].startswith("TokenExpired")
+
+
+def test_archived_contacts_show_only_when_asked_for(api, world):
+    archived = make_contact(organisation=world.organisation, name="Old Supplier", status="ARCHIVED",
+                            merged_to_contact_id=world.contact.contact_id)
+
+    default = api.get("Contacts").json()["Contacts"]
+    included = api.get("Contacts", params={"includeArchived": "true"}).json()["Contacts"]
+    by_id = api.get("Contacts", params={"IDs": str(archived.contact_id)}).json()["Contacts"]
+
+    assert [c["Name"] for c in default] == [world.contact.name]
+    assert sorted(c["Name"] for c in included) == sorted([world.contact.name, "Old Supplier"])
+    assert by_id[0]["ContactStatus"] == "ARCHIVED"
+    assert by_id[0]["MergedToContactID"] == str(world.contact.contact_id)

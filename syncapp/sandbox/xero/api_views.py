@@ -212,7 +212,8 @@ def contacts_handler(request: HttpRequest, organisation: Organisation, token: To
     ids = id_list(request, "IDs")
     if ids:
         rows = rows.filter(contact_id__in=[key for key in map(_uuid_or_none, ids) if key])
-    if request.GET.get("includeArchived", "").lower() != "true":
+    # Archived contacts show when asked for by id or with includeArchived, as in Xero.
+    if not ids and request.GET.get("includeArchived", "").lower() != "true":
         rows = rows.exclude(status="ARCHIVED")
     search = request.GET.get("searchTerm", "").strip()
     if search:

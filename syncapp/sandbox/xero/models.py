@@ -141,8 +141,9 @@ class AuthorizationCode(models.Model):
 class Token(models.Model):
     """An access token and, for code grants with offline_access, its refresh token.
 
-    Refresh rotates: the old refresh token is marked `rotated_at` and dies, except that Xero lets
-    a lost refresh response be retried with the old refresh token for 30 minutes.
+    Refresh rotates: the old refresh token is marked `rotated_at` and dies at once. (Xero lets a
+    lost refresh response be retried with the old token for 30 minutes; the sandbox is stricter on
+    purpose, so a client that saves the new pair before using it is proven safe either way.)
     """
 
     client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE)
