@@ -132,11 +132,8 @@ def exchange_code(*, provider: str, code: str, code_verifier: str = "") -> Token
 def refresh(*, provider: str, refresh_token: str) -> TokenSet:
     """Trade a refresh token for a new pair. Both providers rotate: the old one is dead after this."""
     with _client(provider) as client:
-        token = _call(lambda: client.refresh_token(token_url(provider), refresh_token=refresh_token))
-    if token.refresh_token == "":
-        # Authlib copies the old refresh token in when the answer has none; keep that behaviour explicit.
-        token = TokenSet(token.access_token, refresh_token, token.expires_at, token.scope)
-    return token
+        # When an answer carries no new refresh token, Authlib keeps the old one in the result.
+        return _call(lambda: client.refresh_token(token_url(provider), refresh_token=refresh_token))
 
 
 def client_credentials(*, provider: str) -> TokenSet:

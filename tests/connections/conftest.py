@@ -139,21 +139,6 @@ def role_groups(db):
         Group.objects.get_or_create(name=name)
 
 
-@pytest.fixture(autouse=True)
-def dashboard_tags(settings):
-    """While the dashboard app is being wired in (base.html loads its tags before settings list
-    it), register its tag library by hand so our pages render. A no-op once it is installed."""
-    import importlib.util
-
-    if "syncapp.dashboard" in settings.INSTALLED_APPS:
-        return
-    if importlib.util.find_spec("syncapp.dashboard.templatetags.dashboard") is None:
-        return
-    templates = [dict(t, OPTIONS=dict(t["OPTIONS"])) for t in settings.TEMPLATES]
-    templates[0]["OPTIONS"]["libraries"] = {"dashboard": "syncapp.dashboard.templatetags.dashboard"}
-    settings.TEMPLATES = templates
-
-
 @pytest.fixture
 def xero_org(db) -> xero.Organisation:
     return xero.Organisation.objects.create(name="Demo Builders Pty Ltd", short_code="!dB1")

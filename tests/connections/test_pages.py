@@ -107,14 +107,21 @@ def test_disconnecting_procore_revokes_the_tokens(admin_client, both_connected):
     assert not procore.Token.objects.filter(revoked=False).exists()
 
 
-def test_admins_see_a_banner_when_a_connection_needs_reconnecting(admin_client, both_connected):
+def test_admins_see_a_banner_when_a_connection_needs_reconnecting(admin_client, finance_user, both_connected):
     from syncapp.connections.services import mark_needs_reconnect
 
     mark_needs_reconnect(both_connected[0], reason="Xero refused the saved authorisation")
 
     page = admin_client.get("/connections/").content.decode()
     assert "Reconnect needed" in page and "Xero refused the saved authorisation" in page
+    # The banner every page shows Admins (base.html asks services.connection_problem()).
+    assert "Xero needs reconnecting (Xero refused the saved authorisation)." in page
     assert AuditEntry.objects.filter(action="connection.needs_reconnect").count() == 1
+    finance = Client()
+    finance.force_login(finance_user)
+    finance_page = finance.get("/connections/").content.decode()
+    assert "Reconnect needed" not in finance_page and "saved authorisation)." not in finance_page
+    assert "Xero needs reconnecting" in finance_page  # the status itself is theirs to see
 
 
 def test_connect_starts_on_the_named_integration(admin_client, xero_app):
