@@ -62,6 +62,7 @@ def main() -> None:
             f"({payments / summary.seconds:,.0f} payments/s, {rows:,} rows, {rows / summary.seconds:,.0f} rows/s); "
             f"reset of the previous world {reset_seconds:.1f} s"
         )
+        print("  " + ", ".join(f"{name} {value:.1f} s" for name, value in summary.phases.items()))
         print("  " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
         print(f"  commitments per payment: {summary.counts['procore_commitments'] / payments:.4f}")
 

@@ -102,6 +102,7 @@ class SeedSummary:
     contact_payments: dict[str, list[str]] = field(default_factory=dict)
     expected: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent building, saving
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self.expected.values()).items()))
@@ -205,10 +206,13 @@ def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.d
         elif world_exists():
             raise WorldExists("The sandbox already holds a world: reset it first (sandbox_seed --reset).")
         organisation, company = ensure_identity()
+        phases = {"reset": time.perf_counter() - started}
         builder, recorder = build_world(
             payments=payments, seed=seed, base_date=base_date, organisation=organisation, company=company
         )
+        phases["build"] = time.perf_counter() - started - phases["reset"]
         _save(builder)
+        phases["save"] = time.perf_counter() - started - phases["reset"] - phases["build"]
         summary = SeedSummary(
             seed=seed,
             payments=payments,
@@ -219,6 +223,7 @@ def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.d
             cases=recorder.cases,
             contact_payments=recorder.contact_payments,
             expected=recorder.expected,
+            phases={name: round(value, 3) for name, value in phases.items()},
         )
         summary.seconds = round(time.perf_counter() - started, 3)
         SeededWorld.objects.create(
