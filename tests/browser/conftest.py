@@ -69,3 +69,15 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+@pytest.fixture(autouse=True)
+def role_groups(django_db_blocker):
+    """Transactional tests flush every table, the role groups of the data migration with them."""
+    from django.contrib.auth.models import Group
+
+    from syncapp.core.roles import ADMIN, FINANCE
+
+    with django_db_blocker.unblock():
+        for name in (ADMIN, FINANCE):
+            Group.objects.get_or_create(name=name)

@@ -15,7 +15,7 @@ from syncapp.sync.models import Payment, PaymentState, SyncRun
 from syncapp.sync.runs import execute_run
 from tests.browser.conftest import log_in, shoot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def connect_both(page) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import log_in, shoot
-from tests.dashboard.conftest import make_world
+from tests.dashboard.conftest import EVIL, make_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_admin_logs_in_and_sees_home(page, admin_user):
@@ -33,9 +33,14 @@ def test_an_admin_logs_in_and_sees_home(page, admin_user):
     ],
 )
 def test_each_main_page_renders_in_the_browser(page, admin_user, path, name, heading):
-    world = make_world()
+    make_world()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     log_in(page, admin_user.username)
     page.goto(path)
     assert page.get_by_role("heading", name=heading, exact=True).is_visible()
-    assert "&lt;script&gt;" not in page.content() or True
+    if name in ("payments", "failures", "mappings"):
+        # The vendor named like markup shows as text and runs nothing.
+        assert page.get_by_text(EVIL, exact=False).first.is_visible()
+    assert dialogs == []
     shoot(page, name)
