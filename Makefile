@@ -28,7 +28,7 @@ migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py sandbox_seed --payments $(PAYMENTS) --seed 1 --if-empty
+	SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py sandbox_seed --payments $(PAYMENTS) --seed 1 --if-empty
 
 run: seed
 	@$(BIN)/python manage.py demo_users

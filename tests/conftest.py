@@ -7,6 +7,7 @@ from django.db import connection
 
 from syncapp.core.roles import ADMIN, FINANCE
 from syncapp.settings import SERVICE_URLS, sandbox_url
+from tests.fixtures_sandbox import seeded_world  # noqa: F401  (a fixture)
 
 
 def pytest_collection_modifyitems(config, items):
