@@ -29,5 +29,5 @@ class Command(BaseCommand):
                 user = User.objects.create_user(username=username)
             user.set_password(password)
             user.save()
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
             self.stdout.write(f"  {username:8} ({role}): password {password}")
