@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -26,6 +27,9 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
+
+CHOICES_LIMIT = 500
+CHOICES_CACHE_SECONDS = 300
 
 # --- Integrations and connections ---------------------------------------------------------------
 
@@ -277,19 +281,24 @@ def _search(text: str) -> Q:
     return query
 
 
-def vendor_choices(*, integration: Integration | None) -> list[str]:
-    """Distinct vendor names for the filter (served from the (integration, vendor_name) index)."""
-    if integration is None:
-        return []
-    qs = Payment.objects.filter(integration=integration).exclude(vendor_name="")
-    return list(qs.order_by("vendor_name").values_list("vendor_name", flat=True).distinct()[:500])
+def _distinct(integration: Integration, column: str) -> list[str]:
+    qs = Payment.objects.filter(integration=integration).exclude(**{column: ""})
+    return list(qs.order_by(column).values_list(column, flat=True).distinct()[:CHOICES_LIMIT])
 
 
-def project_choices(*, integration: Integration | None) -> list[str]:
+def filter_choices(*, integration: Integration | None) -> dict[str, list[str]]:
+    """Vendor and project names for the filter menus. A DISTINCT over every payment costs tens of
+    milliseconds at 100,000 rows, so the lists are cached until the next run starts (or a few
+    minutes pass): they change only when a run brings new payments."""
     if integration is None:
-        return []
-    qs = Payment.objects.filter(integration=integration).exclude(project_name="")
-    return list(qs.order_by("project_name").values_list("project_name", flat=True).distinct()[:500])
+        return {"vendors": [], "projects": []}
+    last_run = SyncRun.objects.filter(integration=integration).order_by("-id").values_list("id", flat=True).first()
+    key = f"dashboard:choices:{integration.pk}:{last_run or 0}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = {"vendors": _distinct(integration, "vendor_name"), "projects": _distinct(integration, "project_name")}
+        cache.set(key, choices, CHOICES_CACHE_SECONDS)
+    return choices
 
 
 # --- Failure queue ------------------------------------------------------------------------------

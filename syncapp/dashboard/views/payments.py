@@ -86,8 +86,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(k != "sort" for k in chosen),
         "payments": rows,
         "headings": headings,
-        "vendors": selectors.vendor_choices(integration=integration),
-        "projects": selectors.project_choices(integration=integration),
+        **selectors.filter_choices(integration=integration),
         "total_text": total_text,
         "clear_url": reverse("payments"),
         "pager": {
