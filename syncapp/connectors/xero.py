@@ -154,6 +154,16 @@ class XeroClient:
         self.minute_remaining: int | None = None
         self.day_remaining: int | None = None
 
+    def close(self) -> None:
+        """Drop the kept-alive connections (they hold a server thread each until closed)."""
+        self._api.api_client.rest_client.pool_manager.clear()
+
+    def __enter__(self) -> XeroClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _build_api_client(self) -> ApiClient:
         # Configuration() returns a copy of a process-wide default: never hand it a token.
         # Our own OAuth2Token has no client secret and no expiry, so the SDK never tries to

@@ -120,12 +120,27 @@ def procore_world(sandbox) -> ProcoreWorld:
 
 
 @pytest.fixture
-def procore_client(procore_world):
+def make_procore_client(procore_world):
+    """ProcoreClient(**options) for the world's company, closed after the test (a kept-alive
+    connection holds a live-server thread and its database connection)."""
     from syncapp.connectors.procore import ProcoreClient
 
-    client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, timeout=5)
-    yield client
-    client.close()
+    made = []
+
+    def make(**options):
+        options.setdefault("timeout", 5)
+        client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def procore_client(make_procore_client):
+    return make_procore_client()
 
 
 # --- Xero ------------------------------------------------------------------------------------------
@@ -158,7 +173,24 @@ def xero_world(sandbox) -> XeroWorld:
 
 
 @pytest.fixture
-def xero_client(xero_world):
+def make_xero_client(xero_world):
+    """XeroClient(**options) for the world's organisation, closed after the test."""
     from syncapp.connectors.xero import XeroClient
 
-    return XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, timeout=5)
+    made = []
+
+    def make(**options):
+        options.setdefault("timeout", 5)
+        options.setdefault("tenant_id", xero_world.tenant_id)
+        client = XeroClient(tokens=xero_world.tokens, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def xero_client(make_xero_client):
+    return make_xero_client()

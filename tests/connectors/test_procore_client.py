@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from syncapp.connectors.procore import ProcoreClient, contract_payment_body, procore_messages
+from syncapp.connectors.procore import contract_payment_body, procore_messages
 from syncapp.connectors.types import (
     CallCounter,
     DataError,
@@ -96,15 +96,13 @@ def test_vendors_are_found_by_origin_id_and_by_search_on_the_tax_number(procore_
     assert by_abn.id == procore_world.vendor.id and by_abn.business_id == "51824753556"
 
 
-def test_lists_follow_the_pages_to_the_end(procore_world):
+def test_lists_follow_the_pages_to_the_end(procore_world, make_procore_client):
     from syncapp.sandbox.procore.models import Vendor
 
     for number in range(7):
         Vendor.objects.create(company=procore_world.company, name=f"Vendor {number:02d}")
     counter = CallCounter()
-    client = ProcoreClient(
-        tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter, per_page=3
-    )
+    client = make_procore_client(counter=counter, per_page=3)
     vendors = client.vendors()
     assert len(vendors) == 8  # the world's vendor and the seven above
     assert len({v.id for v in vendors}) == 8
@@ -172,12 +170,12 @@ def test_an_origin_id_taken_by_another_payment_is_a_data_error(procore_client, p
     assert "origin id has already been taken" in clash.value.message
 
 
-def test_commit_then_500_is_ambiguous_and_the_post_is_not_retried(procore_world):
+def test_commit_then_500_is_ambiguous_and_the_post_is_not_retried(procore_world, make_procore_client):
     from syncapp.sandbox.procore.models import ContractPayment
 
     Behaviour.set("procore", commit_then_fail="500")
     counter = CallCounter()
-    client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter)
+    client = make_procore_client(counter=counter)
     with pytest.raises(TransientError) as lost:
         client.create_contract_payment(new_payment(procore_world))
     assert lost.value.ambiguous is True
@@ -189,12 +187,10 @@ def test_commit_then_500_is_ambiguous_and_the_post_is_not_retried(procore_world)
     assert [p.origin_id for p in payments] == ["0f8d1a6e-xero-payment-1"]
 
 
-def test_commit_then_timeout_is_ambiguous_and_not_retried(procore_world):
+def test_commit_then_timeout_is_ambiguous_and_not_retried(procore_world, make_procore_client):
     Behaviour.set("procore", commit_then_fail="timeout", hang_seconds=2.0)
     counter = CallCounter()
-    client = ProcoreClient(
-        tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter, timeout=0.5
-    )
+    client = make_procore_client(counter=counter, timeout=0.5)
     with pytest.raises(TransientError) as lost:
         client.create_contract_payment(new_payment(procore_world))
     assert lost.value.ambiguous is True
@@ -202,12 +198,10 @@ def test_commit_then_timeout_is_ambiguous_and_not_retried(procore_world):
     time.sleep(1.7)  # let the sandbox thread finish before the database is torn down
 
 
-def test_a_payment_that_could_not_connect_is_not_ambiguous(procore_world, settings):
+def test_a_payment_that_could_not_connect_is_not_ambiguous(procore_world, settings, make_procore_client):
     settings.PROCORE_API_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     counter = CallCounter()
-    client = ProcoreClient(
-        tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter, sleep=lambda s: None
-    )
+    client = make_procore_client(counter=counter, sleep=lambda s: None)
     with pytest.raises(TransientError) as refused:
         client.create_contract_payment(new_payment(procore_world))
     assert refused.value.ambiguous is False
@@ -256,32 +250,30 @@ def test_a_commitment_in_another_project_is_not_found(procore_client, procore_wo
         procore_client.commitment(procore_world.commitment.id, project_id=procore_world.project.id + 1)
 
 
-def test_server_errors_on_reads_are_retried_until_they_pass(procore_world):
+def test_server_errors_on_reads_are_retried_until_they_pass(procore_world, make_procore_client):
     Behaviour.set("procore", error_rate=1.0)
     counter = CallCounter()
     switch_off_after_first_call(counter, error_rate=0.0)
-    client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter)
+    client = make_procore_client(counter=counter)
     assert len(client.projects()) == 1
     assert counter.calls == 2
 
 
-def test_server_errors_that_never_stop_end_as_a_transient_error(procore_world):
+def test_server_errors_that_never_stop_end_as_a_transient_error(procore_world, make_procore_client):
     Behaviour.set("procore", error_rate=1.0)
     counter = CallCounter()
-    client = ProcoreClient(
-        tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter, sleep=lambda s: None
-    )
+    client = make_procore_client(counter=counter, sleep=lambda s: None)
     with pytest.raises(TransientError) as failed:
         client.projects()
     assert failed.value.ambiguous is False
     assert counter.calls >= 4
 
 
-def test_a_429_is_waited_out_and_the_call_succeeds(procore_world):
+def test_a_429_is_waited_out_and_the_call_succeeds(procore_world, make_procore_client):
     Behaviour.set("procore", throttle_rate=1.0, spike_window_seconds=1)
     counter = CallCounter()
     switch_off_after_first_call(counter, throttle_rate=0.0)
-    client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter)
+    client = make_procore_client(counter=counter)
     started = time.monotonic()
     assert len(client.projects()) == 1
     assert counter.calls == 2
@@ -290,10 +282,10 @@ def test_a_429_is_waited_out_and_the_call_succeeds(procore_world):
     assert time.monotonic() - started >= 0.9
 
 
-def test_pacing_keeps_a_steady_run_under_a_low_spike_limit_without_a_429(procore_world):
+def test_pacing_keeps_a_steady_run_under_a_low_spike_limit_without_a_429(procore_world, make_procore_client):
     Behaviour.set("procore", spike_limit=6, spike_window_seconds=2)
     counter = CallCounter()
-    client = ProcoreClient(tokens=procore_world.tokens, company_id=procore_world.company.id, counter=counter)
+    client = make_procore_client(counter=counter)
     started = time.monotonic()
     for _ in range(24):
         client.me()

@@ -20,7 +20,7 @@ from syncapp.connectors.types import (
     TransientError,
     XeroPayment,
 )
-from syncapp.connectors.xero import XeroClient, payment_from_sdk
+from syncapp.connectors.xero import payment_from_sdk
 from syncapp.sandbox.models import Behaviour
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,9 +82,9 @@ def test_deleted_payments_are_read_and_only_changes_since_the_watermark_come_bac
     assert [(p.payment_id, p.status) for p in page.items] == [(str(reversed_payment.payment_id), "DELETED")]
 
 
-def test_payments_page_through_with_has_more(xero_world):
+def test_payments_page_through_with_has_more(xero_world, make_xero_client):
     counter = CallCounter()
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter, page_size=1)
+    client = make_xero_client(counter=counter, page_size=1)
     first = client.payments_page(page=1)
     second = client.payments_page(page=2)
     assert (len(first.items), first.has_more) == (1, True)
@@ -111,14 +111,14 @@ def test_bills_are_typed_with_tracking_and_only_supplier_bills_are_listed(xero_c
     assert bill.contact_id == str(world.contact.contact_id)
 
 
-def test_bills_by_ids_asks_for_at_most_fifty_at_a_time(xero_world):
+def test_bills_by_ids_asks_for_at_most_fifty_at_a_time(xero_world, make_xero_client):
     from syncapp.sandbox.xero.factories import make_bill
 
     world = xero_world.world
     bills = [make_bill(organisation=world.organisation, contact=world.contact, number=f"B-{n:03d}") for n in range(59)]
     wanted = [str(b.invoice_id) for b in bills] + [str(world.bill.invoice_id), str(world.bill.invoice_id)]
     counter = CallCounter()
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter)
+    client = make_xero_client(counter=counter)
     found = client.bills_by_ids(wanted)
     assert sorted(b.invoice_id for b in found) == sorted(set(wanted))
     assert counter.calls == 2  # 60 distinct ids: 50 + 10
@@ -192,19 +192,19 @@ def test_a_token_refused_again_after_a_refresh_needs_a_reconnect(xero_client, xe
     assert xero_world.tokens.refreshes == 1
 
 
-def test_an_organisation_the_app_is_not_connected_to_needs_a_reconnect(xero_world):
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=str(uuid.uuid4()))
+def test_an_organisation_the_app_is_not_connected_to_needs_a_reconnect(xero_world, make_xero_client):
+    client = make_xero_client(tenant_id=str(uuid.uuid4()))
     with pytest.raises(NeedsReconnect) as dead:
         client.payments_page(page=1)
     assert dead.value.status == 403
     assert "reconnect" in dead.value.message
 
 
-def test_a_minute_limit_429_is_waited_out_and_the_call_succeeds(xero_world):
+def test_a_minute_limit_429_is_waited_out_and_the_call_succeeds(xero_world, make_xero_client):
     Behaviour.set("xero", throttle_rate=1.0)  # answers 429 minute, Retry-After: 1
     counter = CallCounter()
     switch_off_after_first_call(counter, throttle_rate=0.0)
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter)
+    client = make_xero_client(counter=counter)
     started = time.monotonic()
     assert len(client.payments_page(page=1).items) == 2
     assert (counter.calls, counter.throttled) == (2, 1)
@@ -212,10 +212,10 @@ def test_a_minute_limit_429_is_waited_out_and_the_call_succeeds(xero_world):
     assert time.monotonic() - started >= 0.9
 
 
-def test_the_day_limit_stops_at_once_instead_of_sleeping(xero_world):
+def test_the_day_limit_stops_at_once_instead_of_sleeping(xero_world, make_xero_client):
     Behaviour.set("xero", day_limit=1)
     counter = CallCounter()
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter)
+    client = make_xero_client(counter=counter)
     client.organisation()
     started = time.monotonic()
     with pytest.raises(DailyLimitReached) as stopped:
@@ -227,19 +227,19 @@ def test_the_day_limit_stops_at_once_instead_of_sleeping(xero_world):
     assert (counter.calls, counter.throttled) == (2, 1)
 
 
-def test_server_errors_are_retried_until_they_pass(xero_world):
+def test_server_errors_are_retried_until_they_pass(xero_world, make_xero_client):
     Behaviour.set("xero", error_rate=1.0)
     counter = CallCounter()
     switch_off_after_first_call(counter, error_rate=0.0)
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter)
+    client = make_xero_client(counter=counter)
     assert client.organisation().base_currency == "AUD"
     assert counter.calls == 2
 
 
-def test_server_errors_that_never_stop_end_as_a_transient_error(xero_world):
+def test_server_errors_that_never_stop_end_as_a_transient_error(xero_world, make_xero_client):
     Behaviour.set("xero", error_rate=1.0)
     counter = CallCounter()
-    client = XeroClient(tokens=xero_world.tokens, tenant_id=xero_world.tenant_id, counter=counter, sleep=lambda s: None)
+    client = make_xero_client(counter=counter, sleep=lambda s: None)
     with pytest.raises(TransientError):
         client.organisation()
     assert counter.calls == 4
