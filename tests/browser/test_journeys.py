@@ -54,6 +54,8 @@ def click_get_all_payments_and_watch(page) -> SyncRun:
     # The bar is polled by htmx (no reload) until the run ends, then shows 100% and the outcome.
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
     expect(page.get_by_text(re.compile(r"^Finished:"))).to_be_visible()
+    # The end of the run brings the button back (no reload), ready for the next run.
+    expect(page.get_by_role("button", name="Get All Payments")).to_be_enabled()
     worker.join(timeout=60)
     run.refresh_from_db()
     assert run.state == "succeeded", run.error

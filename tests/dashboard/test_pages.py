@@ -74,6 +74,7 @@ def test_the_progress_bar_polls_while_the_run_works_and_stops_when_it_ends(finan
     assert response.status_code == 286  # htmx stops polling
     assert "hx-trigger" not in html and 'aria-valuenow="100"' in html and "12 sent" in html
     assert 'id="state-tiles" hx-swap-oob="true"' in html  # Home's counts refresh with it
+    assert 'id="sync-action" hx-swap-oob="true"' in html and "Get All Payments" in html  # the button is back
 
 
 def test_the_log_tail_returns_only_lines_after_the_cursor(finance_client, world):

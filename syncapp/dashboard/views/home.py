@@ -20,8 +20,9 @@ CHART_DAYS = 28
 KEY_STATES = ("sent", "blocked", "failed", "ready")
 
 
-def live_parts(*, integration: Integration | None) -> dict:
-    """The parts of Home that change when a run ends: counts by state and the last runs."""
+def live_parts(*, integration: Integration | None, measure: str = "count") -> dict:
+    """The parts of Home that change when a run ends: the button, counts by state, the chart and
+    the last runs (re-drawn out of band when the progress bar sees the run finish)."""
     counts = selectors.state_counts(integration=integration)
     labels = dict(PaymentState.choices)
     tiles = [
@@ -29,7 +30,11 @@ def live_parts(*, integration: Integration | None) -> dict:
         for s in PAYMENT_STATE_ORDER
         if s in KEY_STATES or counts.get(s)
     ]
+    days = selectors.daily_outcomes(integration=integration, days=CHART_DAYS)
     return {
+        "blocker": connection_problem(integration) if integration else "Connect Xero and Procore first.",
+        "chart": charts.stacked_daily(days, measure=measure),
+        "chart_days": days,
         "tiles": tiles,
         "total_payments": sum(counts.values()),
         "runs": selectors.recent_runs(integration=integration),
@@ -41,17 +46,13 @@ def home(request: HttpRequest) -> HttpResponse:
     integrations, integration = page_integration(request)
     health = selectors.connection_health(integration=integration)
     measure = "amount" if request.GET.get("chart") == "amount" else "count"
-    days = selectors.daily_outcomes(integration=integration, days=CHART_DAYS)
     context = {
         "integrations": integrations,
         "integration": integration,
         "health": health,
-        "blocker": connection_problem(integration) if integration else "Connect Xero and Procore first.",
         "run": selectors.active_run(integration=integration),
-        "chart": charts.stacked_daily(days, measure=measure),
-        "chart_days": days,
         "chart_weeks": CHART_DAYS // 7,
-        **live_parts(integration=integration),
+        **live_parts(integration=integration, measure=measure),
     }
     return render(request, "dashboard/home.html", context)
 

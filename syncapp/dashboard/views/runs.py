@@ -58,7 +58,12 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     if not run.is_active and request.GET.get("on") == "home":
         from syncapp.dashboard.views.home import live_parts
 
-        context.update(live_parts(integration=run.integration), refresh_home=True)
+        context.update(
+            live_parts(integration=run.integration),
+            refresh_home=True,
+            integration=run.integration,
+            integrations=selectors.list_integrations(),
+        )
     response = render(request, "dashboard/components/run_progress.html", context)
     return response if run.is_active else stop_polling(response)
 
