@@ -122,7 +122,11 @@ def run(args: argparse.Namespace) -> dict:
     Behaviour.set("procore", spike_limit=args.spike_limit, spike_window_seconds=args.window, hourly_limit=1_000_000)
     company_id, tokens = build_world()
     counter = CallCounter()
-    pacer = NoPacer() if args.no_pacing else WindowPacer()
+    pacer = (
+        NoPacer()
+        if args.no_pacing
+        else WindowPacer(low_water_fraction=args.low_water_fraction, min_low_water=args.min_low_water)
+    )
     client = ProcoreClient(tokens=tokens, company_id=company_id, counter=counter, pacer=pacer)
     client.projects()  # warm up: token, connection; its answer tells the pacer the budget
     calls_before, throttled_before = counter.calls, counter.throttled
@@ -172,6 +176,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10, help="spike window, seconds")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to keep calling")
     parser.add_argument("--no-pacing", action="store_true", help="call as fast as possible (429s expected)")
+    parser.add_argument("--low-water-fraction", type=float, default=0.25, help="WindowPacer setting to try")
+    parser.add_argument("--min-low-water", type=int, default=3, help="WindowPacer setting to try")
     parser.add_argument("--url", help="reuse a running sandbox at this base URL (with its DATABASE_URL)")
     args = parser.parse_args()
 
