@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "syncapp.connections",
     "syncapp.sync",
     "syncapp.dashboard",
+    "syncapp.reconcile",
 ]
 
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

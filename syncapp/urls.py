@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("connections/", include("syncapp.connections.urls")),
+    path("reconciliation/", include("syncapp.reconcile.urls")),
     path("", include("syncapp.sync.urls")),
     path("", include("syncapp.dashboard.urls")),
 ]

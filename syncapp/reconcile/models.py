@@ -1,0 +1,141 @@
+"""Reconciliation reports: one row per report, one line per payment on either side, and the totals of
+each commitment. A report is a snapshot: it is never updated after it is done, so a downloaded file
+and the page always agree.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from syncapp.connections.models import Integration
+
+
+class ReportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_REPORT_STATES = (ReportState.QUEUED, ReportState.RUNNING)
+
+
+class LineStatus(models.TextChoices):
+    """What a line says about one payment. The order here is the order of the summary tiles."""
+
+    MATCHED = "matched", "Matched"
+    AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+    DATE_DIFFERS = "date_differs", "Date differs"
+    MISSING_IN_PROCORE = "missing_in_procore", "Missing in Procore"
+    NOT_SENT = "not_sent", "Not sent yet"
+    DELETED_IN_XERO = "deleted_in_xero", "Deleted in Xero, still in Procore"
+    PROCORE_ONLY = "procore_only", "In Procore only"
+    BY_HAND = "by_hand", "Entered by hand in Procore"
+    IGNORED = "ignored", "Ignored (kept out of Procore)"
+
+
+class ReconciliationReport(models.Model):
+    """One reconciliation of an integration. At most one queued or running per integration (a
+    database constraint), because a build reads every commitment and two would only double the
+    Procore calls."""
+
+    class Trigger(models.TextChoices):
+        BUTTON = "button", "Reconcile now button"
+        COMMAND = "command", "Command line"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="reconciliation_reports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.BUTTON)
+    state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=1000, blank=True)
+    # Who the two sides were when the report was built (for the header of the downloads).
+    organisation_name = models.CharField(max_length=255, blank=True)
+    company_name = models.CharField(max_length=255, blank=True)
+    # The Xero side is our record as of the last sync: when that sync finished.
+    xero_as_of = models.DateTimeField(null=True, blank=True)
+    commitments_total = models.PositiveIntegerField(default=0)
+    commitments_read = models.PositiveIntegerField(default=0)
+    api_calls_procore = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)  # line status -> number of lines
+    # [{"currency", "xero", "procore", "by_hand", "difference"}] as 2-place strings, one per currency.
+    totals = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration"],
+                condition=Q(state__in=["queued", "running"]),
+                name="reconcile_one_active_report_per_integration",
+            )
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_REPORT_STATES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        from django.utils import timezone
+
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class ReconciliationLine(models.Model):
+    """One payment as each side has it (either side may be missing) and what that means."""
+
+    report = models.ForeignKey(ReconciliationReport, on_delete=models.CASCADE, related_name="lines")
+    status = models.CharField(max_length=30, choices=LineStatus.choices)
+    xero_payment_id = models.CharField(max_length=64, blank=True)
+    procore_payment_id = models.BigIntegerField(null=True, blank=True)
+    vendor = models.CharField(max_length=255, blank=True)
+    project = models.CharField(max_length=255, blank=True)
+    procore_project_id = models.BigIntegerField(null=True, blank=True)
+    commitment = models.CharField(max_length=255, blank=True)
+    procore_commitment_id = models.BigIntegerField(null=True, blank=True)
+    invoice_number = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    xero_date = models.DateField(null=True, blank=True)
+    xero_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    procore_date = models.DateField(null=True, blank=True)
+    procore_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Xero minus Procore, where both sides have an amount.
+    difference = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["report", "status"]),
+            models.Index(fields=["report", "vendor"]),
+            models.Index(fields=["report", "project"]),
+        ]
+
+
+class CommitmentTotal(models.Model):
+    """Per commitment (and currency): paid in Xero (our eligible payments) against the payments
+    issued in Procore. `procore` includes `by_hand`, the payments no integration sent."""
+
+    report = models.ForeignKey(ReconciliationReport, on_delete=models.CASCADE, related_name="commitment_totals")
+    procore_project_id = models.BigIntegerField(null=True, blank=True)
+    project = models.CharField(max_length=255, blank=True)
+    procore_commitment_id = models.BigIntegerField(null=True, blank=True)  # None: not matched to one yet
+    commitment = models.CharField(max_length=255, blank=True)
+    vendor = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    xero = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    procore = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    by_hand = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    difference = models.DecimalField(max_digits=16, decimal_places=2, default=0)  # xero - procore
+    lines = models.PositiveIntegerField(default=0)
+    problems = models.PositiveIntegerField(default=0)  # lines that are not "matched"
+    note = models.CharField(max_length=500, blank=True)  # e.g. Procore could not show it
+
+    class Meta:
+        ordering = ["project", "commitment", "id"]
