@@ -26,6 +26,7 @@ class ProcoreIndex:
         self._commitments: dict[int, ProcoreCommitment] | None = None
         self._requisitions: list[ProcoreRequisition] | None = None
         self._payments: dict[int, dict[str, ProcorePayment]] = {}
+        self._unkeyed: dict[int, list[ProcorePayment]] = {}  # payments without origin_id (hand-entered)
 
     # --- vendors and projects ------------------------------------------------------------------
 
@@ -99,7 +100,12 @@ class ProcoreIndex:
     def reload_payments(self, *, project_id: int, commitment_id: int) -> dict[str, ProcorePayment]:
         payments = self.client.contract_payments(project_id=project_id, commitment_id=commitment_id)
         self._payments[commitment_id] = {p.origin_id: p for p in payments if p.origin_id}
+        self._unkeyed[commitment_id] = [p for p in payments if not p.origin_id]
         return self._payments[commitment_id]
+
+    def unkeyed_payments(self, commitment_id: int) -> list[ProcorePayment]:
+        """Payments on a loaded commitment that no integration owns (typed in by hand)."""
+        return self._unkeyed.get(commitment_id, [])
 
     def remember_payment(self, *, commitment_id: int, payment: ProcorePayment) -> None:
         if payment.origin_id:

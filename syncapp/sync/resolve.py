@@ -70,7 +70,7 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
         return
     resolver = Resolver(integration=integration, index=index, actor_run=ctx.run)
     verdicts = {p.pk: resolver.verdict(p) for p in payments}
-    _guard_overpayment(integration, payments, verdicts, resolver.bills)
+    _guard_overpayment(integration, payments, verdicts, resolver.bills, index)
     reasons = Counter()
     for payment in payments:
         verdict = verdicts[payment.pk]
@@ -266,6 +266,9 @@ class Resolver:
                 f"Bill {label} names several commitments of this vendor in Procore: {names}.",
                 f"Pick the right commitment for bill {label} (link the bill by hand).",
             )
+        on_project = self._commitments_on_tracked_projects(bill, vendor_id)
+        if len(on_project) == 1 and not same_number:
+            return self._ready(on_project[0].project_id, on_project[0].id, None)
         if same_number:
             r = same_number[0]
             status = r.status.replace("_", " ")
@@ -274,9 +277,12 @@ class Resolver:
                 f"Subcontractor invoice {bill.invoice_number!r} in Procore is {status}, not approved.",
                 f"Approve subcontractor invoice {bill.invoice_number!r} in Procore, then run the sync again.",
             )
+        several = ""
+        if len(on_project) > 1:
+            several = f" The vendor has {len(on_project)} commitments on the bill's project, so none can be picked."
         return _blocked(
             "invoice_not_found",
-            f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.",
+            f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.{several}",
             f"Check that the subcontractor invoice is in Procore with invoice number {bill.invoice_number!r}, "
             "or link the bill to a commitment by hand.",
         )
@@ -287,10 +293,21 @@ class Resolver:
             return []
         found = []
         for commitment in self.index.commitments_of_vendor(vendor_id):
-            number = commitment.number.casefold().strip()
-            if number and re.search(rf"(?<![\w-]){re.escape(number)}(?![\w-])", text):
+            if commitment.number and _names(commitment.number, text):
                 found.append(commitment)
         return found
+
+    def _commitments_on_tracked_projects(self, bill: XeroBillRecord, vendor_id: int) -> list:
+        """The vendor's commitments on the project a tracking option names ("P-1001 Harbour Tower")."""
+        text = " ".join(bill.tracking).casefold()
+        if not text.strip():
+            return []
+        projects = {
+            p.id
+            for p in self.index.projects().values()
+            if (p.project_number and _names(p.project_number, text)) or (p.name and p.name.casefold() in text)
+        }
+        return [c for c in self.index.commitments_of_vendor(vendor_id) if c.project_id in projects]
 
     def _ready(self, project_id: int, commitment_id: int, requisition_id: int | None) -> Verdict:
         project = self.index.projects().get(project_id)
@@ -308,6 +325,12 @@ class Resolver:
         )
 
 
+def _names(number: str, text: str) -> bool:
+    """Whether `text` names `number` as a whole token ("SC-012" is not in "SC-0123")."""
+    number = number.casefold().strip()
+    return bool(number) and re.search(rf"(?<![\w-]){re.escape(number)}(?![\w-])", text) is not None
+
+
 def _bill_label(bill: XeroBillRecord | None, payment: Payment | None) -> str:
     number = (bill.invoice_number if bill else "") or (payment.invoice_number if payment else "")
     name = (bill.contact_name if bill else "") or (payment.vendor_name if payment else "")
@@ -318,16 +341,19 @@ def _bill_label(bill: XeroBillRecord | None, payment: Payment | None) -> str:
 # --- the overpayment guard ------------------------------------------------------------------------
 
 
-def _guard_overpayment(integration, payments: list[Payment], verdicts: dict[int, Verdict], bills: dict) -> None:
-    """The payments sent on a bill can never add up to more than the bill: block the ones that
-    would push the sum over (oldest payments go first)."""
+def _guard_overpayment(
+    integration, payments: list[Payment], verdicts: dict[int, Verdict], bills: dict, index: ProcoreIndex
+) -> None:
+    """The payments on a bill can never add up to more than the bill: block the ones that would
+    push the sum over (oldest go first). Counted: what we sent or are sending, and, where the bill
+    has a subcontractor invoice, every payment Procore already holds on it (hand-entered ones too)."""
     ready_by_bill: dict[str, list[Payment]] = defaultdict(list)
     for payment in payments:
         if verdicts[payment.pk].state == PaymentState.READY:
             ready_by_bill[payment.xero_invoice_id].append(payment)
     if not ready_by_bill:
         return
-    already = dict(
+    ours = dict(
         Payment.objects.filter(
             integration=integration,
             xero_invoice_id__in=list(ready_by_bill),
@@ -340,19 +366,40 @@ def _guard_overpayment(integration, payments: list[Payment], verdicts: dict[int,
         bill = bills.get(invoice_id)
         if bill is None:
             continue
-        running = already.get(invoice_id) or Decimal("0")
+        target = verdicts[candidates[0].pk].target
+        in_procore = _procore_payments_on_invoice(index, target)
+        if in_procore is None:
+            running = ours.get(invoice_id) or Decimal("0")
+            known: set[str] = set()
+        else:
+            running = sum((p.amount for p in in_procore), Decimal("0"))
+            known = {p.origin_id for p in in_procore if p.origin_id}
         for payment in sorted(candidates, key=lambda p: (p.date, p.xero_payment_id)):
+            if payment.xero_payment_id in known:
+                continue  # already in Procore, already counted
             if running + payment.amount > bill.total:
                 label = _bill_label(bill, payment)
                 verdicts[payment.pk] = _blocked(
                     "overpayment",
                     f"Sending this payment would bring the payments on bill {label} to "
                     f"{running + payment.amount:,.2f}, more than the bill's total of {bill.total:,.2f}.",
-                    "Check the payments on this bill in Xero (one may be entered twice), or ignore this payment.",
+                    "Check the payments on this bill in Xero and in Procore (one may be entered twice, or by "
+                    "hand), or ignore this payment.",
                     **verdicts[payment.pk].target,
                 )
                 continue
             running += payment.amount
+
+
+def _procore_payments_on_invoice(index: ProcoreIndex, target: dict) -> list | None:
+    """Procore's payments on the bill's subcontractor invoice; None when the bill has none."""
+    requisition_id = target.get("procore_requisition_id")
+    if not requisition_id:
+        return None
+    existing = index.payments_on(project_id=target["procore_project_id"], commitment_id=target["procore_commitment_id"])
+    return [p for p in existing.values() if p.requisition_id == requisition_id] + [
+        p for p in index.unkeyed_payments(target["procore_commitment_id"]) if p.requisition_id == requisition_id
+    ]
 
 
 # --- writing the verdicts -------------------------------------------------------------------------
