@@ -90,7 +90,8 @@ def test_a_payment_left_sending_by_a_dead_worker_is_reconciled_not_posted_twice(
 
 
 def test_a_429_storm_and_20_percent_5xx_still_send_every_eligible_payment_once(world):
-    Behaviour.set("procore", error_rate=0.2, throttle_rate=0.2)
+    # A one-second spike window keeps each 429's Retry-After short, so the storm fits in a test.
+    Behaviour.set("procore", error_rate=0.2, throttle_rate=0.2, spike_window_seconds=1)
     Behaviour.set("xero", error_rate=0.2, throttle_rate=0.2)
     run = world.run()
     for _ in range(3):  # a run may give up on a payment after its retries; the next run finishes it
