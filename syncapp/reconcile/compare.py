@@ -302,15 +302,18 @@ def _totals(lines: list[Line], reads: list[CommitmentRead], labels: dict[int, di
     def row(line: Line) -> Totals:
         key = (line.procore_commitment_id, line.currency)
         if key not in rows:
-            label = labels.get(line.procore_commitment_id, {}) if line.procore_commitment_id else {}
-            rows[key] = Totals(
-                project_id=line.procore_project_id,
-                project=label.get("project", line.project),
-                commitment_id=line.procore_commitment_id,
-                commitment=label.get("commitment", line.commitment),
-                vendor=label.get("vendor", line.vendor),
-                currency=line.currency,
-            )
+            if line.procore_commitment_id is None:  # the payments not matched yet, of many vendors
+                rows[key] = Totals(None, "", None, "", "", line.currency)
+            else:
+                label = labels.get(line.procore_commitment_id, {})
+                rows[key] = Totals(
+                    project_id=line.procore_project_id,
+                    project=label.get("project", line.project),
+                    commitment_id=line.procore_commitment_id,
+                    commitment=label.get("commitment", line.commitment),
+                    vendor=label.get("vendor", line.vendor),
+                    currency=line.currency,
+                )
         return rows[key]
 
     for line in lines:

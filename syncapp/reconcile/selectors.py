@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from syncapp.connections.models import Integration
 from syncapp.reconcile.models import LineStatus, ReconciliationLine, ReconciliationReport, ReportState
+
+# The order of the table: what needs a person first, matched lines last.
+PROBLEMS_FIRST = [s for s in LineStatus.values if s != LineStatus.MATCHED] + [LineStatus.MATCHED]
 
 
 def latest_report(*, integration: Integration | None) -> ReconciliationReport | None:
@@ -54,15 +57,21 @@ class LineFilters:
 
 
 def report_lines(*, report: ReconciliationReport, filters: LineFilters = LineFilters()) -> QuerySet:
-    """Problems first (by status, in the order of the tiles), then by project, vendor and date."""
-    lines = ReconciliationLine.objects.filter(report=report)
+    """Problems first (by status, in the order of the tiles, matched last), then by project, vendor
+    and date."""
+    rank = Case(
+        *[When(status=status, then=Value(i)) for i, status in enumerate(PROBLEMS_FIRST)],
+        default=Value(len(PROBLEMS_FIRST)),
+        output_field=IntegerField(),
+    )
+    lines = ReconciliationLine.objects.filter(report=report).alias(rank=rank)
     if filters.status:
         lines = lines.filter(status=filters.status)
     if filters.vendor:
         lines = lines.filter(vendor=filters.vendor)
     if filters.project:
         lines = lines.filter(project=filters.project)
-    return lines.order_by("project", "commitment", "vendor", "xero_date", "procore_date", "id")
+    return lines.order_by("rank", "project", "commitment", "vendor", "xero_date", "procore_date", "id")
 
 
 def filter_choices(*, report: ReconciliationReport) -> dict[str, list[str]]:

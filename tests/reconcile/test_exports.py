@@ -17,7 +17,7 @@ from tests.reconcile.conftest import line, make_report
 
 pytestmark = pytest.mark.django_db
 
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
 @pytest.fixture
@@ -33,10 +33,26 @@ def report():
             difference=Decimal("102.50"),
             note="Xero 1,002.50, Procore 900.00.",
         ),
-        line("by_hand", 3, xero_payment_id="", xero_amount=None, xero_date=None, vendor=FORMULA,
-             difference=Decimal("-1003.50"), counts_in_xero=False),  # fmt: skip
-        line("not_sent", 4, procore_payment_id=None, procore_amount=None, procore_date=None, vendor="-Minus Pty",
-             difference=Decimal("1004.50"), note="Blocked: vendor not linked"),  # fmt: skip
+        line(
+            "by_hand",
+            3,
+            xero_payment_id="",
+            xero_amount=None,
+            xero_date=None,
+            vendor=FORMULA,
+            difference=Decimal("-1003.50"),
+            counts_in_xero=False,
+        ),  # fmt: skip
+        line(
+            "not_sent",
+            4,
+            procore_payment_id=None,
+            procore_amount=None,
+            procore_date=None,
+            vendor="-Minus Pty",
+            difference=Decimal("1004.50"),
+            note="Blocked: vendor not linked",
+        ),  # fmt: skip
     ]
     return make_report(integration, lines=lines, user=user, xero_as_of=dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC))
 

@@ -171,9 +171,7 @@ def test_the_progress_polls_while_running_and_stops_with_the_report_when_done(fi
     assert "2 of 8 commitments read" in html and f'hx-get="{url}"' in html and 'aria-valuenow="25"' in html
     report.delete()
     done = make_report(integration, lines=[line("matched", 1)])
-    response = finance_client.get(
-        reverse("reconciliation-progress", args=[done.pk]), headers={"HX-Request": "true"}
-    )
+    response = finance_client.get(reverse("reconciliation-progress", args=[done.pk]), headers={"HX-Request": "true"})
     assert response.status_code == 286  # htmx stops polling
     assert response["HX-Retarget"] == "#reconcile-body"
     html = response.content.decode()
