@@ -42,9 +42,10 @@ def world():
 
 def sdk_client(world, tokens: dict, *, expires_at: float | None = None) -> tuple[ApiClient, dict]:
     store: dict = {}
-    configuration = Configuration(
-        oauth2_token=OAuth2Token(client_id=world.client.client_id, client_secret=world.client.client_secret)
-    )
+    # Configuration() hands back a copy of the first instance ever made and ignores its arguments:
+    # set the token after construction, as the product's client does.
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(client_id=world.client.client_id, client_secret=world.client.client_secret)
     client = ApiClient(
         configuration,
         pool_threads=1,
