@@ -33,6 +33,7 @@ _NAV = [
     ("Home", "home", False, {"home"}),
     ("Payments", "payments", False, {"payments", "payment"}),
     ("Runs", "runs", False, {"runs", "run"}),
+    ("Reconciliation", "reconciliation", False, {"reconciliation"}),
     ("Failures", "failures", True, {"failures"}),
     ("Mappings", "mappings", True, {"mappings"}),
     ("Connections", "connections", False, set()),
