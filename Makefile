@@ -53,8 +53,15 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 
-bench: install
-	$(BIN)/python bench/run_all.py
+# Benchmarks print numbers; they need the local PostgreSQL (see bench/README.md).
+PG := postgres://postgres@127.0.0.1:5432
+bench: install .env
+	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_seed; createdb -h 127.0.0.1 -U postgres bench_seed
+	DATABASE_URL=$(PG)/bench_seed $(BIN)/python bench/seed_sandbox.py --payments 10000 100000
+	$(BIN)/python bench/procore_pacing.py --spike-limit 25 --window 10 --seconds 60
+	$(BIN)/python bench/sync_end_to_end.py
+	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_dash; createdb -h 127.0.0.1 -U postgres bench_dash
+	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
