@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from django.conf import settings
 from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -22,7 +23,8 @@ from syncapp.sandbox.xero.models import Payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SPECS = Path("/work/shared/specs/xero")
+# The official specs sit in ../shared/specs beside the checkout (CI lays them out the same way).
+SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs" / "xero"
 ACCOUNTING = "urn:xero:accounting"
 IDENTITY = "urn:xero:identity"
 # Fields real Xero answers carry that the spec does not declare.
