@@ -6,6 +6,16 @@ upserted and the watermark moved in one transaction, so a crash or a day-limit p
 everything fetched so far and the next run goes on from there. Deleted payments are read
 too: they are reversals. Bills and contacts that the pages did not bring ("stragglers") are
 fetched by id, at most 50 per call.
+
+Paging by page number over a list ordered by UpdatedDateUTC loses rows when the list changes
+while it is read (an edited row moves to the end and the rows behind it shift one place forward,
+so one is never seen). So after each page the read starts again at page 1 from the newest change
+seen so far (minus a second: If-Modified-Since has whole seconds): every row not read yet changed
+at or after that moment, edited ones too. Page numbers move on only when a whole page changed
+within the same second. Rows read twice are upserted twice, which changes nothing.
+
+Xero is called outside any transaction: a token refresh during a call saves the rotated refresh
+token for good, and SQLite's write lock is never held across an HTTP call.
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
         store=lambda items: _store_payments(ctx, items),
         cursor=cursor,
         field="payments_since",
+        key=lambda item: item.payment_id,
+        on_new=ctx.add_fetched,
     )
     ctx.log(
         f"Fetched {fetched} changed payments from Xero" + (f" (changed since {start:%Y-%m-%d %H:%M})" if start else "")
@@ -58,6 +70,7 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
         store=lambda items: _store_bills(integration, items),
         cursor=cursor,
         field="bills_since",
+        key=lambda item: item.invoice_id,
     )
     contacts = _paged(
         lambda page, since: xero.contacts_page(page=page, modified_since=since),
@@ -65,6 +78,7 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
         store=lambda items: _store_contacts(integration, items),
         cursor=cursor,
         field="contacts_since",
+        key=lambda item: item.contact_id,
     )
     extra_bills, extra_contacts = _fetch_stragglers(ctx, xero)
     ctx.log(
@@ -97,14 +111,17 @@ def _paged(
     store: Callable[[list], None],
     cursor: SyncCursor,
     field: str,
+    key: Callable[[object], str],
+    on_new: Callable[[int], None] | None = None,
 ) -> int:
-    """Read every page changed since `since`; store each page and move the watermark with it."""
-    total = 0
+    """Read every row changed since `since`; store each page and move the watermark with it.
+    Returns how many different rows were read."""
+    seen: set[str] = set()
     page_number = 1
     while True:
         page = read(page_number, since)
+        newest = max((item.updated_at for item in page.items if item.updated_at), default=None)
         if page.items:
-            newest = max((item.updated_at for item in page.items if item.updated_at), default=None)
             with transaction.atomic():
                 store(page.items)
                 if newest is not None:
@@ -113,10 +130,25 @@ def _paged(
                     if current is None or newest > current:
                         setattr(cursor, field, newest)
                         SyncCursor.objects.filter(pk=cursor.pk).update(**{field: newest})
-            total += len(page.items)
+            fresh = {key(item) for item in page.items} - seen
+            seen |= fresh
+            if on_new is not None and fresh:
+                on_new(len(fresh))
         if not page.has_more or not page.items:
-            return total
-        page_number += 1
+            return len(seen)
+        restart = _restart_from(newest)
+        if restart is not None and (since is None or restart > since):
+            since, page_number = restart, 1
+        else:
+            page_number += 1  # the whole page changed within one second: only page numbers move on
+
+
+def _restart_from(newest: dt.datetime | None) -> dt.datetime | None:
+    """Where to read on from after a page whose newest change is `newest`: a second earlier, on
+    a whole second (If-Modified-Since is to the second, and Xero's >= or > is not documented)."""
+    if newest is None:
+        return None
+    return newest.replace(microsecond=0) - dt.timedelta(seconds=1)
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -170,7 +202,6 @@ def _store_payments(ctx: RunContext, items: list[XeroPayment]) -> None:
         status = " (deleted)" if row.xero_status == "DELETED" else ""
         events.append(PaymentEvent(payment=row, kind="fetched", message=f"Fetched from Xero{status}", run=ctx.run))
     PaymentEvent.objects.bulk_create(events, batch_size=1000)
-    ctx.add_fetched(len(seen))
 
 
 # --- bills and contacts ---------------------------------------------------------------------------
@@ -261,8 +292,9 @@ def _fetch_stragglers(ctx: RunContext, xero) -> tuple[int, int]:
     )
     missing_bills = sorted(wanted_bills - have_bills)
     for chunk in _chunks(missing_bills, BY_IDS_CHUNK):
+        bills = xero.bills_by_ids(chunk)  # outside the transaction: see the module's docstring
         with transaction.atomic():
-            _store_bills(integration, xero.bills_by_ids(chunk))
+            _store_bills(integration, bills)
     wanted_contacts = set(
         XeroBillRecord.objects.filter(integration=integration, invoice_id__in=wanted_bills)
         .exclude(contact_id="")
@@ -277,8 +309,9 @@ def _fetch_stragglers(ctx: RunContext, xero) -> tuple[int, int]:
     have_contacts = set(XeroContactRecord.objects.filter(integration=integration).values_list("contact_id", flat=True))
     missing_contacts = sorted(wanted_contacts - have_contacts)
     for chunk in _chunks(missing_contacts, BY_IDS_CHUNK):
+        contacts = xero.contacts_by_ids(chunk)
         with transaction.atomic():
-            _store_contacts(integration, xero.contacts_by_ids(chunk))
+            _store_contacts(integration, contacts)
     return len(missing_bills), len(missing_contacts)
 
 

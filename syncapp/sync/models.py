@@ -54,6 +54,9 @@ class LinkHow(models.TextChoices):
     NAME_SUGGESTION = "name_suggestion", "Same name (suggestion)"
     MANUAL = "manual", "Linked by an Admin"
     CREATED = "created", "Created in Procore from Xero"
+    # An Admin took the link away: the contact stays unlinked (no automatic match brings that
+    # vendor back) until an Admin links a vendor again.
+    UNLINKED = "unlinked", "Unlinked by an Admin"
 
 
 class VendorLink(models.Model):
@@ -164,6 +167,11 @@ class Payment(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=1000, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The run that marked it "sending" (or "reversing"). Another run may take the row over only
+    # once that run is no longer running, so a run declared dead cannot race the next one.
+    claimed_by_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,7 +181,12 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["integration", "state", "reason_code"]),
-            models.Index(fields=["integration", "date"]),
+            # The payments list's default order (newest first, id breaks ties) pages off this index.
+            models.Index(fields=["integration", "date", "id"], name="sync_payment_int_date_id"),
+            # Search by exact invoice number / reference (the prefix search has its own PostgreSQL
+            # index on UPPER(...), created in migration 0003).
+            models.Index(fields=["integration", "invoice_number"], name="sync_payment_int_invoice"),
+            models.Index(fields=["integration", "reference"], name="sync_payment_int_reference"),
             models.Index(fields=["integration", "xero_invoice_id"]),
             models.Index(fields=["integration", "procore_commitment_id"]),
             models.Index(fields=["integration", "vendor_name"]),

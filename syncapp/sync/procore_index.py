@@ -2,7 +2,8 @@
 
 Vendors and projects are read once; commitments and requisitions once per project; a
 commitment's existing payments once per commitment (re-read only after an ambiguous write).
-That is what keeps Procore calls per payment sent near one.
+That is what keeps Procore calls per payment sent near one. A commitment whose payments Procore
+refuses to show (403/404) is refused once per run, not once per payment on it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from syncapp.connectors.types import (
+    DataError,
     ProcoreCommitment,
     ProcorePayment,
     ProcoreProject,
@@ -27,6 +29,7 @@ class ProcoreIndex:
         self._requisitions: list[ProcoreRequisition] | None = None
         self._payments: dict[int, dict[str, ProcorePayment]] = {}
         self._unkeyed: dict[int, list[ProcorePayment]] = {}  # payments without origin_id (hand-entered)
+        self._refused: dict[int, DataError] = {}  # commitment -> Procore's 403/404 on its payments
 
     # --- vendors and projects ------------------------------------------------------------------
 
@@ -93,15 +96,27 @@ class ProcoreIndex:
 
     def payments_on(self, *, project_id: int, commitment_id: int) -> dict[str, ProcorePayment]:
         """Existing payments of the commitment by origin_id, read once per run."""
+        if commitment_id in self._refused:
+            raise self._refused[commitment_id]
         if commitment_id not in self._payments:
             self.reload_payments(project_id=project_id, commitment_id=commitment_id)
         return self._payments[commitment_id]
 
     def reload_payments(self, *, project_id: int, commitment_id: int) -> dict[str, ProcorePayment]:
-        payments = self.client.contract_payments(project_id=project_id, commitment_id=commitment_id)
+        try:
+            payments = self.client.contract_payments(project_id=project_id, commitment_id=commitment_id)
+        except DataError as exc:  # a refusal (no permission, cannot see it) will not change this run
+            self._refused[commitment_id] = exc
+            raise
+        self._refused.pop(commitment_id, None)
         self._payments[commitment_id] = {p.origin_id: p for p in payments if p.origin_id}
         self._unkeyed[commitment_id] = [p for p in payments if not p.origin_id]
         return self._payments[commitment_id]
+
+    def payment_ids_on(self, commitment_id: int) -> set[int]:
+        """Procore ids of every payment on a loaded commitment, ours and hand-entered ones."""
+        keyed = self._payments.get(commitment_id, {}).values()
+        return {p.id for p in keyed} | {p.id for p in self._unkeyed.get(commitment_id, [])}
 
     def unkeyed_payments(self, commitment_id: int) -> list[ProcorePayment]:
         """Payments on a loaded commitment that no integration owns (typed in by hand)."""

@@ -3,6 +3,11 @@
 Fetch, resolve and send report through a `RunContext`; it writes the run's progress, counts,
 API call numbers and heartbeat to the database every few seconds (not on every payment), and
 log lines people read as rows.
+
+The heartbeat is also the run's lease. Every write of it is conditional on the run still being
+"running": once another process has declared the run dead (no heartbeat for SYNC_STALE_SECONDS)
+the next beat finds 0 rows and raises `RunAborted`, so a worker that was merely slow stops instead
+of racing the run that replaced it. Long waits sleep in short slices and beat between them.
 """
 
 from __future__ import annotations
@@ -14,12 +19,19 @@ from collections import Counter
 from django.utils import timezone
 
 from syncapp.connectors.types import CallCounter
-from syncapp.sync.models import RunLogLine, SyncRun
+from syncapp.sync.models import RunLogLine, RunState, SyncRun
 
 logger = logging.getLogger(__name__)
 
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 HEARTBEAT_EVERY = 2.0  # seconds between progress writes while a run works
+SLEEP_SLICE = 5.0  # a long wait beats at least this often
+MAX_SLEEP = 60.0  # no single wait of a run is longer (a longer limit is the next run's business)
+
+
+class RunAborted(Exception):
+    """This run is no longer "running" in the database (declared dead, or finished elsewhere):
+    stop at once and write nothing more for it."""
 
 
 class RunContext:
@@ -58,7 +70,8 @@ class RunContext:
         self.beat()
 
     def beat(self, *, force: bool = False) -> None:
-        """Save progress and the heartbeat, at most every HEARTBEAT_EVERY seconds."""
+        """Save progress and the heartbeat, at most every HEARTBEAT_EVERY seconds. Raises
+        RunAborted when the run is no longer running."""
         now = time.monotonic()
         if not force and now - self._last_beat < HEARTBEAT_EVERY:
             return
@@ -69,7 +82,7 @@ class RunContext:
         run.api_calls_xero = self._base_xero + self.xero_calls.calls
         run.api_calls_procore = self._base_procore + self.procore_calls.calls
         run.throttled = self.xero_calls.throttled + self.procore_calls.throttled
-        SyncRun.objects.filter(pk=run.pk).update(
+        updated = SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
             heartbeat_at=run.heartbeat_at,
             phase=run.phase,
             progress_done=run.progress_done,
@@ -80,6 +93,23 @@ class RunContext:
             api_calls_procore=run.api_calls_procore,
             throttled=run.throttled,
         )
+        if not updated:
+            raise RunAborted(f"Run #{run.pk} is no longer running; this worker stops.")
+
+    def renew_lease(self) -> None:
+        """Right before a write to Procore: beat now, so nobody can declare this run dead for the
+        next SYNC_STALE_SECONDS, which is longer than the write can take (HTTP_TIMEOUT)."""
+        self.beat(force=True)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep (capped at MAX_SLEEP) in slices, beating between them: a long rate-limit wait
+        neither lets the heartbeat go stale nor outlives the run. The clients sleep through this."""
+        remaining = min(max(0.0, seconds), MAX_SLEEP)
+        while remaining > 0:
+            step = min(remaining, SLEEP_SLICE)
+            time.sleep(step)
+            remaining -= step
+            self.beat(force=True)
 
     def add_fetched(self, n: int) -> None:
         self.run.fetched += n

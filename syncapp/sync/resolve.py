@@ -64,7 +64,13 @@ def _skipped(code: str, message: str) -> Verdict:
 def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
     """Resolve every new, blocked or ready payment of the run's integration."""
     integration = ctx.run.integration
-    payments = list(Payment.objects.filter(integration=integration, state__in=OPEN_STATES).order_by("date", "id"))
+    payments = list(
+        Payment.objects.filter(integration=integration, state__in=OPEN_STATES)
+        # Deleted in Xero after an attempt to send it: whether Procore has it is checked first
+        # (send.settle_deleted_unsent), so it is not set aside here unchecked.
+        .exclude(xero_status="DELETED", attempts__gt=0, procore_commitment_id__isnull=False)
+        .order_by("date", "id")
+    )
     ctx.phase("resolve", total=len(payments))
     if not payments:
         return
@@ -76,7 +82,9 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
         verdict = verdicts[payment.pk]
         if verdict.state == PaymentState.BLOCKED:
             reasons[verdict.reason_code] += 1
-        ctx.count({"ready": "ready", "blocked": "blocked", "skipped": "skipped"}[verdict.state])
+        # Final outcomes only: a ready payment is counted when it is sent (or fails).
+        if verdict.state in (PaymentState.BLOCKED, PaymentState.SKIPPED):
+            ctx.count(verdict.state)
     _write(ctx, payments, verdicts)
     ready = sum(1 for v in verdicts.values() if v.state == PaymentState.READY)
     line = f"Checked {len(payments)} payments: {ready} ready"
@@ -152,17 +160,43 @@ class Resolver:
         target = self.target_for(bill, vendor)
         if target.state != PaymentState.READY:
             return target
+        return self._currency_check(payment, bill, label, target)
+
+    def _currency_check(self, payment: Payment, bill: XeroBillRecord, label: str, target: Verdict) -> Verdict:
+        """The bill's currency must be the project's; when Procore does not say the project's,
+        the company's (every project that says one agrees); when neither is known, block."""
         project = self.index.projects().get(target.target["procore_project_id"])
-        project_currency = project.currency_code if project else ""
-        bill_currency = bill.currency_code or payment.currency_code
-        if project_currency and bill_currency and project_currency.upper() != bill_currency.upper():
+        project_name = project.name if project else target.target.get("project_name", "")
+        bill_currency = (bill.currency_code or payment.currency_code).upper()
+        procore_currency = (project.currency_code if project else "").upper()
+        whose = f"project '{project_name}'"
+        if not procore_currency:
+            procore_currency = self._company_currency()
+            whose = f"the Procore company (project '{project_name}' names none)"
+        if not procore_currency or not bill_currency:
+            missing = "the bill's" if not bill_currency else f"project '{project_name}''s"
+            return _blocked(
+                "currency_unknown",
+                f"Bill {label} cannot be checked for currency: {missing} currency is not known.",
+                f"Set the currency of project '{project_name}' in Procore (or of the bill in Xero), "
+                "then run the sync again.",
+                **target.target,
+            )
+        if procore_currency != bill_currency:
             return _blocked(
                 "currency_mismatch",
-                f"Bill {label} is in {bill_currency} but project '{project.name}' is in {project_currency}.",
+                f"Bill {label} is in {bill_currency} but {whose} is in {procore_currency}.",
                 "Record this payment in Procore by hand (converted), then ignore it here.",
                 **target.target,
             )
         return target
+
+    def _company_currency(self) -> str:
+        """The one currency the company's projects use, when those that say one all agree."""
+        if not hasattr(self, "_company_currency_code"):
+            named = {p.currency_code.upper() for p in self.index.projects().values() if p.currency_code}
+            self._company_currency_code = named.pop() if len(named) == 1 else ""
+        return self._company_currency_code
 
     def vendor_for(self, payment: Payment, bill: XeroBillRecord) -> int | Verdict:
         contact_id = self._follow_merges(bill.contact_id or payment.xero_contact_id)
@@ -184,6 +218,13 @@ class Resolver:
         contact = self.contacts.get(contact_id)
         name = contact.name if contact else fallback_name
         link = self.vendor_links.get(contact_id)
+        if link is not None and link.how == LinkHow.UNLINKED:
+            return _blocked(
+                "vendor_not_linked",
+                f"Xero contact '{name}' was unlinked from Procore vendor '{link.vendor_name}' by an Admin.",
+                f"Link Xero contact '{name}' to the right Procore vendor, or create the vendor in Procore from "
+                "the Xero contact.",
+            )
         if link is not None and link.confirmed:
             return link.procore_vendor_id
         if link is not None:
@@ -454,6 +495,21 @@ def _apply(payment: Payment, verdict: Verdict) -> None:
     payment.updated_at = timezone.now()
 
 
+# Names keep their capital after "because" ("Blocked because Xero contact ...").
+_PROPER_WORDS = ("Xero", "Procore")
+
+
+def after_because(message: str) -> str:
+    """A sentence continued after "because": its first letter lowered, unless it starts a name or
+    an acronym."""
+    if not message:
+        return message
+    first = message.split(" ", 1)[0].strip("'\"")
+    if first in _PROPER_WORDS or (len(first) > 1 and first[1].isupper()):
+        return message
+    return message[0].lower() + message[1:]
+
+
 def _event(ctx: RunContext, payment: Payment, verdict: Verdict) -> PaymentEvent:
     if verdict.state == PaymentState.READY:
         where = payment.commitment_number or f"commitment #{payment.procore_commitment_id}"
@@ -462,7 +518,7 @@ def _event(ctx: RunContext, payment: Payment, verdict: Verdict) -> PaymentEvent:
         )
         kind = "ready"
     elif verdict.state == PaymentState.BLOCKED:
-        message, kind = f"Blocked because {verdict.message[0].lower()}{verdict.message[1:]}", "blocked"
+        message, kind = f"Blocked because {after_because(verdict.message)}", "blocked"
     else:
         message, kind = verdict.message, "skipped"
     return PaymentEvent(payment=payment, kind=kind, message=message[:1000], run=ctx.run)

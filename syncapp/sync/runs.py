@@ -4,7 +4,12 @@ The button, the command and a schedule all call `start_run`; the work itself is 
 which a django-q2 task or the command runs. One run at a time is the database's job: a partial
 unique constraint on SyncRun(integration) over queued/running states, so two requests at the
 same moment give one run. A worker that dies leaves a stale heartbeat; `recover_stale_runs`
-marks such runs failed so a new run (which resumes where the data says) can start.
+marks such runs failed so a new run (which resumes where the data says) can start. A schedule
+(migration 0003) calls it every minute, so a dead run does not show as running until someone clicks.
+
+Every write a run makes about itself is conditional on it still being "running" (see
+`progress.RunContext`): a worker that was declared dead while it slept stops with `RunAborted`
+and cannot overwrite the failed state, nor send anything more.
 """
 
 from __future__ import annotations
@@ -21,14 +26,15 @@ from syncapp.connectors.types import DailyLimitReached, NeedsReconnect
 from syncapp.core import audit
 from syncapp.sync import crashpoints
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
-from syncapp.sync.progress import RunContext
+from syncapp.sync.outcomes import summary_line
+from syncapp.sync.progress import RunAborted, RunContext
 
 logger = logging.getLogger(__name__)
 
 
 def _stale_after() -> dt.timedelta:
-    # A running run writes its heartbeat every few seconds; a long Xero minute-limit wait is
-    # at most 60 s. Two minutes of silence means the worker is gone.
+    # A running run writes its heartbeat every few seconds, also while it waits (it sleeps in
+    # slices); one HTTP call is at most HTTP_TIMEOUT. Two minutes of silence: the worker is gone.
     return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
 
 
@@ -159,25 +165,35 @@ def execute_run(run_id: int) -> SyncRun:
     ctx.log("Run started" + (" (dry run: nothing is written to Procore)" if run.dry_run else ""))
     try:
         _pipeline(ctx)
-    except DailyLimitReached as exc:
-        _finish(ctx, RunState.PAUSED, error=exc.message, paused_until=exc.resume_at)
+    except RunAborted:
+        # Declared dead while this worker was slow: the run's row now belongs to whoever did
+        # that (and maybe a newer run). Write nothing more; say so in the server log only.
         ctx.log(
-            f"Xero's daily call limit is reached: paused until {exc.resume_at:%Y-%m-%d %H:%M} UTC. "
-            "Everything fetched so far is kept.",
+            "The worker of this run came back after the run was declared dead; it stopped without "
+            "sending anything more.",
             level="warning",
         )
+        ctx.run.refresh_from_db()
+        return ctx.run
+    except DailyLimitReached as exc:
+        if _finish(ctx, RunState.PAUSED, error=exc.message, paused_until=exc.resume_at):
+            ctx.log(
+                f"Xero's daily call limit is reached: paused until {exc.resume_at:%Y-%m-%d %H:%M} UTC. "
+                "Everything fetched so far is kept.",
+                level="warning",
+            )
     except NeedsReconnect as exc:
         _mark_reconnect(ctx, exc)
-        _finish(ctx, RunState.FAILED, error=exc.message)
-        ctx.log(f"Run failed: {exc.message}", level="error")
+        if _finish(ctx, RunState.FAILED, error=exc.message):
+            ctx.log(f"Run failed: {exc.message}", level="error")
     except Exception as exc:  # the run failed; record why for people, with the traceback for us
         logger.exception("sync run %s failed", run.pk)
         message = getattr(exc, "message", "") or f"Unexpected error ({type(exc).__name__})"
-        _finish(ctx, RunState.FAILED, error=message)
-        ctx.log(f"Run failed: {message}", level="error")
+        if _finish(ctx, RunState.FAILED, error=message):
+            ctx.log(f"Run failed: {message}", level="error")
     else:
-        _finish(ctx, RunState.SUCCEEDED)
-        ctx.log(f"Run finished: {_summary(ctx.run)}")
+        if _finish(ctx, RunState.SUCCEEDED):
+            ctx.log(f"Run finished: {summary_line(ctx.run.counts)}")
     return ctx.run
 
 
@@ -186,16 +202,24 @@ def _pipeline(ctx: RunContext) -> None:
     from syncapp.sync.clients import open_clients
     from syncapp.sync.procore_index import ProcoreIndex
 
-    xero, procore = open_clients(ctx.run.integration, xero_counter=ctx.xero_calls, procore_counter=ctx.procore_calls)
-    ctx.current_provider = "xero"
-    fetch.fetch_all(ctx=ctx, xero=xero)
-    crashpoints.reached("after_fetch")
-    ctx.current_provider = "procore"
-    index = ProcoreIndex(procore)
-    resolve.resolve_pending(ctx=ctx, index=index)
-    crashpoints.reached("after_resolve")
-    send.send_ready(ctx=ctx, procore=procore, index=index)
-    send.reverse_deleted(ctx=ctx, procore=procore)
+    # The clients sleep through the run (rate-limit waits, backoff): it beats while they wait.
+    xero, procore = open_clients(
+        ctx.run.integration, xero_counter=ctx.xero_calls, procore_counter=ctx.procore_calls, sleep=ctx.sleep
+    )
+    try:
+        ctx.current_provider = "xero"
+        fetch.fetch_all(ctx=ctx, xero=xero)
+        crashpoints.reached("after_fetch")
+        ctx.current_provider = "procore"
+        index = ProcoreIndex(procore)
+        resolve.resolve_pending(ctx=ctx, index=index)
+        crashpoints.reached("after_resolve")
+        send.send_ready(ctx=ctx, procore=procore, index=index)
+        send.settle_deleted_unsent(ctx=ctx, procore=procore, index=index)
+        send.reverse_deleted(ctx=ctx, procore=procore, index=index)
+    finally:
+        xero.close()
+        procore.close()
 
 
 def _mark_reconnect(ctx: RunContext, exc: NeedsReconnect) -> None:
@@ -212,18 +236,24 @@ def _mark_reconnect(ctx: RunContext, exc: NeedsReconnect) -> None:
         logger.exception("could not mark the %s connection as needing reconnect", provider)
 
 
-def _finish(ctx: RunContext, state: str, *, error: str = "", paused_until: dt.datetime | None = None) -> None:
-    ctx.beat(force=True)
+def _finish(ctx: RunContext, state: str, *, error: str = "", paused_until: dt.datetime | None = None) -> bool:
+    """Record how the run ended, only if it is still running (a run recovered as dead keeps its
+    "failed"). Returns whether it was recorded."""
+    try:
+        ctx.beat(force=True)
+    except RunAborted:
+        ctx.run.refresh_from_db()
+        return False
     run = ctx.run
+    finished_at = timezone.now()
+    updated = SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+        state=state, error=error[:1000], finished_at=finished_at, paused_until=paused_until
+    )
+    if not updated:
+        run.refresh_from_db()
+        return False
     run.state = state
     run.error = error[:1000]
-    run.finished_at = timezone.now()
+    run.finished_at = finished_at
     run.paused_until = paused_until
-    SyncRun.objects.filter(pk=run.pk).update(
-        state=state, error=run.error, finished_at=run.finished_at, paused_until=paused_until
-    )
-
-
-def _summary(run: SyncRun) -> str:
-    parts = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(run.counts.items()) if n]
-    return ", ".join(parts) or "nothing to do"
+    return True

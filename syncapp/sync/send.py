@@ -6,20 +6,25 @@ payment's origin_id. Before creating, the commitment's existing payments are rea
 commitment per run) and matched by origin_id. The row is marked "sending" before the POST and
 the outcome is written after it, so a crash in between leaves a "sending" row, which the next
 run treats like a ready one: the fresh read of the commitment finds it if the POST went through.
-After an ambiguous failure (timeout, 5xx, reset) the commitment is re-read before any retry.
+After an ambiguous failure (timeout, 5xx, reset) the commitment is re-read before any retry, and
+a 409 "origin_id taken" is answered the same way: it proves the payment is there already.
+
+Runs never race: a row is claimed for one run (`claimed_by_run`), another run takes it over only
+once that run is no longer running, and right before every write to Procore the run renews its
+lease (a conditional heartbeat), so a run declared dead stops before it can post again.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
+from syncapp.connectors.procore import CHECK_NUMBER_MAX
 from syncapp.connectors.types import (
     ConnectorError,
     DataError,
@@ -31,13 +36,23 @@ from syncapp.connectors.types import (
     TransientError,
 )
 from syncapp.sync import crashpoints
-from syncapp.sync.models import Payment, PaymentEvent, PaymentState, SyncSettings, XeroBillRecord
+from syncapp.sync.models import (
+    ACTIVE_RUN_STATES,
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    RunState,
+    SyncRun,
+    SyncSettings,
+    XeroBillRecord,
+)
 from syncapp.sync.procore_index import ProcoreIndex
-from syncapp.sync.progress import RunContext
+from syncapp.sync.progress import MAX_SLEEP, RunContext
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
 
@@ -53,6 +68,19 @@ class GaveUp(Exception):
         self.error = error
 
 
+class LostClaim(Exception):
+    """The row is no longer this run's to send (an Admin ignored it, or it was taken over)."""
+
+
+def _ours(ctx: RunContext) -> Q:
+    """Rows this run may write: unclaimed, claimed by it, or claimed by a run that is over."""
+    return Q(claimed_by_run__isnull=True) | Q(claimed_by_run=ctx.run) | ~Q(claimed_by_run__state__in=ACTIVE_RUN_STATES)
+
+
+def _run_is_running(ctx: RunContext) -> Exists:
+    return Exists(SyncRun.objects.filter(pk=ctx.run.pk, state=RunState.RUNNING))
+
+
 # --- sending ----------------------------------------------------------------------------------------
 
 
@@ -60,7 +88,8 @@ def send_ready(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
     integration = ctx.run.integration
     # "sending" rows were left by a run that died mid-send: they are reconciled like ready ones.
     payments = list(
-        Payment.objects.filter(integration=integration, state__in=[PaymentState.READY, PaymentState.SENDING])
+        Payment.objects.filter(integration=integration, state__in=UNSENT_STATES)
+        .filter(_ours(ctx))
         .exclude(xero_status="DELETED")
         .order_by("procore_commitment_id", "date", "id")
     )
@@ -93,7 +122,8 @@ def send_ready(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
 
 
 def build_contract_payment(payment: Payment, *, bill: XeroBillRecord | None, payment_method: str) -> NewContractPayment:
-    """The field mapping in force (domain.md 4.6)."""
+    """The field mapping in force (domain.md 4.6). Procore's spec gives check_number no length;
+    its API and the sandbox take 255 characters, so the reference is cut there, not at 50."""
     batch = f", batch {payment.batch_payment_id}" if payment.batch_payment_id else ""
     return NewContractPayment(
         project_id=payment.procore_project_id,
@@ -103,7 +133,7 @@ def build_contract_payment(payment: Payment, *, bill: XeroBillRecord | None, pay
         origin_id=payment.xero_payment_id,
         invoice_number=(bill.invoice_number if bill and bill.invoice_number else payment.invoice_number)[:255],
         invoice_date=bill.date if bill else None,
-        check_number=payment.reference[:50],
+        check_number=payment.reference[:CHECK_NUMBER_MAX],
         payment_method=payment_method,
         notes=f"Xero payment {payment.xero_payment_id}{batch}"[:255],
         origin_data=f"xero_payment_id={payment.xero_payment_id};xero_invoice_id={payment.xero_invoice_id};"
@@ -144,13 +174,17 @@ def _send_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, b
     if existing is not None:
         _mark_sent(ctx, payment, existing, already=True)
         return
-    if not _claim(payment):
-        return  # an Admin ignored it meanwhile
+    if not _claim(ctx, payment):
+        return  # an Admin ignored it meanwhile, or another run holds it
     crashpoints.reached("before_create")
     try:
         created = _create_with_retry(ctx, procore, index, payment, body)
+    except LostClaim:
+        return
     except NeedsReconnect:
-        Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING).update(state=PaymentState.READY)
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).update(
+            state=PaymentState.READY, claimed_by_run=None
+        )
         raise
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message, kind="failed")
@@ -178,9 +212,11 @@ def _create_with_retry(
     ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, body: NewContractPayment
 ) -> ProcorePayment:
     reread = False
+    conflict: DataError | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         if reread:
-            # The last POST may have been applied: look before posting again.
+            # The last POST may have been applied (or Procore says the origin_id is taken):
+            # look before posting again.
             try:
                 found = index.reload_payments(project_id=body.project_id, commitment_id=body.commitment_id)
             except (TransientError, RateLimited) as exc:
@@ -189,9 +225,17 @@ def _create_with_retry(
                 _wait(ctx, exc, attempt)
                 continue
             if body.origin_id in found:
-                _event(ctx, payment, "reconciled", "Found in Procore after an unanswered attempt: not sent again")
+                why = "Procore said its Xero payment id was taken" if conflict else "an unanswered attempt"
+                _event(ctx, payment, "reconciled", f"Found in Procore after {why}: not sent again")
                 return found[body.origin_id]
+            if conflict is not None:
+                raise DataError(
+                    "Procore says another payment already carries this Xero payment id, but not on "
+                    f"this commitment ({conflict.message})",
+                    status=409,
+                )
             reread = False
+        _renew_claim(ctx, payment)
         try:
             return procore.create_contract_payment(body)
         except TransientError as exc:
@@ -204,34 +248,61 @@ def _create_with_retry(
             if attempt == MAX_ATTEMPTS:
                 raise GaveUp(exc) from exc
             _wait(ctx, exc, attempt)
+        except DataError as exc:
+            if exc.status != 409 or conflict is not None:
+                raise
+            # "origin_id has already been taken": only a payment we created can carry it.
+            conflict = exc
+            reread = True
     raise AssertionError("unreachable")
 
 
 def _wait(ctx: RunContext, exc: ConnectorError, attempt: int) -> None:
     delay = exc.retry_after if isinstance(exc, RateLimited) else _backoff(attempt)
-    ctx.beat()
-    time.sleep(delay)
+    ctx.sleep(min(delay, MAX_SLEEP))  # beats while it sleeps; raises RunAborted if declared dead
 
 
-def _claim(payment: Payment) -> bool:
-    """ready/sending -> sending, counting the attempt, before the remote call."""
-    claimed = Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.READY, PaymentState.SENDING]).update(
-        state=PaymentState.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+def _claim(ctx: RunContext, payment: Payment) -> bool:
+    """ready/sending -> sending for this run, counting the attempt, before the remote call. Only
+    while this run is running, and never a row another running run holds."""
+    ctx.renew_lease()
+    claimed = (
+        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
+        .filter(_ours(ctx))
+        .filter(_run_is_running(ctx))
+        .update(
+            state=PaymentState.SENDING,
+            claimed_by_run=ctx.run,
+            attempts=F("attempts") + 1,
+            updated_at=timezone.now(),
+        )
     )
     return bool(claimed)
 
 
+def _renew_claim(ctx: RunContext, payment: Payment) -> None:
+    """Right before a POST: the run still holds its lease and the row is still its own."""
+    ctx.renew_lease()
+    if not Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).exists():
+        raise LostClaim(payment.pk)
+
+
 def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, already: bool) -> None:
     now = timezone.now()
-    updated = Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.READY, PaymentState.SENDING]).update(
-        state=PaymentState.SENT,
-        procore_payment_id=remote.id,
-        sent_at=now,
-        reason_code="",
-        message="",
-        fix="",
-        last_error="",
-        updated_at=now,
+    updated = (
+        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
+        .filter(_ours(ctx))
+        .update(
+            state=PaymentState.SENT,
+            procore_payment_id=remote.id,
+            claimed_by_run=None,
+            sent_at=now,
+            reason_code="",
+            message="",
+            fix="",
+            last_error="",
+            updated_at=now,
+        )
     )
     if not updated:
         return
@@ -244,14 +315,21 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
 
 
 def _fail(ctx: RunContext, payment: Payment, message: str, *, kind: str) -> None:
-    Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.READY, PaymentState.SENDING]).update(
-        state=PaymentState.FAILED,
-        reason_code="procore_refused" if kind == "failed" else kind,
-        message=message[:500],
-        fix="Correct the cause, then retry the payment.",
-        last_error=message[:1000],
-        updated_at=timezone.now(),
+    updated = (
+        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
+        .filter(_ours(ctx))
+        .update(
+            state=PaymentState.FAILED,
+            claimed_by_run=None,
+            reason_code="procore_refused" if kind == "failed" else kind,
+            message=message[:500],
+            fix="Correct the cause, then retry the payment.",
+            last_error=message[:1000],
+            updated_at=timezone.now(),
+        )
     )
+    if not updated:
+        return
     ctx.count("failed")
     _event(ctx, payment, "failed", f"Failed because {message}")
     ctx.log(f"Payment {payment.xero_payment_id} failed: {message}", level="warning")
@@ -263,17 +341,98 @@ def _event(ctx: RunContext | None, payment: Payment, kind: str, message: str, ac
     )
 
 
+# --- deleted in Xero before we knew whether Procore has it -----------------------------------------
+
+# Rows that may have reached Procore though we never recorded it: left "sending" by a dead run, or
+# tried at least once (a timeout is ambiguous) and then failed, retried or blocked.
+_MAYBE_SENT = Q(state=PaymentState.SENDING) | Q(
+    state__in=[PaymentState.FAILED, PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY], attempts__gt=0
+)
+
+
+def settle_deleted_unsent(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
+    """Payments deleted in Xero that may be in Procore all the same are looked up there (each
+    commitment's payments read once per run): found -> recorded as sent with Procore's id, so
+    the reversal step deletes it; not there -> set aside as not for Procore, saying it was checked."""
+    payments = list(
+        Payment.objects.filter(
+            integration=ctx.run.integration,
+            xero_status="DELETED",
+            procore_project_id__isnull=False,
+            procore_commitment_id__isnull=False,
+        )
+        .filter(_MAYBE_SENT)
+        .filter(_ours(ctx))
+        .order_by("procore_commitment_id", "id")
+    )
+    if not payments:
+        return
+    ctx.phase("reversals", total=len(payments))
+    for payment in payments:
+        if ctx.dry_run:
+            ctx.log(f"Would check Procore for Xero payment {payment.xero_payment_id} (deleted in Xero)")
+        else:
+            _settle_one(ctx, index, payment)
+        ctx.advance()
+
+
+def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
+    try:
+        found = _read_existing_with_retry(ctx, index, payment)
+    except (GaveUp, DataError) as exc:
+        message = exc.error.message if isinstance(exc, GaveUp) else exc.message
+        ctx.log(
+            f"Could not check Procore for Xero payment {payment.xero_payment_id} (deleted in Xero): {message}; "
+            "the next run tries again",
+            level="warning",
+        )
+        return
+    now = timezone.now()
+    rows = Payment.objects.filter(pk=payment.pk).filter(_MAYBE_SENT).filter(_ours(ctx))
+    if found is not None:
+        if rows.update(
+            state=PaymentState.SENT,
+            procore_payment_id=found.id,
+            claimed_by_run=None,
+            sent_at=payment.sent_at or now,
+            reason_code="",
+            message="",
+            fix="",
+            updated_at=now,
+        ):
+            _event(
+                ctx,
+                payment,
+                "reconciled",
+                f"Deleted in Xero, and found in Procore as payment #{found.id} (an earlier attempt had gone "
+                "through): it is reversed next",
+            )
+        return
+    if rows.update(
+        state=PaymentState.SKIPPED,
+        claimed_by_run=None,
+        reason_code="deleted_in_xero",
+        message="Deleted in Xero before it reached Procore (checked: Procore does not have it): nothing to send.",
+        fix="",
+        updated_at=now,
+    ):
+        ctx.count("skipped")
+        _event(ctx, payment, "skipped", "Deleted in Xero; Procore was checked and does not have it: nothing to undo")
+
+
 # --- reversals -------------------------------------------------------------------------------------
 
 
-def reverse_deleted(*, ctx: RunContext, procore) -> None:
+def reverse_deleted(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
     """Sent payments that are now deleted in Xero are deleted in Procore."""
     payments = list(
         Payment.objects.filter(
             integration=ctx.run.integration,
             xero_status="DELETED",
             state__in=[PaymentState.SENT, PaymentState.REVERSING],
-        ).order_by("id")
+        )
+        .filter(_ours(ctx))
+        .order_by("id")
     )
     if not payments:
         return
@@ -283,18 +442,25 @@ def reverse_deleted(*, ctx: RunContext, procore) -> None:
             ctx.count("would_reverse")
             ctx.log(f"Would delete Procore payment #{payment.procore_payment_id} (deleted in Xero)")
         else:
-            _reverse_one(ctx, procore, payment)
+            _reverse_one(ctx, procore, index, payment)
         ctx.advance()
 
 
-def _reverse_one(ctx: RunContext, procore, payment: Payment) -> None:
-    claimed = Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.SENT, PaymentState.REVERSING]).update(
-        state=PaymentState.REVERSING, attempts=F("attempts") + 1, updated_at=timezone.now()
+def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment) -> None:
+    ctx.renew_lease()
+    claimed = (
+        Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.SENT, PaymentState.REVERSING])
+        .filter(_ours(ctx))
+        .filter(_run_is_running(ctx))
+        .update(
+            state=PaymentState.REVERSING, claimed_by_run=ctx.run, attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
     )
     if not claimed:
         return
     last: ConnectorError | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        ctx.renew_lease()
         try:
             procore.delete_contract_payment(
                 payment.procore_payment_id,
@@ -302,6 +468,14 @@ def _reverse_one(ctx: RunContext, procore, payment: Payment) -> None:
                 commitment_id=payment.procore_commitment_id,
             )
         except NotFound:
+            doubt = _confirm_gone(ctx, index, payment)
+            if doubt is _UNREADABLE:
+                last = TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
+                break
+            if doubt:
+                _needs_attention(ctx, payment, doubt)
+                return
+            last = None
             break  # already gone: the reversal's goal holds
         except DataError as exc:
             _needs_attention(ctx, payment, exc.message)
@@ -312,21 +486,53 @@ def _reverse_one(ctx: RunContext, procore, payment: Payment) -> None:
                 _wait(ctx, exc, attempt)
             continue
         else:
+            last = None
             break
-    else:
+    if last is not None:
         # Could not reach Procore: keep it "sent" so the next run tries again.
-        message = last.message if last else "unknown error"
-        Payment.objects.filter(pk=payment.pk).update(
-            state=PaymentState.SENT, last_error=f"Reversal not done yet: {message}"[:1000]
+        message = last.message
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
+            state=PaymentState.SENT, claimed_by_run=None, last_error=f"Reversal not done yet: {message}"[:1000]
         )
         _event(ctx, payment, "reversal_retry", f"Could not delete it in Procore yet ({message}); will try again")
         ctx.count("reversal_pending")
         return
-    Payment.objects.filter(pk=payment.pk).update(
-        state=PaymentState.REVERSED, reason_code="", message="", fix="", last_error="", updated_at=timezone.now()
+    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
+        state=PaymentState.REVERSED,
+        claimed_by_run=None,
+        reason_code="",
+        message="",
+        fix="",
+        last_error="",
+        updated_at=timezone.now(),
     )
-    ctx.count("reversed")
-    _event(ctx, payment, "reversed", f"Deleted in Xero, so Procore payment #{payment.procore_payment_id} was deleted")
+    if updated:
+        ctx.count("reversed")
+        _event(
+            ctx, payment, "reversed", f"Deleted in Xero, so Procore payment #{payment.procore_payment_id} was deleted"
+        )
+
+
+_UNREADABLE = "unreadable"
+
+
+def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str:
+    """After a 404 on delete, a fresh read of the commitment's payments: "" when the payment is
+    gone, else why a person should look (or _UNREADABLE: Procore could not be read, try again)."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            index.reload_payments(project_id=payment.procore_project_id, commitment_id=payment.procore_commitment_id)
+        except DataError as exc:
+            return f"Procore answered 404 to the delete and would not show the commitment's payments ({exc.message})"
+        except (TransientError, RateLimited) as exc:
+            if attempt == MAX_ATTEMPTS:
+                return _UNREADABLE
+            _wait(ctx, exc, attempt)
+            continue
+        if payment.procore_payment_id in index.payment_ids_on(payment.procore_commitment_id):
+            return "Procore answered 404 (not found) to the delete but still lists the payment on the commitment"
+        return ""
+    return _UNREADABLE
 
 
 def _needs_attention(ctx: RunContext, payment: Payment, reason: str) -> None:
@@ -335,14 +541,17 @@ def _needs_attention(ctx: RunContext, payment: Payment, reason: str) -> None:
         f"Delete payment #{payment.procore_payment_id} ({payment.amount:,.2f} on {payment.date:%Y-%m-%d}) from "
         f"{where} in Procore by hand, then mark the reversal done here."
     )
-    Payment.objects.filter(pk=payment.pk).update(
+    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
         state=PaymentState.NEEDS_ATTENTION,
+        claimed_by_run=None,
         reason_code="reversal_refused",
         message=f"The payment was deleted in Xero, but Procore refused to delete it: {reason}"[:500],
         fix=fix[:500],
         last_error=reason[:1000],
         updated_at=timezone.now(),
     )
+    if not updated:
+        return
     ctx.count("needs_attention")
     _event(ctx, payment, "needs_attention", f"Reversal needs attention: Procore refused to delete it ({reason})")
     ctx.log(f"Reversal of Xero payment {payment.xero_payment_id} needs attention: {reason}", level="warning")

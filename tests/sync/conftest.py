@@ -59,6 +59,26 @@ def world(sandbox, settings, fast_retries) -> World:
 
 
 @pytest.fixture
+def duplicates_allowed(world) -> World:
+    """The sandbox Procore accepts a second payment with a taken origin_id (real Procore's answer is
+    unverified), so a test proves the product's own guarantee instead of leaning on a 409."""
+    from syncapp.sandbox.procore.models import Company
+
+    Company.objects.update(unique_payment_origin=False)
+    return world
+
+
+def procore_duplicates() -> dict[str, int]:
+    """origin_id -> number of Procore payments carrying it, where more than one does."""
+    from collections import Counter
+
+    from syncapp.sandbox.procore.models import ContractPayment
+
+    origins = Counter(ContractPayment.objects.exclude(origin_id="").values_list("origin_id", flat=True))
+    return {origin: n for origin, n in origins.items() if n > 1}
+
+
+@pytest.fixture
 def crash_at():
     """crash_at("before_create", nth=3): the worker dies the 3rd time the run reaches that point."""
 

@@ -1,7 +1,9 @@
 """Exactly once, whatever goes wrong: lost answers, crashes at every step, 429 storms and 5xx.
 
 Each test ends by comparing Procore with what an uninterrupted run gives: every sendable payment
-there exactly once, nothing else created, every payment in its expected state.
+there exactly once, nothing else created, every payment in its expected state. The sandbox's
+Procore is told to accept duplicate origin_ids here (`duplicates_allowed`): whether real Procore
+refuses them is unverified, so these tests count on our guarantee alone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from syncapp.sandbox.procore.models import ContractPayment
 from syncapp.sync.models import PaymentState, RunState
 from tests.sync.conftest import abandon_dead_runs
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("duplicates_allowed")]
 
 EXPECTED_STATE = {
     "sent": PaymentState.SENT,

@@ -52,7 +52,7 @@ def test_full_partial_and_batch_payments_arrive_with_amount_date_invoice_and_ref
             [remote] = procore_payments(pid)
             assert remote.amount == row.amount and remote.date == row.date
             assert remote.invoice_number == (row.invoice.invoice_number or "")
-            assert remote.check_number == row.reference[:50]
+            assert remote.check_number == row.reference  # Procore takes 255 characters
             assert remote.requisition_id is not None
             assert world.payment(pid).procore_payment_id == remote.id
     partial = world.summary.cases["partial"]

@@ -9,5 +9,6 @@
   `control/reset-rate-limits` from another process.
 - `web.py`: commitment page under `web/` (PROCORE_WEB_URL).
 - Switches: the shared `Behaviour("procore")` row (faults, limits, expire_tokens,
-  commit_then_fail) and `Company.refuse_delete_with_origin` (DELETE of a synced payment -> 422).
+  commit_then_fail), `Company.refuse_delete_with_origin` (DELETE of a synced payment -> 422) and
+  `Company.unique_payment_origin` (on: a taken origin_id -> 409; off: a duplicate is created).
 """

@@ -6,7 +6,8 @@ apply the fault switches, check the bearer token, then, for company-scoped calls
 `page`/`per_page` and answer `Total`, `Per-Page` and `Link` headers as Procore does.
 
 Contract payments follow Procore's rules that matter for exactly-once delivery: no filter on
-origin_id in the list, an origin_id is owned by one payment only (409 on a clash), a payment with
+origin_id in the list, an origin_id is owned by one payment only (409 on a clash; a switch,
+`Company.unique_payment_origin`, since real Procore's answer is unverified), a payment with
 origin_id is locked (PATCH may change origin_id, origin_data and attachments only), and the
 `commit_then_fail` switch creates and commits a payment before failing the answer.
 """
@@ -15,6 +16,7 @@ import datetime as dt
 import json
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -589,11 +591,27 @@ def _payment_target(caller: Caller, data: dict[str, Any]) -> tuple[Project, Comm
     return project, commitment
 
 
+# Serialises "is the origin_id free? then write" across the server's threads; the company row's
+# lock (select_for_update) does the same across processes on PostgreSQL, and SQLite's IMMEDIATE
+# transactions take the write lock at BEGIN.
+_origin_lock = threading.Lock()
+
+
 def _origin_taken(origin_id: str, *, exclude: int | None = None) -> bool:
     rows = ContractPayment.objects.filter(origin_id=origin_id)
     if exclude is not None:
         rows = rows.exclude(pk=exclude)
     return bool(origin_id) and rows.exists()
+
+
+def _write_payment(company: Company, payment: ContractPayment, origin_id: str) -> None:
+    """Save the payment; with the company's uniqueness switch on, refuse a taken origin_id (409),
+    checked and written under one lock so two racing creates cannot both pass."""
+    with _origin_lock, transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        if locked.unique_payment_origin and _origin_taken(origin_id, exclude=payment.pk):
+            raise _origin_conflict()
+        payment.save()
 
 
 def _origin_conflict() -> ApiError:
@@ -623,13 +641,8 @@ def _create_payment(request: HttpRequest, caller: Caller) -> HttpResponse:
     values, errors = clean_payment_fields(fields, project=project, commitment=commitment, creating=True)
     if errors:
         raise ApiError(422, errors)
-    if _origin_taken(values.get("origin_id", "")):
-        raise _origin_conflict()
-    try:
-        with transaction.atomic():
-            payment = ContractPayment.objects.create(project=project, commitment=commitment, **values)
-    except IntegrityError as error:  # a racing create took the origin_id first
-        raise _origin_conflict() from error
+    payment = ContractPayment(project=project, commitment=commitment, **values)
+    _write_payment(caller.company, payment, values.get("origin_id", ""))
     return _after_commit(JsonResponse(payloads.payment_json(payment), status=201))
 
 
@@ -697,13 +710,7 @@ def _update_payment(request: HttpRequest, caller: Caller, payment_id: int) -> Ht
     )
     if errors:
         raise ApiError(422, errors)
-    if _origin_taken(values.get("origin_id", ""), exclude=payment.pk):
-        raise _origin_conflict()
     for name, value in values.items():
         setattr(payment, name, value)
-    try:
-        with transaction.atomic():
-            payment.save()
-    except IntegrityError as error:
-        raise _origin_conflict() from error
+    _write_payment(caller.company, payment, values.get("origin_id", ""))
     return JsonResponse(payloads.payment_json(payment))

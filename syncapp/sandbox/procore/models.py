@@ -24,6 +24,10 @@ class Company(models.Model):
     # documented. Off: DELETE works. On: it answers 422, so the product's "reversal needs
     # attention" path can be exercised.
     refuse_delete_with_origin = models.BooleanField(default=False)
+    # Whether Procore refuses a second payment with an origin_id already taken is not verified
+    # either. On (the default): 409, as an origin_id belongs to one record. Off: the second POST
+    # creates a duplicate, so tests can prove the product's own exactly-once guarantee.
+    unique_payment_origin = models.BooleanField(default=True)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -140,15 +144,8 @@ class ContractPayment(models.Model):
     origin_data = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            # Only one payment may own an origin_id: a second create with the same origin_id is
-            # refused (409) even when two requests race, so a clash never makes a duplicate.
-            models.UniqueConstraint(
-                fields=["origin_id"], condition=~models.Q(origin_id=""), name="sandbox_procore_payment_origin_id_unique"
-            ),
-        ]
+    # No unique constraint on origin_id: `Company.unique_payment_origin` decides, and the API
+    # enforces it under a lock (see api._create_payment).
 
 
 # --- The OAuth server ------------------------------------------------------------------------
