@@ -16,8 +16,11 @@ from django.utils import timezone
 
 from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
 from syncapp.core.models import AuditEntry
+from syncapp.sync import outcomes
 from syncapp.sync.models import (
+    ACTIVE_RUN_STATES,
     BillLink,
+    LinkHow,
     Payment,
     PaymentEvent,
     PaymentState,
@@ -128,29 +131,22 @@ def last_log_lines(*, run: SyncRun, limit: int = 200) -> list[RunLogLine]:
 @dataclass
 class Outcome:
     key: str
-    label: str
+    label: str  # "Already in Procore": headings, legends
     count: int
     percent: float
-
-
-# Outcome keys a run may count, in the order the bar shows them.
-OUTCOME_ORDER = [
-    ("sent", "Sent"),
-    ("blocked", "Blocked"),
-    ("failed", "Failed"),
-    ("skipped", "Skipped"),
-    ("ignored", "Ignored"),
-    ("reversed", "Reversed"),
-]
+    phrase: str = ""  # "already in Procore": after the number in a sentence
 
 
 def run_outcomes(*, run: SyncRun) -> list[Outcome]:
-    """The run's counts as segments of one bar (only outcomes that happened)."""
-    counts = {k: int(v) for k, v in (run.counts or {}).items() if isinstance(v, int | float) and v}
-    known = [(key, label) for key, label in OUTCOME_ORDER if counts.get(key)]
-    known += [(key, key.replace("_", " ").capitalize()) for key in counts if key not in dict(OUTCOME_ORDER)]
-    total = sum(counts[key] for key, _ in known)
-    return [Outcome(key, label, counts[key], 100 * counts[key] / total) for key, label in known] if total else []
+    """The run's final outcomes as segments of one bar (only outcomes that happened), in the order
+    and with the words of `syncapp.sync.outcomes`."""
+    counted = outcomes.ordered(run.counts or {})
+    total = sum(n for _, n in counted)
+    return (
+        [Outcome(key, outcomes.label(key), n, 100 * n / total, outcomes.phrase(key)) for key, n in counted]
+        if total
+        else []
+    )
 
 
 # --- Payments -----------------------------------------------------------------------------------
@@ -315,12 +311,24 @@ class FailureGroup:
     payments: list[Payment]
 
 
+# What a group of payments left "sending" by a stopped run says (such rows carry no message).
+STUCK_SENDING_MESSAGE = "Left half-sent by a run that stopped before it recorded the outcome."
+STUCK_SENDING_FIX = (
+    "Run Get All Payments: the next run looks in Procore first, records it as sent if it is there "
+    "and sends it otherwise (never twice)."
+)
+
+
 def failure_groups(*, integration: Integration | None, per_group: int = 10) -> list[FailureGroup]:
-    """Blocked and failed payments grouped by reason, biggest group first, with the first few rows
-    of each (one query for the groups, one per group for its rows: a handful of reasons)."""
+    """Blocked and failed payments, reversals that need attention, and payments left "sending" by
+    a run that is over, grouped by reason, biggest group first, with the first few rows of each
+    (one query for the groups, one per group for its rows: a handful of reasons)."""
     if integration is None:
         return []
-    base = Payment.objects.filter(integration=integration, state__in=[PaymentState.BLOCKED, PaymentState.FAILED])
+    stuck_sending = Q(state=PaymentState.SENDING) & ~Q(claimed_by_run__state__in=ACTIVE_RUN_STATES)
+    base = Payment.objects.filter(integration=integration).filter(
+        Q(state__in=[PaymentState.BLOCKED, PaymentState.FAILED, PaymentState.NEEDS_ATTENTION]) | stuck_sending
+    )
     groups = base.values("state", "reason_code").annotate(n=Count("id"), total=Sum("amount")).order_by("-n")
     result = []
     for row in groups:
@@ -330,12 +338,13 @@ def failure_groups(*, integration: Integration | None, per_group: int = 10) -> l
             .order_by("-date", "-id")[:per_group]
         )
         first = rows[0] if rows else None
+        sending = row["state"] == PaymentState.SENDING
         result.append(
             FailureGroup(
                 state=row["state"],
                 reason_code=row["reason_code"],
-                message=first.message if first else "",
-                fix=first.fix if first else "",
+                message=STUCK_SENDING_MESSAGE if sending else (first.message if first else ""),
+                fix=STUCK_SENDING_FIX if sending else (first.fix if first else ""),
                 count=row["n"],
                 total=row["total"] or Decimal("0"),
                 payments=rows,
@@ -399,7 +408,7 @@ class ContactRow:
 
     @property
     def status(self) -> str:
-        if self.link is None:
+        if self.link is None or self.link.how == LinkHow.UNLINKED:
             return "unlinked"
         return "linked" if self.link.confirmed else "suggestion"
 

@@ -1,5 +1,6 @@
-"""What people do to payments and links from the dashboard: link or confirm a vendor, create the
-vendor in Procore, link a bill to a commitment, retry, ignore and un-ignore a payment.
+"""What people do to payments and links from the dashboard: link, confirm or unlink a vendor, create
+the vendor in Procore, link a bill to a commitment, retry, ignore and un-ignore a payment, and
+close a reversal that needs attention (done by hand, or try again).
 
 Each writes the change, a payment event where a payment is concerned, and an audit entry, in one
 transaction. A fixed cause takes effect on the next run (blocked payments are re-checked then).
@@ -108,6 +109,36 @@ def reject_suggestion(*, link: VendorLink, actor=None) -> None:
         integration=link.integration,
     )
     link.delete()
+
+
+@transaction.atomic
+def unlink_vendor(*, link: VendorLink, actor=None) -> VendorLink:
+    """An Admin takes a vendor link away, confirmed or not. The row stays, marked unlinked, so no
+    automatic match brings the same vendor back; the contact's payments not yet sent are blocked
+    as not linked on the next run, until an Admin links a vendor again."""
+    if link.how == LinkHow.UNLINKED:
+        raise ActionRefused("This contact is already unlinked.")
+    was_confirmed = link.confirmed
+    VendorLink.objects.filter(pk=link.pk).update(
+        how=LinkHow.UNLINKED, confirmed=False, linked_by=_user(actor), linked_at=timezone.now()
+    )
+    link.refresh_from_db()
+    waiting = Payment.objects.filter(
+        integration=link.integration,
+        xero_contact_id=link.xero_contact_id,
+        state__in=[PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY],
+    ).count()
+    kind = "link" if was_confirmed else "suggested link"
+    audit.record(
+        action="vendor.unlinked",
+        summary=f"Removed the {kind} of Xero contact '{link.contact_name or link.xero_contact_id}' to Procore "
+        f"vendor '{link.vendor_name or link.procore_vendor_id}' ({waiting} unsent payments re-checked next run)",
+        actor=actor,
+        integration=link.integration,
+        xero_contact_id=link.xero_contact_id,
+        procore_vendor_id=link.procore_vendor_id,
+    )
+    return link
 
 
 def create_vendor_from_contact(*, integration: Integration, xero_contact_id: str, procore, actor=None) -> VendorLink:

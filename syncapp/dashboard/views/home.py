@@ -13,7 +13,7 @@ from syncapp.dashboard import charts, selectors
 from syncapp.dashboard.presentation import PAYMENT_STATE_ORDER, look
 from syncapp.dashboard.views.common import page_integration
 from syncapp.sync.models import PaymentState
-from syncapp.sync.runs import request_run
+from syncapp.sync.runs import recover_stale_runs, request_run
 
 CHART_DAYS = 28
 # Always shown on Home, even at zero: the states people act on.
@@ -44,6 +44,10 @@ def live_parts(*, integration: Integration | None, measure: str = "count") -> di
 @finance_required
 def home(request: HttpRequest) -> HttpResponse:
     integrations, integration = page_integration(request)
+    if integration is not None:
+        # A run whose worker died shows as failed at once, not as running until the schedule's
+        # next minute (one query when nothing is stale).
+        recover_stale_runs(integration=integration)
     health = selectors.connection_health(integration=integration)
     measure = "amount" if request.GET.get("chart") == "amount" else "count"
     context = {

@@ -108,11 +108,15 @@ def vendor_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
     integrations, _ = page_integration(request)
     link = get_object_or_404(VendorLink.objects.select_related("integration"), pk=link_id)
     try:
-        services.reject_suggestion(link=link, actor=request.user)
+        services.unlink_vendor(link=link, actor=request.user)
     except ActionRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Unlinked “{link.contact_name}”: link it to the right vendor or create one.")
+        messages.success(
+            request,
+            f"Unlinked “{link.contact_name}”: its unsent payments are held back from the next run until you "
+            "link the right vendor or create one.",
+        )
     return _back(request, "mappings", link.integration, integrations)
 
 

@@ -161,3 +161,25 @@ def payment_unignore(request: HttpRequest, payment_id: int) -> HttpResponse:
         return "Un-ignored: the next run checks it like any other payment."
 
     return _act(request, payment_id, action)
+
+
+@require_POST
+@admin_required
+def payment_reversal_done(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """Procore refused our delete; a person deleted the payment there by hand."""
+
+    def action(payment: Payment) -> str:
+        services.mark_reversal_done(payment=payment, actor=request.user)
+        return "Marked reversed: recorded in the payment's history and the audit log."
+
+    return _act(request, payment_id, action)
+
+
+@require_POST
+@admin_required
+def payment_reversal_retry(request: HttpRequest, payment_id: int) -> HttpResponse:
+    def action(payment: Payment) -> str:
+        services.retry_reversal(payment=payment, actor=request.user)
+        return "The next run tries to delete it in Procore again."
+
+    return _act(request, payment_id, action)

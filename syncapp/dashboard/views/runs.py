@@ -8,6 +8,16 @@ from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors
 from syncapp.dashboard.views.common import page_integration, pager, stop_polling
 from syncapp.sync.models import SyncRun
+from syncapp.sync.runs import recover_stale_runs
+
+
+def _run(run_id: int) -> SyncRun:
+    """The run, marked failed first if its worker died (so no page polls a dead run for ever)."""
+    run = get_object_or_404(SyncRun.objects.select_related("integration", "requested_by"), pk=run_id)
+    if run.is_active and recover_stale_runs(integration=run.integration):
+        run.refresh_from_db()
+    return run
+
 
 RUNS_PER_PAGE = 25
 
@@ -30,7 +40,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @finance_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(SyncRun.objects.select_related("integration", "requested_by"), pk=run_id)
+    run = _run(run_id)
     lines = selectors.last_log_lines(run=run)
     return render(
         request,
@@ -48,7 +58,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     """The progress bar alone, polled by htmx while the run is unfinished. On Home, the end of
     the run also refreshes the counts and the run list (out-of-band swaps)."""
-    run = get_object_or_404(SyncRun.objects.select_related("integration", "requested_by"), pk=run_id)
+    run = _run(run_id)
     context = {
         "run": run,
         "outcomes": selectors.run_outcomes(run=run),
