@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 # Never sleep longer than this for a single rate-limit answer inside a client: a longer wait
@@ -53,6 +54,15 @@ class WindowPacer:
     While plenty of budget is left, calls go at once. When `remaining` drops to the low-water
     mark, each next call waits `time_left / remaining`, so the last call of the window lands just
     before the reset instead of a 429. At zero it waits for the reset itself.
+
+    The reset comes in whole seconds (Procore's X-Rate-Limit-Reset is unix seconds, rounded up),
+    so waiting for it loses up to a second a window. The pacer therefore keeps its own record of
+    when it let calls go and learns the window's length from the answers: for each answer,
+    `reset - (our oldest call still in the window)` is never less than the true window (our
+    call reached the server after we sent it, and the reset is rounded up), so the smallest
+    such value seen is a safe estimate. The slot then frees when our oldest call leaves the
+    window, which is used instead of the rounded reset when it is at most a second earlier.
+    One pacer per budget is assumed (other callers' calls are not in our record).
     """
 
     def __init__(
@@ -75,15 +85,41 @@ class WindowPacer:
         self._reset_at: float | None = None  # on our monotonic clock
         self._last_slot = 0.0
         self._blocked_until = 0.0
+        self._sent: deque[float] = deque(maxlen=5000)  # when we let calls go (our clock)
+        self._window: dict[int | None, float] = {}  # reported limit -> learned window length (upper bound)
 
     def observe(self, *, limit: int | None, remaining: int | None, seconds_to_reset: float | None) -> None:
         """Take the budget from an answer's headers (missing values leave the state alone)."""
         if remaining is None or seconds_to_reset is None:
             return
         with self._lock:
+            now = self._clock()
             self._limit = limit if limit is not None else self._limit
             self._remaining = remaining
-            self._reset_at = self._clock() + max(0.0, seconds_to_reset) + self._reset_slack
+            reset_at = now + max(0.0, seconds_to_reset)
+            self._reset_at = reset_at + self._reset_slack
+            self._learn_window(now, reset_at)
+
+    def _learn_window(self, now: float, reset_at: float) -> None:
+        known = self._window.get(self._limit)
+        horizon = known if known is not None else reset_at - now + 1.0
+        oldest = next((t for t in self._sent if t > now - horizon and t <= now), None)
+        if oldest is not None and reset_at > oldest:
+            candidate = reset_at - oldest
+            self._window[self._limit] = candidate if known is None else min(known, candidate)
+
+    def _effective_reset(self, now: float) -> float | None:
+        """When the next slot frees: our oldest call in the window leaving it, when that is within
+        a second before the reported (rounded) reset; else the reported reset."""
+        reset_at = self._reset_at
+        window = self._window.get(self._limit)
+        if reset_at is None or window is None:
+            return reset_at
+        oldest = next((t for t in self._sent if t > now - window), None)
+        if oldest is None:
+            return reset_at
+        frees_at = oldest + window + self._reset_slack
+        return frees_at if reset_at - 1.0 - self._reset_slack <= frees_at < reset_at else reset_at
 
     def block_for(self, seconds: float) -> None:
         """After a 429/503: no call through this pacer before `seconds` from now. The server said
@@ -104,23 +140,29 @@ class WindowPacer:
         with self._lock:
             now = self._clock()
             slot = max(now, self._blocked_until)
-            if self._reset_at is not None and now < self._reset_at and self._remaining is not None:
+            reset_at = self._effective_reset(now)
+            if reset_at is not None and now < reset_at and self._remaining is not None:
                 if self._remaining <= 0:
-                    slot = max(slot, self._reset_at)
+                    slot = max(slot, reset_at)
                     # The first call after the reset learns the new budget from its answer.
                     self._remaining = None
-                elif self._remaining <= self._low_water():
-                    interval = (self._reset_at - now) / self._remaining
+                elif self._remaining <= self._low_water() and self._limit not in self._window:
+                    # Spread the rest only while the window's shape is unknown; once it is learned,
+                    # each slot is taken as it frees (our oldest call leaving the window).
+                    interval = (reset_at - now) / self._remaining
                     slot = max(slot, self._last_slot + interval)
                     self._remaining -= 1  # until the answer tells us better
                 else:
                     self._remaining -= 1
             self._last_slot = slot
+            self._sent.append(slot)
             return slot - now
 
     def wait(self) -> float:
-        """Sleep until this call may go; returns the seconds slept."""
-        delay = self.reserve()
+        """Sleep until this call may go (at most MAX_WAIT_SECONDS: a longer wait, an hourly window's
+        reset say, ends in a 429 whose Retry-After the client hands to its caller instead of a
+        hidden hour-long sleep); returns the seconds slept."""
+        delay = min(self.reserve(), MAX_WAIT_SECONDS)
         if delay > 0:
             self._sleep(delay)
         return max(0.0, delay)
