@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from syncapp.sandbox.procore.models import Company, ContractPayment, Project
 from syncapp.sandbox.xero.models import Payment as XeroPaymentRow
@@ -163,3 +164,13 @@ def test_a_long_reference_reaches_procore_whole(world):
     XeroPaymentRow.objects.filter(payment_id=pid).update(reference=reference)
     world.run()
     assert ContractPayment.objects.get(origin_id=pid).check_number == reference
+
+
+def test_a_404_on_delete_is_taken_as_reversed_only_after_a_fresh_read_shows_it_gone(world):
+    world.run()
+    [pid, *_] = world.summary.cases["full"]
+    ContractPayment.objects.filter(origin_id=pid).delete()  # someone deleted it in Procore by hand
+    XeroPaymentRow.objects.filter(payment_id=pid).update(status="DELETED", updated_at=timezone.now())
+    run = world.run()
+    payment = world.payment(pid)
+    assert payment.state == PaymentState.REVERSED and run.counts["reversed"] == 1

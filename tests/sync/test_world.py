@@ -205,6 +205,6 @@ def test_the_command_prints_a_summary_and_exits_zero_with_blocked_payments(world
 
     call_command("sync_payments", "--integration", "northwind")
     out = capsys.readouterr().out
-    assert "Finished" in out and "blocked:" in out and "API calls: Xero" in out
+    assert "Finished" in out and "Blocked:" in out and "Already in Procore:" in out and "API calls: Xero" in out
     assert SyncRun.objects.get().state == RunState.SUCCEEDED
     assert Decimal("0") <= Decimal(str(SyncRun.objects.get().duration_seconds))

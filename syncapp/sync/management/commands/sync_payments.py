@@ -9,6 +9,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.connections.models import Integration
+from syncapp.sync import outcomes
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.runs import execute_run, start_run
 
@@ -40,8 +41,8 @@ class Command(BaseCommand):
         if run.paused_until:
             out.write(f"Paused until {run.paused_until:%Y-%m-%d %H:%M} UTC (Xero's daily limit); run again then.")
         out.write(f"Fetched from Xero: {run.fetched} payments")
-        for outcome, n in sorted(run.counts.items()):
-            out.write(f"  {outcome.replace('_', ' ')}: {n}")
+        for outcome, n in outcomes.ordered(run.counts):
+            out.write(f"  {outcomes.label(outcome)}: {n}")
         out.write(
             f"API calls: Xero {run.api_calls_xero}, Procore {run.api_calls_procore}; 429 answers: {run.throttled}"
         )
