@@ -57,12 +57,14 @@ class WindowPacer:
 
     The reset comes in whole seconds (Procore's X-Rate-Limit-Reset is unix seconds, rounded up),
     so waiting for it loses up to a second a window. The pacer therefore keeps its own record of
-    when it let calls go and learns the window's length from the answers: for each answer,
-    `reset - (our oldest call still in the window)` is never less than the true window (our
-    call reached the server after we sent it, and the reset is rounded up), so the smallest
-    such value seen is a safe estimate. The slot then frees when our oldest call leaves the
-    window, which is used instead of the rounded reset when it is at most a second earlier.
-    One pacer per budget is assumed (other callers' calls are not in our record).
+    when it let calls go. An answer saying `remaining` of `limit` means the window holds
+    `limit - remaining` calls, the oldest of which is (at the latest) our call that many back; so
+    `reset - that call's time` is never less than the window's length (our call reached the server
+    after we let it go, other callers' calls only make the true oldest older, the reset is rounded
+    up), and the smallest value seen is a safe estimate of the window. At zero, the next slot frees
+    when that oldest call leaves the window, which is used instead of the rounded reset when it is
+    at most a second earlier. Answers reporting zero are not learned from (a 429's own call is not
+    counted by the server, and `block_for` drops it from our record).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class WindowPacer:
         self._blocked_until = 0.0
         self._sent: deque[float] = deque(maxlen=5000)  # when we let calls go (our clock)
         self._window: dict[int | None, float] = {}  # reported limit -> learned window length (upper bound)
+        self._frees_at: float | None = None  # when the oldest call in the window leaves it
 
     def observe(self, *, limit: int | None, remaining: int | None, seconds_to_reset: float | None) -> None:
         """Take the budget from an answer's headers (missing values leave the state alone)."""
@@ -98,27 +101,24 @@ class WindowPacer:
             self._remaining = remaining
             reset_at = now + max(0.0, seconds_to_reset)
             self._reset_at = reset_at + self._reset_slack
-            self._learn_window(now, reset_at)
+            self._frees_at = None
+            in_window = (limit - remaining) if limit is not None else 0
+            if not 0 < in_window <= len(self._sent):
+                return
+            oldest = self._sent[-in_window]
+            if remaining > 0 and reset_at > oldest:
+                known = self._window.get(limit)
+                self._window[limit] = min(known, reset_at - oldest) if known is not None else reset_at - oldest
+            window = self._window.get(limit)
+            if window is not None:
+                self._frees_at = oldest + window + self._reset_slack
 
-    def _learn_window(self, now: float, reset_at: float) -> None:
-        known = self._window.get(self._limit)
-        horizon = known if known is not None else reset_at - now + 1.0
-        oldest = next((t for t in self._sent if t > now - horizon and t <= now), None)
-        if oldest is not None and reset_at > oldest:
-            candidate = reset_at - oldest
-            self._window[self._limit] = candidate if known is None else min(known, candidate)
-
-    def _effective_reset(self, now: float) -> float | None:
-        """When the next slot frees: our oldest call in the window leaving it, when that is within
-        a second before the reported (rounded) reset; else the reported reset."""
-        reset_at = self._reset_at
-        window = self._window.get(self._limit)
-        if reset_at is None or window is None:
+    def _effective_reset(self) -> float | None:
+        """When the next slot frees: the oldest call leaving the window, when that is within a
+        second before the reported (rounded) reset; else the reported reset."""
+        reset_at, frees_at = self._reset_at, self._frees_at
+        if reset_at is None or frees_at is None:
             return reset_at
-        oldest = next((t for t in self._sent if t > now - window), None)
-        if oldest is None:
-            return reset_at
-        frees_at = oldest + window + self._reset_slack
         return frees_at if reset_at - 1.0 - self._reset_slack <= frees_at < reset_at else reset_at
 
     def block_for(self, seconds: float) -> None:
@@ -129,6 +129,9 @@ class WindowPacer:
             self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
             self._remaining = None
             self._reset_at = None
+            self._frees_at = None
+            if self._sent:
+                self._sent.pop()  # the refused call: the server did not count it
 
     def _low_water(self) -> int:
         if self._limit:
@@ -140,15 +143,15 @@ class WindowPacer:
         with self._lock:
             now = self._clock()
             slot = max(now, self._blocked_until)
-            reset_at = self._effective_reset(now)
+            reset_at = self._effective_reset()
             if reset_at is not None and now < reset_at and self._remaining is not None:
                 if self._remaining <= 0:
                     slot = max(slot, reset_at)
                     # The first call after the reset learns the new budget from its answer.
                     self._remaining = None
                 elif self._remaining <= self._low_water() and self._limit not in self._window:
-                    # Spread the rest only while the window's shape is unknown; once it is learned,
-                    # each slot is taken as it frees (our oldest call leaving the window).
+                    # Spread the rest only while the window's length is unknown; once it is learned,
+                    # each slot is taken as it frees (the oldest call leaving the window).
                     interval = (reset_at - now) / self._remaining
                     slot = max(slot, self._last_slot + interval)
                     self._remaining -= 1  # until the answer tells us better

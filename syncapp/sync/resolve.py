@@ -84,7 +84,7 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
             reasons[verdict.reason_code] += 1
         # Final outcomes only: a ready payment is counted when it is sent (or fails).
         if verdict.state in (PaymentState.BLOCKED, PaymentState.SKIPPED):
-            ctx.count(verdict.state)
+            ctx.count(str(verdict.state.value if hasattr(verdict.state, "value") else verdict.state))
     _write(ctx, payments, verdicts)
     ready = sum(1 for v in verdicts.values() if v.state == PaymentState.READY)
     line = f"Checked {len(payments)} payments: {ready} ready"
