@@ -42,10 +42,10 @@ def list_integrations() -> list[Integration]:
 
 
 def pick_integration(*, name: str | None, integrations: list[Integration]) -> Integration | None:
-    """The integration a page shows: the one named in ?integration=, else the first."""
-    for integration in integrations:
-        if name and integration.name == name:
-            return integration
+    """The integration a page shows: the one named in ?integration= (None when no such one exists,
+    so a stale form never acts on another integration), else the first."""
+    if name:
+        return next((integration for integration in integrations if integration.name == name), None)
     return integrations[0] if integrations else None
 
 

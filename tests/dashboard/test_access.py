@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from syncapp.connections.models import Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import PaymentState, SyncRun
 
@@ -114,3 +115,10 @@ def test_finance_may_start_a_sync_from_home(finance_client, finance_user, world,
     assert response.status_code == 302 and response["Location"] == reverse("home")
     run = SyncRun.objects.filter(state="queued").get()
     assert run.requested_by == finance_user
+
+
+def test_an_action_naming_an_unknown_integration_is_refused_not_applied_to_another(admin_client, db):
+    Integration.objects.create(name="default")
+    response = admin_client.post(reverse("start-sync"), {"integration": "gone-since"})
+    assert response.status_code == 404
+    assert not SyncRun.objects.exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from syncapp.connections.models import Integration
 from syncapp.dashboard import selectors
@@ -14,7 +14,10 @@ HTMX_STOP_POLLING = 286
 def page_integration(request: HttpRequest) -> tuple[list[Integration], Integration | None]:
     integrations = selectors.list_integrations()
     name = request.POST.get("integration") or request.GET.get("integration")
-    return integrations, selectors.pick_integration(name=name, integrations=integrations)
+    integration = selectors.pick_integration(name=name, integrations=integrations)
+    if name and integration is None:
+        raise Http404(f"No integration named {name!r}.")
+    return integrations, integration
 
 
 def stop_polling(response: HttpResponse) -> HttpResponse:
