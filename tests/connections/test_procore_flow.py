@@ -115,3 +115,16 @@ def test_procore_answering_app_not_connected_marks_the_connection(admin_client, 
     assert connection.status == ConnectionStatus.NEEDS_RECONNECT
     assert "not connected to this company" in connection.status_reason
     assert b"not connected to this company" in response.content
+
+
+def test_the_pkce_verifier_is_sent_and_checked_for_procore_too(admin_client, procore_app):
+    back = consent(start_flow(admin_client, "procore"))
+    session = admin_client.session
+    session["oauth_flow_procore"]["verifier"] = "x" * 64  # not the one the challenge was made from
+    session.save()
+
+    response = admin_client.get(local_path(back))
+
+    assert response.status_code == 400
+    assert b"refused the authorization code" in response.content
+    assert not procore.Token.objects.exists()
