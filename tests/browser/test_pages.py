@@ -44,3 +44,19 @@ def test_each_main_page_renders_in_the_browser(page, admin_user, path, name, hea
         assert page.locator("td", has_text=EVIL).first.is_visible()
     assert dialogs == []
     shoot(page, name)
+
+
+@pytest.mark.parametrize("path,name", [("/", "home-tablet"), ("/payments/", "payments-tablet")])
+def test_pages_fit_a_tablet_without_sideways_scrolling(browser, sandbox, admin_user, path, name):
+    make_world()
+    context = browser.new_context(base_url=sandbox, viewport={"width": 820, "height": 1180})  # iPad Air
+    page = context.new_page()
+    try:
+        log_in(page, admin_user.username)
+        page.goto(path)
+        nav = page.get_by_role("navigation", name="Main")
+        assert nav.get_by_role("link", name="Payments", exact=True).is_visible()  # the nav is still there
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shoot(page, name)
+    finally:
+        context.close()
