@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from syncapp.connections.models import Integration
+from syncapp.core.jobs import BackgroundJob
 
 
 class ReportState(models.TextChoices):
@@ -34,7 +35,7 @@ class LineStatus(models.TextChoices):
     IGNORED = "ignored", "Ignored (kept out of Procore)"
 
 
-class ReconciliationReport(models.Model):
+class ReconciliationReport(BackgroundJob):
     """One reconciliation of an integration. At most one queued or running per integration (a
     database constraint), because a build reads every commitment and two would only double the
     Procore calls."""
@@ -47,11 +48,6 @@ class ReconciliationReport(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.BUTTON)
     state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.QUEUED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=1000, blank=True)
     # Who the two sides were when the report was built (for the header of the downloads).
     organisation_name = models.CharField(max_length=255, blank=True)
     company_name = models.CharField(max_length=255, blank=True)
@@ -77,14 +73,6 @@ class ReconciliationReport(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_REPORT_STATES
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if not self.started_at:
-            return None
-        from django.utils import timezone
-
-        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
 
 
 class ReconciliationLine(models.Model):

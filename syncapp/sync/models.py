@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from syncapp.connections.models import Integration
+from syncapp.core.jobs import BackgroundJob
 
 
 class XeroContactRecord(models.Model):
@@ -218,7 +219,7 @@ class RunState(models.TextChoices):
 ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
 
 
-class SyncRun(models.Model):
+class SyncRun(BackgroundJob):
     """One Get All Payments run. At most one queued or running per integration (a database
     constraint, not only a check)."""
 
@@ -236,10 +237,6 @@ class SyncRun(models.Model):
     since = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.QUEUED)
     phase = models.CharField(max_length=20, blank=True)  # fetch | resolve | send | reversals
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateTimeField(null=True, blank=True)
     # Progress for the bar: payments handled out of those to handle in the current phase.
     progress_done = models.PositiveIntegerField(default=0)
@@ -249,7 +246,6 @@ class SyncRun(models.Model):
     api_calls_xero = models.PositiveIntegerField(default=0)
     api_calls_procore = models.PositiveIntegerField(default=0)
     throttled = models.PositiveIntegerField(default=0)  # 429 answers received
-    error = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -264,14 +260,6 @@ class SyncRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_RUN_STATES
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if not self.started_at:
-            return None
-        from django.utils import timezone
-
-        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
 
 
 class RunLogLine(models.Model):
