@@ -9,7 +9,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("connections/", include("syncapp.connections.urls")),
     path("reconciliation/", include("syncapp.reconcile.urls")),
-    path("", include("syncapp.sync.urls")),
     path("", include("syncapp.dashboard.urls")),
 ]
 
