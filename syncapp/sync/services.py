@@ -198,20 +198,40 @@ def link_bill(
 # --- payments ---------------------------------------------------------------------------------------
 
 
+def _act(
+    payment: Payment,
+    *,
+    actor,
+    allowed: tuple[str, ...],
+    to: str,
+    event: tuple[str, str],
+    action: str,
+    summary: str,
+    reason: str = "",
+    **fields,
+) -> Payment:
+    """An Admin's action on one payment: the guarded move, a line in its history (the event text
+    may name "{who}" and "{reason}"), and an audit entry."""
+    _move(payment, allowed=allowed, to=to, **{"reason_code": "", "message": "", "fix": "", **fields})
+    kind, text = event
+    who = getattr(actor, "username", "") or "the system"
+    _event(payment, kind, text.format(who=who, reason=reason), actor)
+    audit.record(action=action, summary=summary, actor=actor, integration=payment.integration, payment_id=payment.pk)
+    return payment
+
+
 @transaction.atomic
 def retry_payment(*, payment: Payment, actor=None) -> Payment:
     """A failed payment goes back to the queue; the next run checks Procore before posting."""
-    _move(payment, allowed=(PaymentState.FAILED,), to=PaymentState.NEW, reason_code="", message="", fix="")
-    who = getattr(actor, "username", "") or "the system"
-    _event(payment, "retried", f"Retried by {who}", actor)
-    audit.record(
+    return _act(
+        payment,
+        actor=actor,
+        allowed=(PaymentState.FAILED,),
+        to=PaymentState.NEW,
+        event=("retried", "Retried by {who}"),
         action="payment.retried",
         summary=f"Retried Xero payment {payment.xero_payment_id}",
-        actor=actor,
-        integration=payment.integration,
-        payment_id=payment.pk,
     )
-    return payment
 
 
 @transaction.atomic
@@ -220,71 +240,57 @@ def ignore_payment(*, payment: Payment, reason: str, actor=None) -> Payment:
     reason = reason.strip()
     if not reason:
         raise ActionRefused("Say why this payment is ignored.")
-    _move(
+    return _act(
         payment,
+        actor=actor,
         allowed=(PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY, PaymentState.FAILED),
         to=PaymentState.IGNORED,
-        reason_code="ignored",
-        message=f"Ignored: {reason}"[:500],
-        fix="",
-    )
-    who = getattr(actor, "username", "") or "the system"
-    _event(payment, "ignored", f"Ignored by {who}: {reason}", actor)
-    audit.record(
+        event=("ignored", "Ignored by {who}: {reason}"),
         action="payment.ignored",
         summary=f"Ignored Xero payment {payment.xero_payment_id}: {reason}",
-        actor=actor,
-        integration=payment.integration,
-        payment_id=payment.pk,
+        reason=reason,
+        reason_code="ignored",
+        message=f"Ignored: {reason}"[:500],
     )
-    return payment
 
 
 @transaction.atomic
 def unignore_payment(*, payment: Payment, actor=None) -> Payment:
     """Back to new: the next run checks it like any other."""
-    _move(payment, allowed=(PaymentState.IGNORED,), to=PaymentState.NEW, reason_code="", message="", fix="")
-    who = getattr(actor, "username", "") or "the system"
-    _event(payment, "unignored", f"Un-ignored by {who}", actor)
-    audit.record(
+    return _act(
+        payment,
+        actor=actor,
+        allowed=(PaymentState.IGNORED,),
+        to=PaymentState.NEW,
+        event=("unignored", "Un-ignored by {who}"),
         action="payment.unignored",
         summary=f"Un-ignored Xero payment {payment.xero_payment_id}",
-        actor=actor,
-        integration=payment.integration,
-        payment_id=payment.pk,
     )
-    return payment
 
 
 @transaction.atomic
 def mark_reversal_done(*, payment: Payment, actor=None) -> Payment:
     """A person deleted the Procore payment by hand after Procore refused our delete."""
-    _move(
-        payment, allowed=(PaymentState.NEEDS_ATTENTION,), to=PaymentState.REVERSED, reason_code="", message="", fix=""
-    )
-    who = getattr(actor, "username", "") or "the system"
-    _event(payment, "reversed", f"Reversal done by hand, confirmed by {who}", actor)
-    audit.record(
+    return _act(
+        payment,
+        actor=actor,
+        allowed=(PaymentState.NEEDS_ATTENTION,),
+        to=PaymentState.REVERSED,
+        event=("reversed", "Reversal done by hand, confirmed by {who}"),
         action="payment.reversal_done",
         summary=f"Confirmed manual reversal of Xero payment {payment.xero_payment_id}",
-        actor=actor,
-        integration=payment.integration,
-        payment_id=payment.pk,
     )
-    return payment
 
 
 @transaction.atomic
 def retry_reversal(*, payment: Payment, actor=None) -> Payment:
     """Try the Procore delete again on the next run."""
-    _move(payment, allowed=(PaymentState.NEEDS_ATTENTION,), to=PaymentState.SENT, reason_code="", message="", fix="")
-    who = getattr(actor, "username", "") or "the system"
-    _event(payment, "retried", f"Reversal retried by {who}", actor)
-    audit.record(
+    return _act(
+        payment,
+        actor=actor,
+        allowed=(PaymentState.NEEDS_ATTENTION,),
+        to=PaymentState.SENT,
+        event=("retried", "Reversal retried by {who}"),
         action="payment.reversal_retried",
         summary=f"Retried the reversal of Xero payment {payment.xero_payment_id}",
-        actor=actor,
-        integration=payment.integration,
-        payment_id=payment.pk,
     )
-    return payment
