@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from syncapp.dashboard.views import audit, failures, home, mappings, payments, runs
+from syncapp.dashboard.views import audit, failures, home, mappings, payments, runs, settings
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -27,5 +27,6 @@ urlpatterns = [
     path("mappings/vendors/<int:link_id>/unlink/", mappings.vendor_unlink, name="mapping-vendor-unlink"),
     path("mappings/bills/", mappings.bill_mappings, name="mapping-bills"),
     path("mappings/bills/link/", mappings.bill_link, name="mapping-bill-link"),
+    path("settings/", settings.integration_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
 ]

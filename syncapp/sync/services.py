@@ -19,6 +19,7 @@ from syncapp.sync.models import (
     Payment,
     PaymentEvent,
     PaymentState,
+    SyncSettings,
     VendorLink,
     XeroContactRecord,
 )
@@ -294,3 +295,31 @@ def retry_reversal(*, payment: Payment, actor=None) -> Payment:
         action="payment.reversal_retried",
         summary=f"Retried the reversal of Xero payment {payment.xero_payment_id}",
     )
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_settings(*, integration: Integration, payment_method: str, start_date, actor=None) -> SyncSettings:
+    """An Admin changes the mapping defaults of an integration; each change is audited."""
+    current, _ = SyncSettings.objects.select_for_update().get_or_create(integration=integration)
+    changes = {
+        name: (str(getattr(current, name) or "—"), str(value or "—"))
+        for name, value in (("payment_method", payment_method), ("start_date", start_date))
+        if getattr(current, name) != value
+    }
+    if not changes:
+        return current
+    current.payment_method = payment_method
+    current.start_date = start_date
+    current.save()
+    said = ", ".join(f"{name.replace('_', ' ')} from {old} to {new}" for name, (old, new) in changes.items())
+    audit.record(
+        action="settings.changed",
+        summary=f"Changed {said}",
+        actor=actor,
+        integration=integration,
+        changes=changes,
+    )
+    return current

@@ -30,6 +30,7 @@ def test_an_admin_logs_in_and_sees_home(page, admin_user):
         ("/failures/", "failures", "Failure queue"),
         ("/mappings/", "mappings", "Mappings"),
         ("/audit/", "audit", "Audit log"),
+        ("/settings/", "settings", "Settings"),
     ],
 )
 def test_each_main_page_renders_in_the_browser(page, admin_user, path, name, heading):

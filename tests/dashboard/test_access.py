@@ -10,7 +10,7 @@ from syncapp.connections.models import Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import PaymentState, SyncRun
 
-FINANCE_PAGES = ["home", "payments", "runs"]
+FINANCE_PAGES = ["home", "payments", "runs", "settings"]
 ADMIN_PAGES = ["failures", "mappings", "mapping-bills", "audit"]
 
 

@@ -174,3 +174,10 @@ def test_a_404_on_delete_is_taken_as_reversed_only_after_a_fresh_read_shows_it_g
     run = world.run()
     payment = world.payment(pid)
     assert payment.state == PaymentState.REVERSED and run.counts["reversed"] == 1
+
+
+def test_the_payment_method_an_admin_chose_is_what_procore_receives(world, admin_user):
+    services.update_settings(integration=world.integration, payment_method="check", start_date=None, actor=admin_user)
+    assert world.run().state == RunState.SUCCEEDED
+    [pid] = world.summary.cases["full"][:1]
+    assert ContractPayment.objects.get(origin_id=pid).payment_method == "check"

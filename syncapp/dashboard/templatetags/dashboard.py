@@ -37,6 +37,7 @@ _NAV = [
     ("Failures", "failures", True, {"failures"}),
     ("Mappings", "mappings", True, {"mappings"}),
     ("Connections", "connections", False, set()),
+    ("Settings", "settings", False, {"settings"}),
     ("Audit", "audit", True, {"audit"}),
 ]
 

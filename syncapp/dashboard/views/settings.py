@@ -1,0 +1,60 @@
+"""Settings of an integration: the field mapping in force (everyone with a role sees it) and the
+defaults an Admin may change (payment method, how far back the first sync reads)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from syncapp.core.roles import finance_required, is_admin
+from syncapp.dashboard.views.common import page_integration
+from syncapp.sync import services
+from syncapp.sync.models import SyncSettings
+
+# What each Procore payment field is filled from (domain.md 4.6), as finance people name things.
+FIELD_MAPPING = [
+    ("origin_id", "Xero PaymentID (how the sync recognises its own payments)"),
+    ("date", "Payment date in Xero (calendar date, no time-zone shift)"),
+    ("amount", "Payment amount in Xero, two decimals"),
+    ("invoice_number", "The bill's invoice number in Xero, as Xero has it"),
+    ("invoice_date", "The bill's date in Xero"),
+    ("check_number", "The payment's reference in Xero (cheque or bank reference)"),
+    ("payment_method", "This integration's default, set above"),
+    ("requisition_id", "The matched Procore subcontractor invoice, when there is one"),
+    ("notes", "“Xero payment <PaymentID>, batch <BatchPaymentID>”"),
+    ("origin_data", "Xero PaymentID, InvoiceID and last update time"),
+]
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = SyncSettings
+        fields = ["payment_method", "start_date"]
+        labels = {"payment_method": "Payment method in Procore", "start_date": "Sync payments changed since"}
+        help_texts = {"start_date": "Leave empty to read every payment in Xero on the first run."}
+        widgets = {"start_date": forms.DateInput(attrs={"type": "date"})}
+
+
+@finance_required
+def integration_settings(request: HttpRequest) -> HttpResponse:
+    _, integration = page_integration(request)
+    current = SyncSettings.objects.filter(integration=integration).first() if integration else None
+    form = SettingsForm(request.POST or None, instance=current or SyncSettings())
+    if request.method == "POST":
+        if not is_admin(request.user):
+            raise PermissionDenied("Only Admins may change settings.")
+        if integration and form.is_valid():
+            services.update_settings(
+                integration=integration,
+                payment_method=form.cleaned_data["payment_method"],
+                start_date=form.cleaned_data["start_date"],
+                actor=request.user,
+            )
+            messages.success(request, "Settings saved: the next run uses them.")
+            return redirect(f"{request.path}?integration={integration.name}")
+    return render(
+        request,
+        "dashboard/settings.html",
+        {"integration": integration, "form": form, "mapping": FIELD_MAPPING, "can_edit": is_admin(request.user)},
+    )
