@@ -35,9 +35,9 @@ run: seed
 	@echo ""
 	@echo "  Dashboard:  http://$(HOST):$(PORT)/   (log in with a user above; Ctrl-C stops web and worker)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'kill 0' INT TERM EXIT; export SITE_URL=http://$(HOST):$(PORT); \
 	  $(BIN)/python manage.py qcluster & \
-	  SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 users-reset: migrate
 	$(BIN)/python manage.py demo_users --reset

@@ -41,3 +41,11 @@ def test_ci_runs_the_readme_test_command_on_postgresql():
     assert "make test" in ci
     assert "postgres://" in ci
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_make_run_gives_the_worker_the_same_site_url_as_the_web_server():
+    """The worker reaches the sandbox at SITE_URL: with another PORT it must not keep the default."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "export SITE_URL=http://$(HOST):$(PORT)" in recipe
+    assert recipe.index("export SITE_URL") < recipe.index("qcluster") < recipe.index("runserver")
