@@ -16,6 +16,14 @@ class BackgroundJob(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def claim(cls, pk: int):
+        """Queued -> running by a conditional UPDATE, so a task delivered twice runs once.
+        Returns the claimed row, or None when another delivery got it first."""
+        now = timezone.now()
+        claimed = cls.objects.filter(pk=pk, state="queued").update(state="running", started_at=now, heartbeat_at=now)
+        return cls.objects.get(pk=pk) if claimed else None
+
     @property
     def duration_seconds(self) -> float | None:
         if not self.started_at:

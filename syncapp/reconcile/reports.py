@@ -113,12 +113,7 @@ def request_report(*, integration: Integration, requested_by=None) -> tuple[Reco
 
 
 def claim_report(report_id: int) -> ReconciliationReport | None:
-    """Queued -> running by a conditional UPDATE: a task delivered twice builds once."""
-    now = timezone.now()
-    claimed = ReconciliationReport.objects.filter(pk=report_id, state=ReportState.QUEUED).update(
-        state=ReportState.RUNNING, started_at=now, heartbeat_at=now
-    )
-    return ReconciliationReport.objects.get(pk=report_id) if claimed else None
+    return ReconciliationReport.claim(report_id)
 
 
 def execute_report(report_id: int) -> ReconciliationReport:

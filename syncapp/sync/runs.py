@@ -148,12 +148,7 @@ def resume_run(*, run: SyncRun, requested_by=None) -> tuple[SyncRun, bool]:
 
 
 def claim_run(run_id: int) -> SyncRun | None:
-    """Queued -> running, by a conditional UPDATE: safe if the task is delivered twice."""
-    now = timezone.now()
-    claimed = SyncRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
-        state=RunState.RUNNING, started_at=now, heartbeat_at=now
-    )
-    return SyncRun.objects.get(pk=run_id) if claimed else None
+    return SyncRun.claim(run_id)
 
 
 def execute_run(run_id: int) -> SyncRun:
