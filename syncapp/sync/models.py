@@ -41,6 +41,10 @@ class XeroBillRecord(models.Model):
     date = models.DateField(null=True, blank=True)
     total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     amount_paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # Settled without a Payment row: credit notes, prepayments and overpayments allocated to the
+    # bill (Xero's Invoice.AmountCredited and its CreditNotes/Prepayments/Overpayments lists).
+    amount_credited = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    allocations = models.JSONField(default=list, blank=True)
     # ["Project: P-1001 Harbour Tower", ...] — tracking options can name the project or commitment.
     tracking = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +112,10 @@ class SyncSettings(models.Model):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.ELECTRONIC)
     # Payments modified before this date are not fetched on the first run (None: everything).
     start_date = models.DateField(null=True, blank=True)
+    # The currency of a Procore company that states none (domain.md 4.3): the Xero organisation's
+    # base currency, read on every run, unless an Admin sets another.
+    xero_base_currency = models.CharField(max_length=3, blank=True)
+    company_currency = models.CharField(max_length=3, blank=True)
 
 
 class SyncCursor(models.Model):

@@ -20,14 +20,19 @@ class Company(models.Model):
     name = models.CharField(max_length=255)
     is_active = models.BooleanField(default=True)
     currency_iso_code = models.CharField(max_length=3, default="AUD")
-    # Whether Procore lets an integration DELETE a payment it synced (one with origin_id) is not
-    # documented. Off: DELETE works. On: it answers 422, so the product's "reversal needs
-    # attention" path can be exercised.
-    refuse_delete_with_origin = models.BooleanField(default=False)
-    # Whether Procore refuses a second payment with an origin_id already taken is not verified
-    # either. On (the default): 409, as an origin_id belongs to one record. Off: the second POST
-    # creates a duplicate, so tests can prove the product's own exactly-once guarantee.
-    unique_payment_origin = models.BooleanField(default=True)
+    # Procore's financial-tools tutorial: a payment synced with an ERP system (one with origin_id)
+    # "cannot be edited or deleted". On (the default, the documented reading): DELETE answers 422.
+    # Off: DELETE works, for a company where it does.
+    refuse_delete_with_origin = models.BooleanField(default=True)
+    # Whether Procore refuses a second payment with an origin_id already taken is unverified.
+    # Off (the default, the stricter reading for us): the second POST creates a duplicate, so
+    # exactly-once can only rest on the product's own checks. On: 409 "has already been taken".
+    unique_payment_origin = models.BooleanField(default=False)
+    # Procore's multiple-currency setting (Company Admin > Currency Configuration). Off (the
+    # common single-currency company): no currency anywhere in the API. On: commitments and
+    # subcontractor invoices carry currency_configuration.currency_iso_code (their project's
+    # `currency_iso_code` below stands for the currency set on the commitment).
+    uses_currencies = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -54,6 +59,11 @@ class Project(models.Model):
     origin_id = models.CharField(max_length=255, blank=True)
     currency_iso_code = models.CharField(max_length=3, default="AUD")
     active = models.BooleanField(default=True)
+    # Procore answers 403 for one project when the user is not in its directory or a tool is off
+    # (domain.md section 3, errors). Comma-separated: "project" (every call on the project),
+    # "commitments" (the Commitments tool: commitments and their payments), "invoicing"
+    # (subcontractor invoices). Empty: full access.
+    refused_tools = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +105,8 @@ class Commitment(models.Model):
     executed = models.BooleanField(default=True)
     grand_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     origin_id = models.CharField(max_length=255, blank=True)
+    # Set when deleted: lists leave it out unless `filters[include_deleted]` asks (WO/PO list specs).
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
