@@ -502,14 +502,22 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+def _currency(row: dict) -> str:
+    """The currency Procore states on a commitment or subcontractor invoice (documented in the
+    v1.1 requisitions schema's currency_configuration); "" when it states none."""
+    configuration = row.get("currency_configuration")
+    if not isinstance(configuration, dict):
+        return ""
+    code = configuration.get("currency_iso_code")
+    return code.strip().upper() if isinstance(code, str) else ""
+
+
 def project_from_json(row: dict) -> ProcoreProject:
-    currency = (row.get("currency_configuration") or {}).get("currency_iso_code") or row.get("currency_code")
     return ProcoreProject(
         id=int(row["id"]),
         name=_s(row.get("name")),
         project_number=_s(row.get("project_number")),
         origin_id=_s(row.get("origin_id")),
-        currency_code=_s(currency),
     )
 
 
@@ -536,6 +544,7 @@ def commitment_from_json(row: dict, *, project_id: int, kind: str) -> ProcoreCom
         status=_s(row.get("status")),
         vendor_id=_int(vendor.get("id")) if isinstance(vendor, dict) else None,
         grand_total=_money(row.get("grand_total")),
+        currency_code=_currency(row),
     )
 
 
@@ -553,6 +562,7 @@ def requisition_from_json(row: dict) -> ProcoreRequisition:
         status=_s(row.get("status")),
         origin_id=_s(row.get("origin_id")),
         total_amount=total,
+        currency_code=_currency(row),
     )
 
 

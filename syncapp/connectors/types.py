@@ -218,7 +218,8 @@ class ProcoreProject:
     name: str
     project_number: str = ""
     origin_id: str = ""
-    currency_code: str = ""  # empty when Procore does not say
+    # No currency: Procore's project schemas (list and show) have none; commitments and
+    # subcontractor invoices state one when the company uses currencies.
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class ProcoreCommitment:
     status: str
     vendor_id: int | None
     grand_total: Decimal | None = None
+    currency_code: str = ""  # currency_configuration.currency_iso_code; empty when Procore states none
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ class ProcoreRequisition:
     status: str
     origin_id: str = ""
     total_amount: Decimal | None = None
+    currency_code: str = ""  # currency_configuration.currency_iso_code; empty when Procore states none
 
 
 @dataclass(frozen=True)

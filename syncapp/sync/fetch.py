@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connectors.types import Page, XeroBill, XeroContact, XeroPayment
+from syncapp.sync.company_currency import remember_base_currency
 from syncapp.sync.models import (
     Payment,
     PaymentEvent,
@@ -51,6 +52,7 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
     integration = ctx.run.integration
     cursor, _ = SyncCursor.objects.get_or_create(integration=integration)
     ctx.phase("fetch")
+    remember_base_currency(integration, xero)
     start = _payments_start(ctx, cursor)
     fetched = _paged(
         lambda page, since: xero.payments_page(page=page, modified_since=since),

@@ -4,8 +4,8 @@ not for Procore (other payment types, deleted before it was sent).
 
 The checks, in order (domain.md section 4): a bill payment; not deleted; the bill fetched and
 approved; date, amount and invoice number present; the contact linked to a Procore vendor; the
-bill resolved to one commitment (and subcontractor invoice where one exists); the same currency
-as the project; and the sum on the bill never above its total. Blocked payments are looked at
+bill resolved to one commitment (and subcontractor invoice where one exists); the currency Procore
+states for it, or else the company's; and the sum on the bill never above its total. Blocked payments are looked at
 again on every run, so fixing the cause and running again sends them.
 """
 
@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from syncapp.connectors.types import ProcoreRequisition
+from syncapp.sync.company_currency import company_currency
 from syncapp.sync.matching import VendorMatcher
 from syncapp.sync.models import (
     BillLink,
@@ -113,6 +115,8 @@ class Resolver:
         self._matcher: VendorMatcher | None = None
         self._vendor_verdicts: dict[str, Verdict | int] = {}
         self._bill_verdicts: dict[tuple[str, int], Verdict] = {}
+        self._requisitions_by_id: dict[int, ProcoreRequisition] | None = None
+        self.company_currency = company_currency(integration)
 
     # --- the checks, in order ----------------------------------------------------------------
 
@@ -163,40 +167,42 @@ class Resolver:
         return self._currency_check(payment, bill, label, target)
 
     def _currency_check(self, payment: Payment, bill: XeroBillRecord, label: str, target: Verdict) -> Verdict:
-        """The bill's currency must be the project's; when Procore does not say the project's,
-        the company's (every project that says one agrees); when neither is known, block."""
-        project = self.index.projects().get(target.target["procore_project_id"])
-        project_name = project.name if project else target.target.get("project_name", "")
+        """The bill's currency must be the one Procore states for the commitment (or its
+        subcontractor invoice). Where Procore states none (a single-currency company, the common
+        case) it must be the company's: the Xero organisation's base currency unless an Admin set
+        another. Procore stating no currency never blocks a payment by itself."""
         bill_currency = (bill.currency_code or payment.currency_code).upper()
-        procore_currency = (project.currency_code if project else "").upper()
-        whose = f"project '{project_name}'"
-        if not procore_currency:
-            procore_currency = self._company_currency()
-            whose = f"the Procore company (project '{project_name}' names none)"
-        if not procore_currency or not bill_currency:
-            missing = "the bill's" if not bill_currency else f"project '{project_name}''s"
-            return _blocked(
-                "currency_unknown",
-                f"Bill {label} cannot be checked for currency: {missing} currency is not known.",
-                f"Set the currency of project '{project_name}' in Procore (or of the bill in Xero), "
-                "then run the sync again.",
-                **target.target,
+        stated, whose = self._stated_currency(target.target)
+        fix = "Record this payment in Procore by hand (converted), then ignore it here."
+        if not stated:
+            company = self.company_currency
+            stated, whose = company.code, f"the Procore company ({company.source})"
+            fix = (
+                f"If the Procore company works in {bill_currency}, set its currency on the Settings page; "
+                "otherwise record this payment in Procore by hand (converted), then ignore it here."
             )
-        if procore_currency != bill_currency:
-            return _blocked(
-                "currency_mismatch",
-                f"Bill {label} is in {bill_currency} but {whose} is in {procore_currency}.",
-                "Record this payment in Procore by hand (converted), then ignore it here.",
-                **target.target,
-            )
-        return target
+        if not stated or not bill_currency or stated == bill_currency:
+            return target
+        return _blocked(
+            "currency_mismatch",
+            f"Bill {label} is in {bill_currency} but {whose} is in {stated}.",
+            fix,
+            **target.target,
+        )
 
-    def _company_currency(self) -> str:
-        """The one currency the company's projects use, when those that say one all agree."""
-        if not hasattr(self, "_company_currency_code"):
-            named = {p.currency_code.upper() for p in self.index.projects().values() if p.currency_code}
-            self._company_currency_code = named.pop() if len(named) == 1 else ""
-        return self._company_currency_code
+    def _stated_currency(self, target: dict) -> tuple[str, str]:
+        """What Procore states for the target: the commitment's currency, else its invoice's."""
+        commitment = self.index.commitments().get(target["procore_commitment_id"])
+        if commitment is not None and commitment.currency_code:
+            return commitment.currency_code, f"commitment {commitment.number or commitment.id} in Procore"
+        requisition_id = target.get("procore_requisition_id")
+        if requisition_id:
+            if self._requisitions_by_id is None:
+                self._requisitions_by_id = {r.id: r for r in self.index.requisitions()}
+            requisition = self._requisitions_by_id.get(requisition_id)
+            if requisition is not None and requisition.currency_code:
+                return requisition.currency_code, f"subcontractor invoice #{requisition.number} in Procore"
+        return "", ""
 
     def vendor_for(self, payment: Payment, bill: XeroBillRecord) -> int | Verdict:
         contact_id = self._follow_merges(bill.contact_id or payment.xero_contact_id)

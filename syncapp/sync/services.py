@@ -301,18 +301,22 @@ def retry_reversal(*, payment: Payment, actor=None) -> Payment:
 
 
 @transaction.atomic
-def update_settings(*, integration: Integration, payment_method: str, start_date, actor=None) -> SyncSettings:
-    """An Admin changes the mapping defaults of an integration; each change is audited."""
+def update_settings(
+    *, integration: Integration, payment_method: str, start_date, company_currency: str = "", actor=None
+) -> SyncSettings:
+    """An Admin changes the mapping defaults of an integration; each change is audited.
+    `company_currency` "" means: the Xero organisation's base currency."""
     current, _ = SyncSettings.objects.select_for_update().get_or_create(integration=integration)
+    wanted = {"payment_method": payment_method, "start_date": start_date, "company_currency": company_currency}
     changes = {
         name: (str(getattr(current, name) or "—"), str(value or "—"))
-        for name, value in (("payment_method", payment_method), ("start_date", start_date))
+        for name, value in wanted.items()
         if getattr(current, name) != value
     }
     if not changes:
         return current
-    current.payment_method = payment_method
-    current.start_date = start_date
+    for name, value in wanted.items():
+        setattr(current, name, value)
     current.save()
     said = ", ".join(f"{name.replace('_', ' ')} from {old} to {new}" for name, (old, new) in changes.items())
     audit.record(

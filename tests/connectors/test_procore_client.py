@@ -62,7 +62,7 @@ def test_reads_come_back_as_typed_objects_with_64_bit_ids(procore_client, procor
     assert [c.id for c in companies] == [procore_world.company.id]
 
     (project,) = procore_client.projects()
-    assert (project.id, project.project_number, project.currency_code) == (procore_world.project.id, "P-1001", "AUD")
+    assert (project.id, project.project_number) == (procore_world.project.id, "P-1001")
 
     commitments = procore_client.commitments(procore_world.project.id)
     assert {(c.kind, c.number, c.vendor_id) for c in commitments} == {
@@ -72,6 +72,7 @@ def test_reads_come_back_as_typed_objects_with_64_bit_ids(procore_client, procor
     subcontract = next(c for c in commitments if c.number == "SC-001")
     assert isinstance(subcontract, ProcoreCommitment)
     assert subcontract.grand_total == Decimal("100000.00")
+    assert subcontract.currency_code == ""  # a single-currency company states none
 
     (requisition,) = procore_client.requisitions(
         project_id=procore_world.project.id, commitment_id=procore_world.commitment.id, status="approved"
@@ -306,3 +307,15 @@ def test_error_bodies_of_every_shape_flatten_to_one_line():
     assert procore_messages({"errors": ["one", "two"]})[0] == "one; two"
     assert procore_messages({"error": "invalid_token", "message": "expired"})[0] == "invalid_token; expired"
     assert settings.PROCORE_API_URL  # the client reads it at construction
+
+
+def test_a_multi_currency_company_states_the_currency_of_commitments_and_invoices(procore_client, procore_world):
+    from syncapp.sandbox.procore.models import Company
+
+    Company.objects.filter(pk=procore_world.company.pk).update(uses_currencies=True)
+
+    commitments = procore_client.commitments(procore_world.project.id)
+    (requisition,) = procore_client.requisitions(project_id=procore_world.project.id)
+
+    assert {c.currency_code for c in commitments} == {"AUD"}
+    assert requisition.currency_code == "AUD"

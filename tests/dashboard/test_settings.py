@@ -61,3 +61,30 @@ def test_an_unknown_payment_method_is_refused_with_a_message(admin_client, integ
     response = admin_client.post(reverse("settings"), {"integration": "northwind", "payment_method": "bitcoin"})
     assert response.status_code == 200 and b"Select a valid choice" in response.content
     assert not SyncSettings.objects.exists()
+
+
+def test_everyone_sees_the_company_currency_and_where_it_comes_from(finance_client, integration):
+    SyncSettings.objects.create(integration=integration, xero_base_currency="NZD")
+    html = finance_client.get(reverse("settings")).content.decode()
+    assert "<strong>NZD</strong>" in html and "the Xero organisation&#x27;s base currency" in html
+
+
+def test_an_admin_sets_the_company_currency_and_it_is_audited(admin_client, integration):
+    SyncSettings.objects.create(integration=integration, xero_base_currency="AUD")
+    response = admin_client.post(
+        reverse("settings"), {"integration": "northwind", "payment_method": "electronic", "company_currency": "usd"}
+    )
+    assert response.status_code == 302
+    assert SyncSettings.objects.get(integration=integration).company_currency == "USD"
+    assert "company currency from — to USD" in AuditEntry.objects.get(action="settings.changed").summary
+    html = admin_client.get(reverse("settings")).content.decode()
+    assert "<strong>USD</strong>" in html and "set by an Admin" in html
+
+
+def test_a_company_currency_that_is_not_an_iso_code_is_refused(admin_client, integration):
+    response = admin_client.post(
+        reverse("settings"), {"integration": "northwind", "payment_method": "electronic", "company_currency": "dollars"}
+    )
+    assert response.status_code == 200
+    assert "three-letter ISO currency code" in response.content.decode()
+    assert not SyncSettings.objects.filter(company_currency__gt="").exists()

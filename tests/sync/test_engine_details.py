@@ -1,5 +1,5 @@
 """Smaller guarantees of the sync engine, over HTTP against the sandbox: an unlinked vendor stays
-unlinked, a 409 proves the payment is in Procore, the currency check's fallbacks, one refused read
+unlinked, a 409 proves the payment is in Procore, one refused read
 per commitment, final outcome counts and words, the button's task through django-q, the schedule
 that recovers dead runs, and references kept whole."""
 
@@ -79,31 +79,6 @@ def test_a_409_origin_id_taken_records_the_payment_as_sent_with_procores_id(worl
     assert payment.state == PaymentState.SENT and payment.procore_payment_id == planted["payment"].pk
     assert ContractPayment.objects.filter(origin_id=pid).count() == 1
     assert payment.events.filter(kind="reconciled", message__contains="taken").exists()
-
-
-def test_a_project_without_a_currency_is_checked_against_the_company_and_else_blocked(world):
-    foreign = world.summary.cases["foreign_currency"]
-    # Procore names no currency for any project but one: the company's currency is that one.
-    projects = list(Project.objects.order_by("pk"))
-    Project.objects.exclude(pk=projects[0].pk).update(currency_iso_code="")
-    world.run()
-    for pid, outcome in world.summary.expected.items():
-        if outcome == "sent":
-            assert world.payment(pid).state == PaymentState.SENT
-    for pid in foreign:
-        payment = world.payment(pid)
-        assert payment.reason_code == "currency_mismatch"
-        if payment.procore_project_id != projects[0].pk:
-            assert "Procore company" in payment.message
-    # No project names a currency: nothing can be checked, so nothing unchecked is sent.
-    Project.objects.update(currency_iso_code="")
-    [pid, *_] = world.summary.cases["partial"]
-    Payment.objects.filter(xero_payment_id=pid).update(state=PaymentState.NEW)
-    ContractPayment.objects.filter(origin_id=pid).delete()
-    world.run()
-    payment = world.payment(pid)
-    assert payment.state == PaymentState.BLOCKED and payment.reason_code == "currency_unknown"
-    assert "Set the currency of project" in payment.fix
 
 
 def test_a_commitment_whose_payments_procore_refuses_to_show_is_asked_once_per_run(world):

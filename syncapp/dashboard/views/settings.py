@@ -1,6 +1,8 @@
 """Settings of an integration: the field mapping in force (everyone with a role sees it) and the
 defaults an Admin may change (payment method, how far back the first sync reads)."""
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from syncapp.core.roles import finance_required, is_admin
 from syncapp.dashboard.views.common import page_integration
 from syncapp.sync import services
+from syncapp.sync.company_currency import company_currency
 from syncapp.sync.models import SyncSettings
 
 # What each Procore payment field is filled from (domain.md 4.6), as finance people name things.
@@ -28,12 +31,28 @@ FIELD_MAPPING = [
 
 
 class SettingsForm(forms.ModelForm):
+    # Longer than the column so that "dollars" gets the ISO-code message, not a length one.
+    company_currency = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Procore company's currency",
+        help_text="Used where Procore states no currency on a commitment (a single-currency company). "
+        "Leave empty for the Xero organisation's base currency.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. AUD", "size": 4}),
+    )
+
     class Meta:
         model = SyncSettings
-        fields = ["payment_method", "start_date"]
+        fields = ["payment_method", "start_date", "company_currency"]
         labels = {"payment_method": "Payment method in Procore", "start_date": "Sync payments changed since"}
         help_texts = {"start_date": "Leave empty to read every payment in Xero on the first run."}
         widgets = {"start_date": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_company_currency(self) -> str:
+        code = self.cleaned_data["company_currency"].strip().upper()
+        if code and not re.fullmatch(r"[A-Z]{3}", code):
+            raise forms.ValidationError("Enter a three-letter ISO currency code, such as AUD or USD.")
+        return code
 
 
 @finance_required
@@ -49,6 +68,7 @@ def integration_settings(request: HttpRequest) -> HttpResponse:
                 integration=integration,
                 payment_method=form.cleaned_data["payment_method"],
                 start_date=form.cleaned_data["start_date"],
+                company_currency=form.cleaned_data["company_currency"],
                 actor=request.user,
             )
             messages.success(request, "Settings saved: the next run uses them.")
@@ -56,5 +76,11 @@ def integration_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/settings.html",
-        {"integration": integration, "form": form, "mapping": FIELD_MAPPING, "can_edit": is_admin(request.user)},
+        {
+            "integration": integration,
+            "form": form,
+            "mapping": FIELD_MAPPING,
+            "can_edit": is_admin(request.user),
+            "currency": company_currency(integration) if integration else None,
+        },
     )
