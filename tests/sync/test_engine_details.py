@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.sandbox.procore.models import Company, ContractPayment, Project
+from syncapp.sandbox.procore.models import Company, ContractPayment
 from syncapp.sandbox.xero.models import Payment as XeroPaymentRow
 from syncapp.sync import crashpoints, services
 from syncapp.sync.models import LinkHow, Payment, PaymentState, RunState, SyncRun, VendorLink
