@@ -1,5 +1,5 @@
 """Fidelity of the simulated Procore REST API, over real HTTP: every answer validates against the
-response schema Procore publishes (/work/shared/specs/procore), the requests the product sends
+response schema Procore publishes (tests/specs/procore), the requests the product sends
 validate against the request schemas, and the rules that matter for exactly-once delivery hold.
 
 `procore_world` (a fixture the other test_procore_* modules import) builds a minimal company with
@@ -11,7 +11,6 @@ import json
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import jsonschema
@@ -32,8 +31,7 @@ from syncapp.sandbox.procore.models import (
     Vendor,
 )
 from syncapp.sandbox.procore.ratelimit import reset_rate_limits
-
-SPECS = Path(settings.BASE_DIR).parent / "shared" / "specs" / "procore"
+from tests.specs import procore_operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,10 +70,7 @@ def _is_datetime(value) -> bool:
 
 
 def spec(operation: str) -> dict:
-    path = SPECS / f"{operation}.json"
-    if not path.exists():
-        pytest.fail(f"Procore spec {path} is missing: the fidelity tests need /work/shared/specs")
-    return json.loads(path.read_text())
+    return procore_operation(operation)
 
 
 def assert_matches_response(operation: str, status: int, body) -> None:
@@ -428,8 +423,17 @@ def test_a_contract_outside_the_project_is_refused(procore_world):
     assert "contract_id" in answer.json()["errors"]
 
 
-def test_an_origin_id_already_owned_is_refused_with_409_and_creates_nothing(procore_world):
+def test_a_second_payment_with_a_taken_origin_id_is_accepted_by_default(procore_world):
+    # Whether Procore refuses it is unverified: the default is the stricter reading for the product.
     w = procore_world
+    answer = w.send("POST", "/rest/v1.0/contract_payments", payment_body(w, origin_id="xero-payment-0"))
+    assert answer.status_code == 201, answer.text
+    assert ContractPayment.objects.filter(origin_id="xero-payment-0").count() == 2
+
+
+def test_an_origin_id_already_owned_is_refused_with_409_where_the_company_enforces_it(procore_world):
+    w = procore_world
+    Company.objects.filter(pk=w.company.pk).update(unique_payment_origin=True)
     answer = w.send("POST", "/rest/v1.0/contract_payments", payment_body(w, origin_id="xero-payment-0"))
     assert answer.status_code == 409
     assert answer.json()["errors"]["origin_id"] == ["has already been taken"]

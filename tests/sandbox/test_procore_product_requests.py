@@ -1,6 +1,8 @@
-"""What the product really sends to Procore, checked against Procore's request schemas and played
-against the simulated Procore: the connector's requests are captured on the wire, so a change in
-the connector that breaks the published contract fails here."""
+"""What the product really sends to Procore, checked against Procore's request schemas
+(tests/specs/procore) and played against the simulated Procore: the connector's requests are
+captured on the wire, so a change in the connector that breaks the published contract fails
+here. A request may carry only attributes the request schema documents: Procore drops the rest
+without a word."""
 
 import datetime as dt
 import json
@@ -12,9 +14,14 @@ from syncapp.connectors.procore import ProcoreClient
 from syncapp.connectors.types import NewContractPayment
 from tests.sandbox import test_procore_api
 from tests.sandbox.test_procore_api import assert_matches_request
+from tests.specs import procore_operation, undeclared_properties
 
 pytestmark = pytest.mark.django_db(transaction=True)
 procore_world = test_procore_api.procore_world  # the shared fixture
+
+
+def undocumented_in_request(operation: str, body: dict) -> list[str]:
+    return undeclared_properties(body, procore_operation(operation)["requestBody"]["schema"])
 
 
 class FixedToken:
@@ -65,6 +72,7 @@ def test_the_products_payment_create_fits_the_spec_and_is_accepted(procore_world
     method, path, body = product_client.sent[-1]
     assert (method, path.rsplit("/api", 1)[-1]) == ("POST", "/rest/v1.0/contract_payments")
     assert_matches_request("RestV10ContractPaymentsPost", body)
+    assert undocumented_in_request("RestV10ContractPaymentsPost", body) == []
     assert created.amount == Decimal("999.50") and created.origin_id == "xero-payment-77"
 
     _, issued = product_client.commitment(w.subcontract.pk, project_id=w.project.pk)
@@ -77,6 +85,17 @@ def test_the_products_vendor_create_fits_the_spec_and_is_accepted(procore_world,
     assert method == "POST"
     assert_matches_request("RestV10VendorsPost", body)
     assert vendor.origin_id == "xero-contact-42" and vendor.id > 2**32
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="connectors.procore.create_vendor sends vendor.business_id, which RestV10VendorsPost's "
+    "request body does not document (Procore would drop it): left to the lead",
+)
+def test_the_products_vendor_create_sends_only_documented_attributes(procore_world, product_client):
+    product_client.create_vendor(name="Delta Scaffolds", origin_id="xero-contact-42", business_id="123")
+    _, _, body = product_client.sent[-1]
+    assert undocumented_in_request("RestV10VendorsPost", body) == []
 
 
 def test_the_products_reads_parse_the_sandbox_answers(procore_world, product_client):

@@ -391,25 +391,29 @@ def vendor_detail(request: HttpRequest, caller: Caller, vendor_id: int) -> HttpR
 
 def _commitments(request: HttpRequest, caller: Caller, kind: str | None) -> HttpResponse:
     project = _project(caller, _int_param(request, "project_id"))
-    rows = Commitment.objects.select_related("vendor", "project").filter(project=project).order_by("number", "pk")
+    rows = (
+        Commitment.objects.select_related("vendor", "project__company")
+        .filter(project=project)
+        .order_by("number", "pk")
+    )
     if kind:
         rows = rows.filter(kind=kind)
     if status := request.GET.get("filters[status]"):
         rows = rows.filter(status=status)
     if origin_id := request.GET.get("filters[origin_id]"):
         rows = rows.filter(origin_id=origin_id)
-    return paginate(request, rows, payloads.commitment_json)
+    return paginate(request, rows, lambda row: payloads.commitment_json(row, generic=kind is None))
 
 
 def _commitment(request: HttpRequest, caller: Caller, commitment_id: int, kind: str | None) -> HttpResponse:
     project = _project(caller, _int_param(request, "project_id"))
-    rows = Commitment.objects.select_related("vendor", "project").filter(pk=commitment_id, project=project)
+    rows = Commitment.objects.select_related("vendor", "project__company").filter(pk=commitment_id, project=project)
     if kind:
         rows = rows.filter(kind=kind)
     commitment = rows.first()
     if commitment is None:
         raise not_found()
-    return JsonResponse(payloads.commitment_json(commitment, detail=True))
+    return JsonResponse(payloads.commitment_json(commitment, detail=True, generic=kind is None))
 
 
 @procore_api()
@@ -447,7 +451,7 @@ def commitment(request: HttpRequest, caller: Caller, commitment_id: int) -> Http
 
 def _requisitions(caller: Caller, request: HttpRequest) -> QuerySet:
     project = _project(caller, _int_param(request, "project_id"))
-    return Requisition.objects.select_related("commitment__vendor", "project").filter(project=project)
+    return Requisition.objects.select_related("commitment__vendor", "project__company").filter(project=project)
 
 
 @procore_api()

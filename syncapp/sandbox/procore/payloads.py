@@ -1,5 +1,8 @@
 """How the simulated Procore renders its records as JSON, in the shapes of Procore's published
-response schemas (checked by tests/sandbox/test_procore_*.py against /work/shared/specs/procore).
+response schemas (tests/specs/procore, one file per operation id). An answer carries only the
+properties its operation's schema declares — a list the list schema's, a show the show schema's —
+which tests/sandbox/test_conformance.py checks over HTTP; the few places where a schema is a bare
+`object` are held to a sourced stand-in listed in tests/specs/documented.py.
 
 As the real service does, unset values are `null` (not ""), ids are integers (64-bit), money is a
 string with two decimals, dates are ISO `YYYY-MM-DD` and times ISO-8601 UTC.
@@ -60,6 +63,7 @@ def company_json(company: Company, *, mine: bool) -> dict[str, Any]:
 
 
 def project_json(project: Project) -> dict[str, Any]:
+    """RestV10ProjectsGet items and RestV10ProjectsIdGet: neither documents a currency."""
     return {
         "id": project.id,
         "name": project.name,
@@ -73,11 +77,14 @@ def project_json(project: Project) -> dict[str, Any]:
         "created_at": moment(project.created_at),
         "updated_at": moment(project.updated_at),
         "company": {"id": project.company_id, "name": project.company.name},
-        "currency_configuration": {"currency_iso_code": project.currency_iso_code},
     }
 
 
 def vendor_json(vendor: Vendor) -> dict[str, Any]:
+    """RestV10VendorsGet/IdGet/Post declare a vendor without members. Held to the attributes
+    RestV10VendorsPost's request body documents, plus `id` and the read-only `business_id`,
+    `company`, `created_at`, `updated_at` of Procore's Vendor Extended View (as generated from
+    Procore's OpenAPI in procore_python_sdk, RestV10VendorsGet200ResponseInner)."""
     return {
         "id": vendor.id,
         "name": vendor.name,
@@ -95,7 +102,9 @@ def vendor_json(vendor: Vendor) -> dict[str, Any]:
 
 
 def payment_json(payment: ContractPayment) -> dict[str, Any]:
-    """A contract payment as /rest/v1.0/contract_payments answers it."""
+    """A contract payment as /rest/v1.0/contract_payments answers it (list, show, create, update:
+    RestV10ContractPayments{Get,IdGet,Post,IdPatch} declare the same object). They do not declare
+    `payment_method` nor `invoice_date`: Procore takes both on create but does not answer them."""
     return {
         "id": payment.id,
         "amount": money(payment.amount),
@@ -105,8 +114,6 @@ def payment_json(payment: ContractPayment) -> dict[str, Any]:
         "requisition_id": payment.requisition_id,
         "date": day(payment.date),
         "invoice_number": text(payment.invoice_number),
-        "invoice_date": day(payment.invoice_date),
-        "payment_method": text(payment.payment_method),
         "payment_number": payment.payment_number,
         "draw_request_number": payment.draw_request_number,
         "notes": text(payment.notes),
@@ -124,7 +131,8 @@ def payment_json(payment: ContractPayment) -> dict[str, Any]:
 
 
 def payment_issued_json(payment: ContractPayment) -> dict[str, Any]:
-    """A payment as listed inside a commitment (`payments_issued[]`)."""
+    """A payment as listed inside a commitment's show (`payments_issued[]` of the WO, PO and
+    commitment show schemas: no `requisition_id`, no `contract_id`)."""
     return {
         "id": payment.id,
         "amount": money(payment.amount),
@@ -135,7 +143,6 @@ def payment_issued_json(payment: ContractPayment) -> dict[str, Any]:
         "invoice_number": text(payment.invoice_number),
         "notes": text(payment.notes),
         "payment_number": payment.payment_number,
-        "requisition_id": payment.requisition_id,
         "attachments": [],
         "origin_id": text(payment.origin_id),
         "origin_data": text(payment.origin_data),
@@ -149,9 +156,37 @@ def commitment_status(commitment: Commitment) -> str:
     return status if status in _PO_STATUS_VALUES else "Closed"
 
 
-def commitment_json(commitment: Commitment, *, detail: bool = False) -> dict[str, Any]:
-    """A commitment as the list endpoints answer it; with `detail`, as the show endpoints do
-    (payments issued and the totals)."""
+def currency_configuration(project: Project) -> dict[str, str] | None:
+    """What a commitment or subcontractor invoice states about its currency. Procore documents
+    `currency_configuration` on work order / purchase order contracts and v1.1 requisitions; a
+    company without Procore's multiple-currency setting (`Company.uses_currencies` off, the common
+    case) states no currency anywhere, so the key is left out. The project's `currency_iso_code`
+    stands for the currency set on the commitment (Procore's projects themselves carry none)."""
+    if not project.company.uses_currencies:
+        return None
+    return {"currency_iso_code": project.currency_iso_code}
+
+
+def _with_currency(data: dict[str, Any], project: Project) -> dict[str, Any]:
+    currency = currency_configuration(project)
+    if currency is not None:
+        data["currency_configuration"] = currency
+    return data
+
+
+def commitment_json(commitment: Commitment, *, detail: bool = False, generic: bool = False) -> dict[str, Any]:
+    """A commitment as a list (or, with `detail`, a show) answers it: the work order and purchase
+    order endpoints by default, `/rest/v1.0/commitments` with `generic`. Each renders only what
+    its own schema declares."""
+    if generic:
+        return _generic_show(commitment) if detail else _generic_row(commitment)
+    return _contract_show(commitment) if detail else _contract_row(commitment)
+
+
+def _contract_row(commitment: Commitment) -> dict[str, Any]:
+    """RestV10PurchaseOrderContractsGet items; RestV10WorkOrderContractsGet declares its items only
+    as `object`, so the work-order list answers its documented sibling's fields. Totals and
+    payments issued are show fields here."""
     vendor = commitment.vendor
     data: dict[str, Any] = {
         "id": commitment.id,
@@ -166,54 +201,99 @@ def commitment_json(commitment: Commitment, *, detail: bool = False) -> dict[str
         "origin_data": None,
         "origin_code": None,
         "project": {"id": commitment.project_id, "name": commitment.project.name},
-        "vendor": (
-            {"id": vendor.id, "name": vendor.name, "company": vendor.name, "origin_id": text(vendor.origin_id)}
+        # The list's vendor is {id, company}: `company` is the vendor's company name.
+        "vendor": {"id": vendor.id, "company": vendor.name} if vendor else None,
+        "created_at": moment(commitment.created_at),
+        "updated_at": moment(commitment.updated_at),
+        "deleted_at": moment(commitment.deleted_at),
+    }
+    return _with_currency(data, commitment.project)
+
+
+def _totals(commitment: Commitment) -> dict[str, Any]:
+    """The money a show answer adds, from the payments issued and the invoices."""
+    payments = list(commitment.payments.order_by("date", "created_at"))
+    paid = sum((p.amount for p in payments), Decimal("0"))
+    invoiced = commitment.requisitions.aggregate(total=Sum("total_amount"))["total"] or Decimal("0")
+    total = Decimal(commitment.grand_total)
+    return {
+        "payments_issued": [payment_issued_json(p) for p in payments],
+        "total_payments": money(paid),
+        "total_draw_requests_amount": money(invoiced),
+        "remaining_balance_outstanding": money(total - paid),
+        "percentage_paid": f"{(paid / total * 100) if total else Decimal('0'):.2f}",
+        "approved_change_orders": "0.00",
+        "pending_change_orders": "0.00",
+        "pending_revised_contract": money(total),
+        "retainage_percent": "0.00",
+        "accounting_method": "amount",
+        "line_items": [],
+        "change_order_packages": [],
+        "potential_change_orders": [],
+        "change_order_requests": [],
+    }
+
+
+def _contract_show(commitment: Commitment) -> dict[str, Any]:
+    """RestV10WorkOrderContractsIdGet / RestV10PurchaseOrderContractsIdGet (neither has `type`)."""
+    data = _contract_row(commitment)
+    vendor = commitment.vendor
+    data.update(_totals(commitment))
+    data.update(
+        vendor=(
+            {"id": vendor.id, "company": vendor.name, "origin_id": text(vendor.origin_id), "origin_data": None}
             if vendor
             else None
         ),
+        total_requisitions_amount=data["total_draw_requests_amount"],
+        draft_change_orders_amount="0.00",
+        requisitions_are_enabled=True,
+    )
+    if commitment.kind != Commitment.PURCHASE_ORDER:
+        # The purchase-order schema declares `attachments` an object, not a list: leave it out
+        # there rather than send a shape one of the two schemas refuses.
+        data["attachments"] = []
+    return data
+
+
+def _generic_row(commitment: Commitment) -> dict[str, Any]:
+    """RestV10CommitmentsGet items: a short row whose vendor is {id, name}."""
+    vendor = commitment.vendor
+    return {
+        "id": commitment.id,
+        "number": commitment.number,
+        "title": text(commitment.title),
+        "status": commitment_status(commitment),
+        "executed": commitment.executed,
+        "private": False,
         "created_at": moment(commitment.created_at),
-        "updated_at": moment(commitment.updated_at),
-        "deleted_at": None,
-        "currency_configuration": {"currency_iso_code": commitment.project.currency_iso_code},
+        "vendor": {"id": vendor.id, "name": vendor.name} if vendor else None,
     }
-    if detail:
-        payments = list(commitment.payments.order_by("date", "created_at"))
-        paid = sum((p.amount for p in payments), Decimal("0"))
-        invoiced = commitment.requisitions.aggregate(total=Sum("total_amount"))["total"] or Decimal("0")
-        total = Decimal(commitment.grand_total)
-        data.update(
-            type=commitment.kind,
-            payments_issued=[payment_issued_json(p) for p in payments],
-            total_payments=money(paid),
-            total_requisitions_amount=money(invoiced),
-            total_draw_requests_amount=money(invoiced),
-            remaining_balance_outstanding=money(total - paid),
-            percentage_paid=f"{(paid / total * 100) if total else Decimal('0'):.2f}",
-            approved_change_orders="0.00",
-            pending_change_orders="0.00",
-            draft_change_orders_amount="0.00",
-            pending_revised_contract=money(total),
-            retainage_percent="0.00",
-            accounting_method="amount",
-            requisitions_are_enabled=True,
-            attachments=[],
-            line_items=[],
-            change_order_packages=[],
-            potential_change_orders=[],
-            change_order_requests=[],
-        )
-        if commitment.kind == Commitment.PURCHASE_ORDER:
-            # Procore's purchase-order schema declares `attachments` an object, not a list: leave
-            # it out rather than send a shape one of the two schemas refuses.
-            del data["attachments"]
+
+
+def _generic_show(commitment: Commitment) -> dict[str, Any]:
+    """RestV10CommitmentsIdGet: `type`, totals and payments issued; no origin fields, project or
+    currency. Its `vendor` is declared without members, so it is left out."""
+    data = _generic_row(commitment)
+    del data["vendor"]
+    data.update(
+        _totals(commitment),
+        type=commitment.kind,
+        grand_total=money(commitment.grand_total),
+        revised_contract=money(commitment.grand_total),
+        updated_at=moment(commitment.updated_at),
+        deleted_at=moment(commitment.deleted_at),
+        attachments=[],
+    )
     return data
 
 
 def requisition_json(requisition: Requisition) -> dict[str, Any]:
+    """RestV11RequisitionsGet items and RestV11RequisitionsIdGet declare the same object."""
     commitment = requisition.commitment
     vendor = commitment.vendor
     net = requisition.total_amount - requisition.retainage_amount
-    return {
+    data: dict[str, Any] = {
         "id": requisition.id,
         "project_id": requisition.project_id,
         "commitment_id": commitment.id,
@@ -248,6 +328,6 @@ def requisition_json(requisition: Requisition) -> dict[str, Any]:
             "original_contract_sum": money(commitment.grand_total),
             "contract_sum_to_date": money(commitment.grand_total),
         },
-        "currency_configuration": {"currency_iso_code": requisition.project.currency_iso_code},
         "attachments": [],
     }
+    return _with_currency(data, requisition.project)
