@@ -135,6 +135,18 @@ class XeroTrackingOption:
 
 
 @dataclass(frozen=True)
+class XeroAllocation:
+    """A supplier credit note, prepayment or overpayment allocated to a bill: it settles part of
+    the bill without any Payment (Invoice.CreditNotes / Prepayments / Overpayments entries)."""
+
+    kind: str  # "credit note" | "prepayment" | "overpayment"
+    document_id: str
+    number: str  # CreditNoteNumber; "" for prepayments and overpayments
+    amount: Decimal | None  # AppliedAmount: the part of this bill it settles
+    date: dt.date | None  # the document's Date
+
+
+@dataclass(frozen=True)
 class XeroBill:
     invoice_id: str
     type: str  # ACCPAY for bills
@@ -151,6 +163,9 @@ class XeroBill:
     amount_due: Decimal
     tracking: tuple[XeroTrackingOption, ...] = ()
     updated_at: dt.datetime | None = None
+    # Invoice.AmountCredited and the allocations behind it (empty when Xero lists none).
+    amount_credited: Decimal = Decimal("0.00")
+    allocations: tuple[XeroAllocation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from syncapp.connectors.types import (
     RateLimited,
     TokenSource,
     TransientError,
+    XeroAllocation,
     XeroBill,
     XeroContact,
     XeroOrganisation,
@@ -66,6 +67,11 @@ PAGE_SIZE = 1000  # Xero's maximum
 IDS_PER_CALL = 50  # GET /Invoices?IDs= breaks above about 50 ids
 MAX_TRANSIENT_TRIES = 4
 MAX_RATE_LIMIT_WAITS = 5
+# A 429 without Retry-After (Xero sends one only for the minute and day limits; a "concurrent"
+# 429 means 5 calls are in flight right now): short growing waits, each at most BUSY_WAIT_CAP
+# seconds, at most MAX_BUSY_TRIES refusals in a row (about 20 s in all), then a transient error.
+MAX_BUSY_TRIES = 8
+BUSY_WAIT_CAP = 4.0
 TWO_PLACES = Decimal("0.01")
 
 
@@ -77,6 +83,7 @@ class Action(enum.Enum):
     REFRESH = "refresh the token and retry once"
     WAIT = "wait as Retry-After says, then retry"
     STOP_FOR_DAY = "stop the run until the day limit resets"
+    BUSY = "too many calls at once: a short, bounded backoff, then retry"
     BACKOFF = "retry with backoff, then give up as transient"
     RECONNECT = "the connection is dead: a person must reconnect"
     NOT_FOUND = "the record is missing"
@@ -89,7 +96,7 @@ ERROR_TABLE: dict[int, Action] = {
     403: Action.RECONNECT,  # tenant disconnected, or the app lost its scopes
     404: Action.NOT_FOUND,
     400: Action.DATA,
-    429: Action.WAIT,  # per minute / app minute / concurrency; the day limit is STOP_FOR_DAY
+    429: Action.WAIT,  # the minute limit (Retry-After); the day limit is STOP_FOR_DAY, none told BUSY
     500: Action.BACKOFF,
     502: Action.BACKOFF,
     503: Action.BACKOFF,  # organisation offline or overloaded
@@ -102,6 +109,11 @@ def xero_action(status: int, headers: Any) -> Action:
         return Action.OK
     if status == 429 and str(_header(headers, "X-Rate-Limit-Problem")).lower() == "day":
         return Action.STOP_FOR_DAY
+    if status == 429 and _header(headers, "Retry-After") is None:
+        # Xero's limits page: "If you have exceeded the minute or daily limit you will also
+        # receive a Retry-After"; without one (concurrent, app minute) nothing says how long:
+        # the budget is not spent, calls are only too many at once.
+        return Action.BUSY
     if status in ERROR_TABLE:
         return ERROR_TABLE[status]
     if status >= 500 or status == 0:  # 0: no HTTP answer at all (timeout, reset, refused)
@@ -192,6 +204,7 @@ class XeroClient:
         refreshed = False
         transient_tries = 0
         rate_waits = 0
+        busy_tries = 0
         while True:
             if self._token is None:
                 self._token = self._tokens.access_token()
@@ -226,6 +239,21 @@ class XeroClient:
                     retry_after=retry_after,
                     resume_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after),
                 )
+            if action is Action.BUSY:
+                self.counter.throttled += 1
+                busy_tries += 1
+                problem = str(_header(headers, "X-Rate-Limit-Problem") or "concurrent")
+                if busy_tries >= MAX_BUSY_TRIES:
+                    raise TransientError(
+                        f"Xero kept refusing {operation}: too many calls at once ({problem} limit, "
+                        f"{busy_tries} tries).",
+                        status=429,
+                    )
+                delay = backoff_delay(busy_tries - 1, cap=BUSY_WAIT_CAP)
+                logger.info("Xero %s limit on %s: retry in %.1f s", problem, operation, delay)
+                self._sleep(delay)
+                self.counter.waited_seconds += delay
+                continue
             if action is Action.WAIT:
                 self.counter.throttled += 1
                 retry_after = header_float(headers, "Retry-After") or 1.0
@@ -471,7 +499,33 @@ def bill_from_sdk(bill: Any) -> XeroBill:
         amount_due=money(bill.amount_due) or Decimal("0.00"),
         tracking=tuple(tracking),
         updated_at=_aware(bill.updated_date_utc),
+        amount_credited=money(getattr(bill, "amount_credited", None)) or Decimal("0.00"),
+        allocations=tuple(
+            XeroAllocation(
+                kind=kind,
+                document_id=_text(getattr(entry, id_attr, None)),
+                number=_text(getattr(entry, "credit_note_number", None)),
+                amount=money(getattr(entry, "applied_amount", None)),
+                date=calendar_date(getattr(entry, "date", None)),
+            )
+            for kind, list_attr, id_attr in _ALLOCATION_LISTS_SDK
+            for entry in (getattr(bill, list_attr, None) or [])
+        ),
     )
+
+
+# Invoice.CreditNotes / Prepayments / Overpayments (schema Invoice): (kind, SDK list, SDK id).
+_ALLOCATION_LISTS_SDK = (
+    ("credit note", "credit_notes", "credit_note_id"),
+    ("prepayment", "prepayments", "prepayment_id"),
+    ("overpayment", "overpayments", "overpayment_id"),
+)
+# The same from Xero's JSON: (kind, array, id key).
+_ALLOCATION_LISTS_JSON = (
+    ("credit note", "CreditNotes", "CreditNoteID"),
+    ("prepayment", "Prepayments", "PrepaymentID"),
+    ("overpayment", "Overpayments", "OverpaymentID"),
+)
 
 
 def contact_from_sdk(contact: Any) -> XeroContact:

@@ -389,13 +389,42 @@ def payment_context(*, payment: Payment) -> dict:
         if payment.xero_invoice_id
         else None
     )
-    return {"events": events, "bill": bill, "vendor_link": vendor_link, "bill_link": bill_link}
+    return {
+        "events": events,
+        "bill": bill,
+        "vendor_link": vendor_link,
+        "bill_link": bill_link,
+        "allocation_lines": allocation_lines(bill=bill) if bill else [],
+    }
+
+
+def allocation_lines(*, bill: XeroBillRecord) -> list[str]:
+    """One line per credit note, prepayment or overpayment allocated to the bill in Xero: it
+    settled part of the bill without a payment, so Procore (which gets payments only) shows less
+    than the bill's total. The date is the allocated document's own (Xero lists no other)."""
+    lines = []
+    for allocation in bill.allocations or []:
+        kind = allocation.get("kind") or "credit"
+        name = f"{kind} {allocation['number']}" if allocation.get("number") else kind
+        try:
+            amount = f"{Decimal(allocation.get('amount') or '0'):,.2f}"
+        except ArithmeticError:
+            amount = "?"
+        when = f" on {allocation['date']}" if allocation.get("date") else ""
+        lines.append(f"Settled by allocation, not a payment: {name}, {amount} {bill.currency_code}{when}".rstrip())
+    if not lines and bill.amount_credited:
+        # AmountCredited without the lists behind it (e.g. a summary answer): say what is known.
+        lines.append(
+            f"Settled by allocation, not a payment: {bill.amount_credited:,.2f} {bill.currency_code} in credit "
+            "notes, prepayments or overpayments"
+        )
+    return lines
 
 
 # --- Mappings -----------------------------------------------------------------------------------
 
 VENDOR_BLOCK_REASONS = ("vendor_not_linked", "vendor_suggestion", "vendor_ambiguous")
-BILL_BLOCK_REASONS = ("invoice_not_found", "ambiguous_invoice", "invoice_not_approved")
+BILL_BLOCK_REASONS = ("invoice_not_found", "ambiguous_invoice", "invoice_not_approved", "commitment_not_payable")
 
 
 @dataclass

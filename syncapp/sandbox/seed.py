@@ -40,6 +40,12 @@ The cases (`SeedSummary.cases[name]`: PaymentIDs unless noted) and what the prod
   document embedded instead) and an ACCRECPAYMENT on a sales invoice. -> ignored.
 - incomplete: a bill with an empty InvoiceNumber. -> blocked (missing invoice number).
 - draft_bill (InvoiceIDs): a DRAFT bill with no payments. -> never appears.
+- paid_and_credited: bills settled in part by an allocated supplier credit note (CN-0042) or
+  prepayment (no Payment row for that part) and paid for the rest. -> the payment sent; the bill
+  shows each allocation, so finance sees why Procore has less than the bill's total.
+- settled_by_allocation (InvoiceIDs): a bill settled by a credit note (CN-0043) and an overpayment
+  allocated to it, with no payment at all. -> nothing to send; the bill is kept with its
+  allocations.
 - overpayment_guard: Procore already holds a hand-entered payment of 60% of the bill; Xero pays
   50%. -> blocked/flagged "would exceed the bill", never sent silently.
 - already_in_procore: Procore already holds a payment with origin_id = this PaymentID (an earlier

@@ -39,6 +39,7 @@ from syncapp.sync.models import (
     XeroContactRecord,
 )
 from syncapp.sync.progress import RunContext
+from syncapp.sync.resolve import BILL_PAYMENT
 
 BY_IDS_CHUNK = 50  # Xero's Invoices?IDs= breaks above about 50 ids
 OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
@@ -222,7 +223,24 @@ def _bill_fields(bill: XeroBill) -> dict:
         "amount_paid": bill.amount_paid,
         "tracking": [f"{t.category}: {t.option}" for t in bill.tracking],
         "updated_at": bill.updated_at,
+        "amount_credited": bill.amount_credited,
+        "allocations": _allocations(bill),
     }
+
+
+def _allocations(bill: XeroBill) -> list[dict]:
+    """The credit notes, prepayments and overpayments allocated to the bill, as the JSON the bill
+    row keeps: they settle part of it without a payment, which is why Procore shows less."""
+    return [
+        {
+            "kind": a.kind,
+            "number": a.number[:255],
+            "document_id": a.document_id,
+            "amount": str(a.amount) if a.amount is not None else "",
+            "date": a.date.isoformat() if a.date else "",
+        }
+        for a in bill.allocations
+    ]
 
 
 def _store_bills(integration, bills: Iterable[XeroBill]) -> None:
@@ -256,6 +274,8 @@ _BILL_FIELDS = [
     "amount_paid",
     "tracking",
     "updated_at",
+    "amount_credited",
+    "allocations",
 ]
 _CONTACT_FIELDS = ["name", "tax_number", "is_supplier", "merged_to_contact_id", "updated_at"]
 
@@ -282,7 +302,9 @@ def _fetch_stragglers(ctx: RunContext, xero) -> tuple[int, int]:
     """Bills and contacts that open payments need but the incremental pages did not bring."""
     integration = ctx.run.integration
     wanted_bills = set(
-        Payment.objects.filter(integration=integration, state__in=OPEN_STATES)
+        # Only bill payments: a refund may embed its credit note as an `Invoice` (see the
+        # sandbox's SANDBOX_XERO_OTHER_DOCUMENT_EMBED), whose id is no bill to look up.
+        Payment.objects.filter(integration=integration, state__in=OPEN_STATES, payment_type=BILL_PAYMENT)
         .exclude(xero_invoice_id="")
         .values_list("xero_invoice_id", flat=True)
         .distinct()

@@ -37,6 +37,22 @@ from syncapp.sync.procore_index import ProcoreIndex
 from syncapp.sync.progress import RunContext
 
 BILL_PAYMENT = "ACCPAYPAYMENT"
+# Xero's other PaymentTypes (Payment schema), in words: money that moved but paid no supplier bill.
+OTHER_PAYMENT_TYPES = {
+    "APCREDITPAYMENT": "A refund of a supplier credit note",
+    "APPREPAYMENTPAYMENT": "A supplier prepayment",
+    "APOVERPAYMENTPAYMENT": "A supplier overpayment or its refund",
+    "ACCRECPAYMENT": "A customer's payment of a sales invoice",
+    "ARCREDITPAYMENT": "A refund of a customer credit note",
+    "ARPREPAYMENTPAYMENT": "A customer prepayment",
+    "AROVERPAYMENTPAYMENT": "A customer overpayment or its refund",
+}
+
+
+def not_bill_payment_message(payment_type: str) -> str:
+    what = OTHER_PAYMENT_TYPES.get(payment_type, "This payment")
+    kind = f" (Xero type {payment_type})" if payment_type else ""
+    return f"{what}{kind} is not a payment of a supplier bill; Procore records only bill payments."
 APPROVED_BILL_STATUSES = ("AUTHORISED", "PAID")
 APPROVED_REQUISITION_STATUSES = ("approved", "approved_as_noted")
 OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
@@ -122,11 +138,7 @@ class Resolver:
 
     def verdict(self, payment: Payment) -> Verdict:
         if payment.payment_type != BILL_PAYMENT:
-            return _skipped(
-                "not_bill_payment",
-                f"A {payment.payment_type or 'payment'} is not a payment of a supplier bill; "
-                "Procore records only bill payments.",
-            )
+            return _skipped("not_bill_payment", not_bill_payment_message(payment.payment_type))
         if payment.xero_status == "DELETED":
             return _skipped("deleted_in_xero", "Deleted in Xero before it was sent to Procore: nothing to send.")
         bill = self.bills.get(payment.xero_invoice_id)

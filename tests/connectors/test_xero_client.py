@@ -7,6 +7,7 @@ import time
 import uuid
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.utils import timezone
 from xero_python.accounting import AccountingApi
@@ -251,3 +252,112 @@ def test_a_refused_query_is_a_readable_data_error(xero_client):
     assert refused.value.status == 400
     assert refused.value.message.startswith("Xero refused GET /Payments: ")
     assert "Bearer" not in refused.value.message
+
+
+# --- Xero's real shapes (issue 8): batch objects, refunds, allocations, the concurrent limit ---
+
+
+def hold_concurrent_slots(xero_world, counter: CallCounter, *, until_call: int | None) -> None:
+    """Five calls of this app in flight at the sandbox Xero (its concurrent limit), freed when
+    the client makes call number `until_call` (never, with None)."""
+    from syncapp.sandbox.xero import limits
+
+    limits._in_flight[xero_world.tenant_id] = limits.CONCURRENT_LIMIT
+
+    def on_call():
+        if until_call is not None and counter.calls == until_call:
+            limits._in_flight[xero_world.tenant_id] = 0
+
+    counter.on_call = on_call
+
+
+def test_a_concurrent_429_without_retry_after_is_waited_out_with_short_growing_waits(xero_world, make_xero_client):
+    counter = CallCounter()
+    hold_concurrent_slots(xero_world, counter, until_call=7)  # six refusals, then room
+    sleeps: list[float] = []
+    client = make_xero_client(counter=counter, sleep=sleeps.append)
+
+    assert client.organisation().base_currency == "AUD"
+
+    assert (counter.calls, counter.throttled) == (7, 6)
+    assert len(sleeps) == 6 and all(0 < s <= 4.0 for s in sleeps)  # short: never Retry-After's hours
+    assert sleeps[0] <= 0.5 and sleeps[-1] >= 2.0  # growing: 0.25-0.5 s first, up to 4 s
+    assert sum(sleeps) < 20
+
+
+def test_a_concurrent_limit_that_never_clears_is_a_transient_error_not_the_day_limit(xero_world, make_xero_client):
+    counter = CallCounter()
+    hold_concurrent_slots(xero_world, counter, until_call=None)
+    sleeps: list[float] = []
+    client = make_xero_client(counter=counter, sleep=sleeps.append)
+
+    with pytest.raises(TransientError) as busy:
+        client.payments_page(page=1)
+
+    assert not isinstance(busy.value, DailyLimitReached)
+    assert "too many calls at once" in busy.value.message and busy.value.status == 429
+    assert counter.calls == 8 and sum(sleeps) < 30
+
+
+def test_a_batch_id_sent_only_inside_the_batch_payment_object_is_read(xero_world, make_xero_client, settings):
+    from syncapp.sandbox.xero.factories import make_payment
+
+    settings.SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL = "false"
+    batch = uuid.uuid4()
+    made = make_payment(invoice=xero_world.world.bill, amount=Decimal("1.00"), batch_payment_id=batch)
+    raw = httpx.get(
+        f"{settings.XERO_API_URL}/Payments/{made.payment_id}",
+        headers={"Authorization": f"Bearer {xero_world.tokens.access_token()}", "xero-tenant-id": xero_world.tenant_id},
+    ).json()["Payments"][0]
+
+    by_id = {p.payment_id: p for p in make_xero_client().payments_page(page=1).items}
+
+    assert "BatchPaymentID" not in raw and raw["BatchPayment"]["BatchPaymentID"] == str(batch)
+    assert by_id[str(made.payment_id)].batch_payment_id == str(batch)
+
+
+@pytest.mark.parametrize("embed", ["document", "invoice"])
+def test_refunds_come_back_typed_as_what_they_are(xero_world, make_xero_client, settings, embed):
+    from syncapp.sandbox.xero.factories import make_other_payment
+
+    settings.SANDBOX_XERO_OTHER_DOCUMENT_EMBED = embed
+    world = xero_world.world
+    made = {
+        kind: make_other_payment(organisation=world.organisation, contact=world.contact, payment_type=kind,
+                                 amount=Decimal("25.00"))
+        for kind in ("APCREDITPAYMENT", "APPREPAYMENTPAYMENT", "APOVERPAYMENTPAYMENT")
+    }  # fmt: skip
+
+    by_id = {p.payment_id: p for p in make_xero_client().payments_page(page=1).items}
+
+    for kind, row in made.items():
+        payment = by_id[str(row.payment_id)]
+        assert payment.payment_type == kind and payment.amount == Decimal("25.00")
+    credit = by_id[str(made["APCREDITPAYMENT"].payment_id)]
+    if embed == "invoice":  # the refund's document, never a bill
+        assert (credit.invoice_type, credit.invoice_number) == ("ACCPAYCREDIT", "CN-0042")
+        assert by_id[str(made["APPREPAYMENTPAYMENT"].payment_id)].invoice_type == "APPREPAYMENT"
+    else:
+        assert (credit.invoice_type, credit.invoice_id) == ("", "")
+
+
+def test_bills_carry_the_amount_credited_and_each_allocation(xero_world, make_xero_client):
+    from syncapp.connectors.types import XeroAllocation
+    from syncapp.sandbox.xero import payloads
+    from syncapp.sandbox.xero.factories import make_allocation
+
+    bill = xero_world.world.bill
+    note = make_allocation(bill=bill, amount=Decimal("300.00"), number="CN-0042", date=dt.date(2024, 3, 3))
+    prepaid = make_allocation(bill=bill, kind=payloads.PREPAYMENT, amount=Decimal("99.50"), date=dt.date(2024, 3, 4))
+    client = make_xero_client()
+
+    [listed] = client.bills_page(page=1).items
+    [by_id] = client.bills_by_ids([str(bill.invoice_id)])
+
+    expected = (
+        XeroAllocation("credit note", str(note.invoice_id), "CN-0042", Decimal("300.00"), dt.date(2024, 3, 3)),
+        XeroAllocation("prepayment", str(prepaid.invoice_id), "", Decimal("99.50"), dt.date(2024, 3, 4)),
+    )
+    for read in (listed, by_id):
+        assert read.amount_credited == Decimal("399.50") and read.amount_due == Decimal("0.00")
+        assert read.status == "PAID" and read.allocations == expected

@@ -5,8 +5,9 @@ are drawn from it too, so the same seed and size give the same world, row for ro
 touches the database; `syncapp.sandbox.seed` saves the result with bulk inserts.
 
 The money rules the world keeps: amounts are Decimal with two places; a bill's AmountPaid is the
-sum of its AUTHORISED payments and never exceeds its Total; AmountDue = Total - AmountPaid; a bill
-is PAID exactly when it has payments and nothing is due.
+sum of its AUTHORISED payments and never exceeds its Total; AmountDue = Total - AmountPaid -
+AmountCredited (credit notes, prepayments and overpayments allocated to it); a bill is PAID exactly
+when it has payments or allocations and nothing is due.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class WorldBuilder:
         self.contacts: list[xr.Contact] = []
         self.invoices: list[xr.Invoice] = []
         self.payments: list[xr.Payment] = []
+        self.credited: dict[uuid.UUID, Decimal] = defaultdict(Decimal)  # InvoiceID -> AmountCredited
         self._procore_ids: set[int] = set()
         self._commitment_numbers: dict[tuple[int, str], int] = defaultdict(int)
         self._requisition_numbers: dict[int, int] = defaultdict(int)
@@ -366,7 +368,7 @@ class WorldBuilder:
         self.payments.append(payment)
         if status == "AUTHORISED":
             invoice.amount_paid += amount
-            invoice.amount_due = invoice.total - invoice.amount_paid
+            invoice.amount_due = invoice.total - invoice.amount_paid - self.credited[invoice.invoice_id]
             assert invoice.amount_due >= 0, "a seeded payment would overpay its bill"
             invoice.status = "PAID" if invoice.amount_due == 0 else "AUTHORISED"
         invoice.updated_at = max(invoice.updated_at, payment.updated_at)
@@ -391,6 +393,38 @@ class WorldBuilder:
         )
         self.payments.append(payment)
         return payment
+
+    def allocate(self, bill: Bill, *, kind: str, amount: Decimal, day: dt.date, number: str = "") -> xr.Invoice:
+        """A supplier credit note, prepayment or overpayment (`kind`: payloads.CREDIT_NOTE,
+        PREPAYMENT or OVERPAYMENT) allocated to `bill` for `amount`: no Payment row, the bill's AmountDue
+        drops and it is PAID once nothing is due (Xero: AmountDue = Total - AmountPaid -
+        AmountCredited). Stored as the sandbox keeps allocations (see sandbox.xero.payloads)."""
+        invoice = bill.invoice
+        tax = cents(amount * GST / (1 + GST))
+        document = xr.Invoice(
+            organisation=self.organisation,
+            invoice_id=self.uuid(),
+            type=kind,
+            contact=invoice.contact,
+            invoice_number=number,
+            reference=str(invoice.invoice_id),  # the bill it is allocated to
+            status="PAID",  # fully applied: nothing left to allocate
+            date=day,
+            currency_code=invoice.currency_code,
+            sub_total=amount - tax,
+            total_tax=tax,
+            total=amount,
+            amount_paid=amount,  # AppliedAmount
+            amount_due=Decimal(0),  # RemainingCredit
+            updated_at=self.moment(day),
+        )
+        self.invoices.append(document)
+        self.credited[invoice.invoice_id] += amount
+        invoice.amount_due -= amount
+        assert invoice.amount_due >= 0, "a seeded allocation would over-credit its bill"
+        invoice.status = "PAID" if invoice.amount_due == 0 else invoice.status
+        invoice.updated_at = max(invoice.updated_at, document.updated_at)
+        return document
 
     def split(self, total: Decimal, parts: int, *, settle: bool) -> list[Decimal]:
         """`parts` positive amounts adding up to `total` (settle) or to 50-90% of it."""

@@ -16,21 +16,23 @@ from syncapp.sandbox.procore import models as pc
 from syncapp.sandbox.seeding import names
 from syncapp.sandbox.seeding.builder import HISTORY_DAYS, OTHER_COMMITMENT_STATUSES, Bill, Supplier, WorldBuilder, cents
 from syncapp.sandbox.xero import models as xr
+from syncapp.sandbox.xero import payloads
 
 CASES = (
     "full", "partial", "batch", "reversal", "foreign_currency", "name_mismatch", "tax_number_match",
     "origin_id_match", "no_vendor", "no_invoice", "ambiguous_invoice", "requisition_origin_id",
     "other_payment_types", "incomplete", "draft_bill", "overpayment_guard", "already_in_procore",
+    "paid_and_credited", "settled_by_allocation",
 )  # fmt: skip
 
 # Cases whose natural key is the contact (cases[...] holds ContactIDs; their payments are in
 # Recorder.contact_payments) and the one keyed by bill. Every other case holds PaymentIDs.
 CONTACT_CASES = ("name_mismatch", "tax_number_match", "origin_id_match", "no_vendor")
-BILL_CASES = ("draft_bill",)
+BILL_CASES = ("draft_bill", "settled_by_allocation")
 
 # Payments the special cases make, whatever N is: the world needs at least this many plus the
 # nine ordinary payments that guarantee "full", "partial" and "batch".
-SPECIAL_PAYMENTS = 21
+SPECIAL_PAYMENTS = 23
 MIN_PAYMENTS = SPECIAL_PAYMENTS + 9
 
 
@@ -239,6 +241,29 @@ def _special_cases(b: WorldBuilder, r: Recorder, ordinary: list[Supplier], s: Sp
         requisition=bill.requisition, amount=cents(bill.invoice.total * Decimal("0.6")), day=day - dt.timedelta(days=10)
     )
     r.payment("overpayment_guard", b.pay(bill, amount=cents(bill.invoice.total * Decimal("0.5")), day=day), "blocked")
+
+    _allocations(b, r, ordinary)
+
+
+def _allocations(b: WorldBuilder, r: Recorder, ordinary: list[Supplier]) -> None:
+    """Bills settled in part or whole by allocating a supplier credit note, prepayment or
+    overpayment (no Payment row for that part): paid_and_credited holds the PaymentIDs of bills
+    paid for the rest (-> sent, and the bill shows why Procore has less than its total);
+    settled_by_allocation holds the InvoiceIDs of bills settled by allocations alone (-> no
+    payment at all, the bill is kept with its allocations)."""
+    pick = b.rng.choice
+    for kind, number, share in ((payloads.CREDIT_NOTE, "CN-0042", "0.25"), (payloads.PREPAYMENT, "", "0.40")):
+        day = b.days_ago(5, 60)
+        bill = b.add_bill(pick(ordinary), day=day - dt.timedelta(days=20))
+        credit = cents(bill.invoice.total * Decimal(share))
+        b.allocate(bill, kind=kind, amount=credit, day=day - dt.timedelta(days=3), number=number)
+        r.payment("paid_and_credited", b.pay(bill, amount=bill.invoice.amount_due, day=day), "sent")
+    day = b.days_ago(5, 60)
+    bill = b.add_bill(pick(ordinary), day=day - dt.timedelta(days=20))
+    first = cents(bill.invoice.total * Decimal("0.7"))
+    b.allocate(bill, kind=payloads.CREDIT_NOTE, amount=first, day=day, number="CN-0043")
+    b.allocate(bill, kind=payloads.OVERPAYMENT, amount=bill.invoice.amount_due, day=day + dt.timedelta(days=1))
+    r.cases["settled_by_allocation"].append(str(bill.invoice.invoice_id))
 
 
 def _other_payment_types(b: WorldBuilder, supplier: Supplier, customer: xr.Contact) -> list[xr.Payment]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -231,8 +231,10 @@ def contacts_handler(request: HttpRequest, organisation: Organisation, token: To
 
 
 def _invoices_json(invoices: list[Invoice], *, summary_only: bool) -> list[dict]:
-    """Invoices with their live payments: two queries whatever the page size."""
+    """Invoices with their live payments and allocated documents: three queries whatever the
+    page size."""
     by_invoice: dict[int, list[dict]] = defaultdict(list)
+    allocations: dict[str, list[dict]] = defaultdict(list)
     if not summary_only and invoices:
         for row in (
             Payment.objects.filter(invoice_id__in=[invoice.pk for invoice in invoices], status="AUTHORISED")
@@ -240,14 +242,33 @@ def _invoices_json(invoices: list[Invoice], *, summary_only: bool) -> list[dict]
             .values("invoice_id", "payment_id", "date", "amount", "reference", "currency_rate")
         ):
             by_invoice[row["invoice_id"]].append(row)
+    if invoices:
+        # AmountCredited is sent even with summaryOnly, so the allocations are read either way.
+        for row in Invoice.objects.filter(
+            organisation_id=invoices[0].organisation_id,
+            type__in=payloads.ALLOCATED_DOCUMENT_TYPES,
+            reference__in=[str(invoice.invoice_id) for invoice in invoices],
+        ).values(*payloads.ALLOCATION_COLUMNS):
+            allocations[row["reference"]].append(row)
     return [
-        payloads.invoice_json(invoice, payment_rows=by_invoice[invoice.pk], summary_only=summary_only)
+        payloads.invoice_json(
+            invoice,
+            payment_rows=by_invoice[invoice.pk],
+            summary_only=summary_only,
+            allocation_rows=allocations[str(invoice.invoice_id)],
+        )
         for invoice in invoices
     ]
 
 
 def invoices_handler(request: HttpRequest, organisation: Organisation, token: Token, invoice_id: str = ""):
-    rows = Invoice.objects.filter(organisation=organisation).select_related("contact")
+    # Allocated credit notes, prepayments and overpayments are stored as Invoice rows of their own
+    # types (see payloads); Xero lists them on their own endpoints, never under /Invoices.
+    rows = (
+        Invoice.objects.filter(organisation=organisation)
+        .exclude(type__in=payloads.ALLOCATED_DOCUMENT_TYPES)
+        .select_related("contact")
+    )
     summary_only = request.GET.get("summaryOnly", "").lower() == "true"
     if invoice_id:
         key = _uuid_or_none(invoice_id)
@@ -278,6 +299,20 @@ def invoices_handler(request: HttpRequest, organisation: Organisation, token: To
     return json_response(body)
 
 
+def _batches(batch_ids: list) -> dict:
+    """BatchPaymentID -> {"total", "updated_at"} of its live payments: one query for a page."""
+    wanted = {batch_id for batch_id in batch_ids if batch_id}
+    if not wanted:
+        return {}
+    rows = (
+        Payment.objects.filter(batch_payment_id__in=wanted, status="AUTHORISED")
+        .values("batch_payment_id")
+        .annotate(total=Sum("amount"), updated_at=Max("updated_at"))
+        .order_by()
+    )
+    return {row["batch_payment_id"]: {"total": row["total"], "updated_at": row["updated_at"]} for row in rows}
+
+
 def payments_handler(request: HttpRequest, organisation: Organisation, token: Token, payment_id: str = ""):
     rows = Payment.objects.filter(organisation=organisation)
     if payment_id:
@@ -285,14 +320,16 @@ def payments_handler(request: HttpRequest, organisation: Organisation, token: To
         row = rows.filter(payment_id=key).values(*payloads.PAYMENT_COLUMNS).first() if key else None
         if row is None:
             return not_found()
-        items = [payloads.payment_json(row)]
+        items = [payloads.payment_json(row, batches=_batches([row["batch_payment_id"]]))]
         return json_response(payloads.envelope(provider_name=token.client.name, key="Payments", items=items))
     try:
         rows = filtered(request, rows, fields=PAYMENT_FIELDS, type_name="Payment", default_order=["updated_at"])
     except QueryError as error:
         return query_error(str(error))
     page, envelope_paging = page_of(rows.values(*payloads.PAYMENT_COLUMNS), request)
-    items = [payloads.payment_json(row) for row in page]
+    page = list(page)
+    batches = _batches([row["batch_payment_id"] for row in page])
+    items = [payloads.payment_json(row, batches=batches) for row in page]
     body = payloads.envelope(provider_name=token.client.name, key="Payments", items=items, pagination=envelope_paging)
     return json_response(body)
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from syncapp.sandbox.xero import identity
+from syncapp.sandbox.xero import identity, payloads
 from syncapp.sandbox.xero.identity import ensure_client
 from syncapp.sandbox.xero.models import Contact, Invoice, OAuthClient, Organisation, Payment
 
@@ -102,6 +102,63 @@ def make_payment(
         invoice.updated_at = timezone.now()
         invoice.save(update_fields=["amount_paid", "amount_due", "status", "updated_at"])
     return payment
+
+
+def make_allocation(
+    *, bill: Invoice, kind: str = payloads.CREDIT_NOTE, amount: Decimal, date: dt.date = dt.date(2024, 2, 20),
+    number: str = "",
+) -> Invoice:
+    """A supplier credit note, prepayment or overpayment (`kind`: payloads.CREDIT_NOTE, PREPAYMENT,
+    OVERPAYMENT) allocated to `bill`: no Payment; the bill's AmountDue drops and it is PAID once
+    nothing is due, as in Xero. Stored as the sandbox keeps allocations (see payloads)."""
+    document = Invoice.objects.create(
+        organisation=bill.organisation,
+        contact=bill.contact,
+        type=kind,
+        invoice_number=number,
+        reference=str(bill.invoice_id),
+        status="PAID",
+        date=date,
+        currency_code=bill.currency_code,
+        sub_total=amount,
+        total=amount,
+        amount_paid=amount,
+        amount_due=Decimal(0),
+        updated_at=timezone.now(),
+    )
+    bill.amount_due -= amount
+    bill.status = "PAID" if bill.amount_due <= 0 else bill.status
+    bill.updated_at = timezone.now()
+    bill.save(update_fields=["amount_due", "status", "updated_at"])
+    return document
+
+
+def make_other_payment(
+    *, organisation: Organisation, contact: Contact, payment_type: str = "APCREDITPAYMENT", amount: Decimal,
+    date: dt.date = dt.date(2024, 3, 3), number: str = "CN-0042", **extra,
+) -> Payment:
+    """A refund that is not a bill payment: APCREDITPAYMENT embeds a CreditNote,
+    APPREPAYMENTPAYMENT a Prepayment, APOVERPAYMENTPAYMENT an Overpayment (Payment schema members;
+    the documents' Type values are inside their schemas' enums)."""
+    key, document = {
+        "APCREDITPAYMENT": ("CreditNote", {"Type": "ACCPAYCREDIT", "CreditNoteNumber": number}),
+        "APPREPAYMENTPAYMENT": ("Prepayment", {"Type": "SPEND-PREPAYMENT"}),
+        "APOVERPAYMENTPAYMENT": ("Overpayment", {"Type": "SPEND-OVERPAYMENT"}),
+    }[payment_type]
+    document = {
+        f"{key}ID": str(uuid.uuid4()),
+        **document,
+        "Contact": {"ContactID": str(contact.contact_id), "Name": contact.name},
+        "Status": "PAID",
+        "CurrencyCode": organisation.base_currency,
+        "Total": float(amount),
+    }
+    values = {"status": "AUTHORISED", "date": date, "amount": amount, "bank_amount": amount,
+              "reference": "Refund", "updated_at": timezone.now()}
+    values.update(extra)
+    return Payment.objects.create(
+        organisation=organisation, invoice=None, other_document={key: document}, payment_type=payment_type, **values
+    )
 
 
 @dataclass

@@ -12,9 +12,12 @@ and a loop of dict literals.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from decimal import Decimal
 from typing import Any
+
+from django.conf import settings
 
 from syncapp.sandbox.xero.models import Contact, Invoice, Organisation
 
@@ -198,23 +201,83 @@ def invoice_payment_json(row: dict) -> dict:
     }
 
 
-def invoice_json(invoice: Invoice, *, payment_rows: list[dict], summary_only: bool = False) -> dict:
+# --- Allocations: credit notes, prepayments and overpayments applied to a bill -----------------
+#
+# Xero settles part or all of a bill without a Payment by allocating a supplier credit note,
+# prepayment or overpayment to it. The bill's own answer then carries `AmountCredited` ("Sum of all
+# credit notes, over-payments and pre-payments applied to invoice") and one entry per allocated
+# document in `CreditNotes`, `Prepayments` or `Overpayments` (schema Invoice in
+# xero_accounting.yaml; entries are the CreditNote, Prepayment and Overpayment schemas).
+#
+# Storage (no model of its own, so no migration): the allocated document is an Invoice row whose
+# `type` is one of the sandbox-only codes below (Xero's own names, ACCPAYCREDIT etc., do not fit the
+# 10-character column; these codes never reach an answer). Such rows are never listed by
+# GET /Invoices (Xero lists credit notes etc. on their own endpoints). For such a row: `reference`
+# holds the InvoiceID of the bill it is allocated to, `amount_paid` the amount applied to that bill
+# (AppliedAmount), `date` the document's date, `total` its total, `invoice_number` a credit note's
+# CreditNoteNumber.
+
+CREDIT_NOTE, PREPAYMENT, OVERPAYMENT = "APCREDIT", "APPREPAY", "APOVERPAY"
+ALLOCATED_DOCUMENT_TYPES = (CREDIT_NOTE, PREPAYMENT, OVERPAYMENT)
+# Invoice.Type of the document -> (the bill's array, the entry's id key)
+_ALLOCATION_ARRAYS = {
+    CREDIT_NOTE: ("CreditNotes", "CreditNoteID"),
+    PREPAYMENT: ("Prepayments", "PrepaymentID"),
+    OVERPAYMENT: ("Overpayments", "OverpaymentID"),
+}
+
+# Columns of an allocated document row, for `.values(*ALLOCATION_COLUMNS)`.
+ALLOCATION_COLUMNS = ("type", "invoice_id", "invoice_number", "reference", "date", "total", "amount_paid")
+
+
+def allocation_entry_json(row: dict) -> dict:
+    """One allocated document as listed inside the bill. Members are the spec's CreditNote /
+    Prepayment / Overpayment properties only (CreditNoteID, CreditNoteNumber, PrepaymentID,
+    OverpaymentID, AppliedAmount, Date, Total, LineItems)."""
+    _, id_key = _ALLOCATION_ARRAYS[row["type"]]
+    entry: dict[str, Any] = {id_key: str(row["invoice_id"])}
+    if row["type"] == CREDIT_NOTE:
+        entry["CreditNoteNumber"] = row["invoice_number"]
+    entry.update(
+        {
+            "AppliedAmount": money(row["amount_paid"]),
+            "Date": ms_date(row["date"]),
+            "LineItems": [],
+            "Total": money(row["total"]),
+        }
+    )
+    return entry
+
+
+def allocation_arrays(rows: list[dict]) -> dict[str, list[dict]]:
+    """{"CreditNotes": [...], "Prepayments": [...], "Overpayments": [...]} for one bill."""
+    arrays: dict[str, list[dict]] = {"CreditNotes": [], "Prepayments": [], "Overpayments": []}
+    for row in sorted(rows, key=lambda r: (r["date"], str(r["invoice_id"]))):
+        arrays[_ALLOCATION_ARRAYS[row["type"]][0]].append(allocation_entry_json(row))
+    return arrays
+
+
+def invoice_json(
+    invoice: Invoice, *, payment_rows: list[dict], summary_only: bool = False, allocation_rows: list[dict] | None = None
+) -> dict:
     """A full invoice. `invoice.contact` must be loaded (select_related); `payment_rows` are its
     live (not deleted) payments as `.values()` rows with payment_id, date, amount, reference and
-    currency_rate."""
+    currency_rate; `allocation_rows` the documents allocated to it (ALLOCATION_COLUMNS).
+    `summaryOnly=true` leaves out the computed lists (Payments and the allocation arrays): the spec
+    says it returns "only lightweight fields, excluding computation-heavy fields"."""
     payments = [invoice_payment_json(row) for row in payment_rows]
+    allocation_rows = allocation_rows or []
+    arrays = allocation_arrays([] if summary_only else allocation_rows)
     body: dict[str, Any] = {
         "Type": invoice.type,
         "InvoiceID": str(invoice.invoice_id),
         "InvoiceNumber": invoice.invoice_number,
         "Reference": invoice.reference,
         "Payments": [] if summary_only else payments,
-        "CreditNotes": [],
-        "Prepayments": [],
-        "Overpayments": [],
+        **arrays,
         "AmountDue": money(invoice.amount_due),
         "AmountPaid": money(invoice.amount_paid),
-        "AmountCredited": 0.0,
+        "AmountCredited": money(sum((row["amount_paid"] for row in allocation_rows), Decimal(0))),
         "CurrencyRate": money(invoice.currency_rate),
         "IsDiscounted": False,
         "HasAttachments": False,
@@ -234,8 +297,9 @@ def invoice_json(invoice: Invoice, *, payment_rows: list[dict], summary_only: bo
     if invoice.due_date:
         body["DueDateString"] = iso_date_string(invoice.due_date)
         body["DueDate"] = ms_date(invoice.due_date)
-    if invoice.status == "PAID" and payment_rows:
-        body["FullyPaidOnDate"] = ms_date(max(row["date"] for row in payment_rows))
+    settled_on = [row["date"] for row in payment_rows] + [row["date"] for row in allocation_rows]
+    if invoice.status == "PAID" and settled_on:
+        body["FullyPaidOnDate"] = ms_date(max(settled_on))
     return body
 
 
@@ -266,11 +330,95 @@ PAYMENT_COLUMNS = (
 )
 
 
-def payment_json(row: dict) -> dict:
-    """One payment from a `.values(*PAYMENT_COLUMNS)` row, as GET /Payments returns it."""
+# Switches for what the docs leave open, read per answer from a Django setting of the same name,
+# else the environment (a demo server started with the variable has it); tests set them with
+# pytest-django's `settings` fixture, the sandbox runs in the same process. Defaults: the spec's
+# own getPayments example.
+#
+# SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL (default true): the example carries a batch payment's id twice,
+# as `BatchPaymentID` and inside the `BatchPayment` object; "false" sends only the object (the
+# schema's "Present if the payment was created as part of a batch" promises no more), so the
+# product is proven to read the nested one.
+BATCH_ID_SWITCH = "SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL"
+# SANDBOX_XERO_OTHER_DOCUMENT_EMBED (default "document"): a refund of a credit note, prepayment or
+# overpayment embeds that document (the Payment schema's `CreditNote`, `Prepayment`, `Overpayment`
+# members). The same example shows an ARCREDITPAYMENT embedding an `Invoice` of Type ACCRECCREDIT
+# instead, which Invoice.Type's enum (ACCPAYCREDIT, APPREPAYMENT, APOVERPAYMENT, ...) allows for
+# every kind: "invoice" sends that shape, so the product is proven not to take it for a bill.
+EMBED_SWITCH = "SANDBOX_XERO_OTHER_DOCUMENT_EMBED"
+
+
+def _switch(name: str, default: str) -> str:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, default)
+    return str(value).strip().lower()
+
+
+def batch_id_at_top_level() -> bool:
+    return _switch(BATCH_ID_SWITCH, "true") not in ("0", "false", "off", "no")
+
+
+def other_document_embed() -> str:
+    return "invoice" if _switch(EMBED_SWITCH, "document") == "invoice" else "document"
+
+
+# Embedded document key -> Invoice.Type when embedded as an Invoice (supplier side, customer side).
+_DOCUMENT_AS_INVOICE_TYPE = {
+    "CreditNote": {"ACCPAYCREDIT": "ACCPAYCREDIT", "ACCRECCREDIT": "ACCRECCREDIT"},
+    "Prepayment": {"SPEND-PREPAYMENT": "APPREPAYMENT", "APPREPAYMENT": "APPREPAYMENT",
+                   "RECEIVE-PREPAYMENT": "ARPREPAYMENT", "ARPREPAYMENT": "ARPREPAYMENT"},
+    "Overpayment": {"SPEND-OVERPAYMENT": "APOVERPAYMENT", "RECEIVE-OVERPAYMENT": "AROVERPAYMENT",
+                    "AROVERPAYMENT": "AROVERPAYMENT"},
+}
+
+
+def batch_payment_json(row: dict, batch: dict) -> dict:
+    """The `BatchPayment` object a payment of a batch carries (schema BatchPayment; members as in
+    the spec's getPayments example: Account, BatchPaymentID, Date, Type, Status, TotalAmount,
+    UpdatedDateUTC, IsReconciled). `batch` holds the batch's total and newest change."""
+    return {
+        "Account": {"AccountID": str(row["account_id"])},
+        "BatchPaymentID": str(row["batch_payment_id"]),
+        "Date": ms_date(row["date"]),
+        # PAYBATCH for bill payments, RECBATCH for sales invoice payments (BatchPayment.Type).
+        "Type": "RECBATCH" if row["payment_type"] == "ACCRECPAYMENT" else "PAYBATCH",
+        "Status": "AUTHORISED",
+        "TotalAmount": money(batch.get("total", row["amount"])),
+        "UpdatedDateUTC": ms_datetime(batch.get("updated_at", row["updated_at"])),
+        "IsReconciled": row["is_reconciled"],
+    }
+
+
+def document_as_invoice(document: dict) -> dict:
+    """{"CreditNote": {...}} -> the `Invoice` member the same payment may carry instead."""
+    (key, inner), *_ = document.items()
+    id_key = {"CreditNote": "CreditNoteID", "Prepayment": "PrepaymentID", "Overpayment": "OverpaymentID"}[key]
+    contact = inner.get("Contact") or {}
+    return {
+        "Type": _DOCUMENT_AS_INVOICE_TYPE[key].get(inner.get("Type", ""), "ACCPAYCREDIT"),
+        "InvoiceID": inner.get(id_key, ""),
+        "InvoiceNumber": inner.get("CreditNoteNumber", ""),
+        "Payments": [],
+        "CreditNotes": [],
+        "Prepayments": [],
+        "Overpayments": [],
+        "HasErrors": False,
+        "IsDiscounted": False,
+        "Contact": embedded_contact(contact_id=contact.get("ContactID", ""), name=contact.get("Name", "")),
+        "LineItems": [],
+        "CurrencyCode": inner.get("CurrencyCode", ""),
+    }
+
+
+def payment_json(row: dict, *, batches: dict | None = None) -> dict:
+    """One payment from a `.values(*PAYMENT_COLUMNS)` row, as GET /Payments returns it.
+    `batches`: BatchPaymentID -> {"total", "updated_at"} for the batches on this page."""
     body: dict[str, Any] = {"PaymentID": str(row["payment_id"])}
     if row["batch_payment_id"]:
-        body["BatchPaymentID"] = str(row["batch_payment_id"])
+        if batch_id_at_top_level():
+            body["BatchPaymentID"] = str(row["batch_payment_id"])
+        body["BatchPayment"] = batch_payment_json(row, (batches or {}).get(row["batch_payment_id"], {}))
     body.update(
         {
             "Date": ms_date(row["date"]),
@@ -305,6 +453,9 @@ def payment_json(row: dict) -> dict:
         }
     elif row["other_document"]:
         # Credit-note refunds, prepayments and overpayments embed that document instead.
-        body.update(row["other_document"])
+        if other_document_embed() == "invoice":
+            body["Invoice"] = document_as_invoice(row["other_document"])
+        else:
+            body.update(row["other_document"])
     body["HasValidationErrors"] = False
     return body
