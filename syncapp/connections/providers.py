@@ -1,6 +1,9 @@
 """The few plain API reads the connections app needs: Xero's tenant list and organisation, Procore's
 companies and a company-scoped read, and Xero's tenant-connection removal.
 
+Procore-Company-Id: every company-scoped Procore call sends it; /rest/v1.0/companies sends it when
+the company is known (a service account must, in Procore's regions).
+
 Small httpx calls, not the full connectors: these run while connecting and for the "Test
 connection" button. Each answer becomes a typed object from `syncapp.connectors.types`; each error
 is one of its error classes, with a short message free of tokens.
@@ -112,9 +115,23 @@ def xero_remove_tenant(*, access_token: str, connection_id: str) -> None:
 # --- Procore ----------------------------------------------------------------------------------
 
 
-def procore_companies(*, access_token: str) -> list[ProcoreCompany]:
-    """The companies the connected user (or service account) can see."""
-    response = _get(f"{settings.PROCORE_API_URL}/rest/v1.0/companies", token=access_token)
+# oauth/oauth_client_credentials.md, "Using Developer Managed Service Accounts with MPR": a service
+# account "must include the Procore-Company-Id request header when making calls to the
+# /rest/v1.0/me or /rest/v1.0/companies endpoints" (their operations' notes exempt everyone else).
+COMPANY_ID_NEEDED = (
+    "Procore needs the company id to list companies for a service account (Multiple Procore Regions): "
+    "pass --company-id ID, the number after app.procore.com/ in the address bar when you are in the company."
+)
+
+
+def procore_companies(*, access_token: str, company_id: str | int | None = None) -> list[ProcoreCompany]:
+    """The companies the connected user (or service account) can see. With `company_id` known (a
+    service account's --company-id, a reconnection) the call carries Procore-Company-Id, as a
+    service account in Procore's regions must send it."""
+    headers = {"Procore-Company-Id": str(company_id)} if company_id else None
+    response = _get(f"{settings.PROCORE_API_URL}/rest/v1.0/companies", token=access_token, headers=headers)
+    if response.status_code == 400 and not company_id and "procore-company-id" in _error_text(response).lower():
+        raise ConnectorError(COMPANY_ID_NEEDED, status=400)
     _check(response, service="Procore")
     return [
         ProcoreCompany(id=int(row["id"]), name=str(row.get("name") or ""), is_active=bool(row.get("is_active", True)))

@@ -207,7 +207,9 @@ def available_tenants(connection: Connection) -> list[TenantChoice]:
         tenants = _with_token(connection, lambda token: providers.xero_tenants(access_token=token))
         return [TenantChoice(t.tenant_id, t.tenant_name, t.connection_id) for t in tenants
                 if t.tenant_type in ("", "ORGANISATION")]
-    companies = _with_token(connection, lambda token: providers.procore_companies(access_token=token))
+    # A service account sends the company it is connected to (Procore's regions require it).
+    known = connection.tenant_id if connection.grant == Grant.CLIENT_CREDENTIALS else None
+    companies = _with_token(connection, lambda token: providers.procore_companies(access_token=token, company_id=known))
     return [TenantChoice(str(c.id), c.name) for c in companies if c.is_active]
 
 
@@ -239,7 +241,7 @@ def connect_headless(*, integration: Integration, provider: str, company_id: str
             )
         tenant = choices[0]
     else:
-        companies = providers.procore_companies(access_token=tokens.access_token)
+        companies = providers.procore_companies(access_token=tokens.access_token, company_id=company_id)
         choices = [TenantChoice(str(c.id), c.name) for c in companies if c.is_active]
         tenant = _pick_company(choices, company_id)
     return save_tokens(

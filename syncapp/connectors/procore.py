@@ -110,11 +110,15 @@ def procore_messages(payload: Any) -> tuple[str, dict]:
     """Procore's error body flattened to one readable line, plus its field details.
 
     Procore answers errors in several shapes: {"errors": "text"}, {"errors": {"field": ["msg"]}},
-    {"errors": ["msg"]}, {"error": "...", "message": "..."}, {"message": "..."}."""
+    {"errors": ["msg"]}, {"error": "...", "message": "..."}, {"message": "..."}, and the newer
+    services' {"error": {"code", "message", "details": [{"reason_code", "message"}]}}
+    (developers.procore.com, Document Management technical guide, "Error Reference")."""
     if isinstance(payload, str):
         return payload.strip()[:300], {}
     if not isinstance(payload, dict):
         return "", {}
+    if isinstance(payload.get("error"), dict):
+        return _error_object(payload["error"])
     parts: list[str] = []
     details: dict = {}
     errors = payload.get("errors")
@@ -134,6 +138,32 @@ def procore_messages(payload: Any) -> tuple[str, dict]:
         if isinstance(value, str | int) and str(value) and str(value) not in parts:
             parts.append(str(value))
     return "; ".join(p for p in parts if p)[:500], details
+
+
+def _error_object(error: dict) -> tuple[str, dict]:
+    """{"code", "message", "details"}: the message, then what each detail says. Details come as a
+    list of {"reason_code", "message", ...}, a per-field map, or text; the code is shown only when
+    there is nothing else."""
+    message = _text(error.get("message"))
+    raw = error.get("details")
+    details: dict = raw if isinstance(raw, dict) else {}
+    said: list[str] = []
+    if isinstance(raw, list):
+        for item in raw:
+            text = item.get("message") or item.get("reason_code") if isinstance(item, dict) else item
+            said.append(_text(text))
+        details = {"details": raw}
+    elif isinstance(raw, dict):
+        said.append(procore_messages({"errors": raw})[0])
+    else:
+        said.append(_text(raw))
+    said = [text for text in said if text and text != message]
+    line = f"{message}: {'; '.join(said)}" if message and said else message or "; ".join(said)
+    return (line or _text(error.get("code")))[:500], details
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or isinstance(value, dict | list) else str(value).strip()
 
 
 # --- The client -----------------------------------------------------------------------------------
@@ -353,14 +383,20 @@ class ProcoreClient:
             params["filters[search]"] = search
         return [vendor_from_json(r) for r in self._all_pages("/rest/v1.0/vendors", params)]
 
-    def commitments(self, project_id: int) -> list[ProcoreCommitment]:
-        """Subcontracts and purchase orders of a project."""
+    def commitments(self, project_id: int, *, deleted: bool = False) -> list[ProcoreCommitment]:
+        """Subcontracts and purchase orders of a project, every status; with `deleted`, only the
+        deleted ones (`filters[include_deleted]=only`, documented on both lists; without it Procore
+        leaves deleted commitments out). The generic /commitments list documents no filters, so
+        the two typed lists are read."""
         found: list[ProcoreCommitment] = []
+        params: dict[str, Any] = {"project_id": project_id}
+        if deleted:
+            params["filters[include_deleted]"] = "only"
         for path, kind in (
             ("/rest/v1.0/work_order_contracts", "WorkOrderContract"),
             ("/rest/v1.0/purchase_order_contracts", "PurchaseOrderContract"),
         ):
-            for row in self._all_pages(path, {"project_id": project_id}):
+            for row in self._all_pages(path, params):
                 found.append(commitment_from_json(row, project_id=project_id, kind=kind))
         return found
 

@@ -44,7 +44,7 @@ def external_links(*, payment: Payment) -> list[ExternalLink]:
 
 # Reasons a person fixes in Mappings: a contact without a vendor, or a bill without one commitment.
 VENDOR_REASONS = {"vendor_not_linked", "vendor_suggestion", "vendor_ambiguous"}
-BILL_REASONS = {"invoice_not_found", "ambiguous_invoice", "invoice_not_approved"}
+BILL_REASONS = {"invoice_not_found", "ambiguous_invoice", "invoice_not_approved", "commitment_not_payable"}
 
 
 def fix_link(*, payment: Payment) -> ExternalLink | None:

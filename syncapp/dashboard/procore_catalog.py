@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from syncapp.connections.models import Integration
-from syncapp.connectors.types import ConnectorError, ProcoreCommitment, ProcoreRequisition, ProcoreVendor
+from syncapp.connectors.types import (
+    ConnectorError,
+    DataError,
+    ProcoreCommitment,
+    ProcoreRequisition,
+    ProcoreVendor,
+)
 
 CACHE_SECONDS = 60
 
@@ -75,17 +81,34 @@ def commitment_choices(integration: Integration) -> list[Choice]:
 
 def _choices(client) -> list[Choice]:
     choices = []
+    from syncapp.sync.procore_index import payable
+
     for project in sorted(client.projects(), key=lambda p: p.name.lower()):
-        commitments: list[ProcoreCommitment] = client.commitments(project.id)
-        requisitions: list[ProcoreRequisition] = client.requisitions(project_id=project.id) if commitments else []
+        commitments: list[ProcoreCommitment] = _unless_refused(client.commitments, project.id)
+        requisitions: list[ProcoreRequisition] = (
+            _unless_refused(client.requisitions, project_id=project.id) if commitments else []
+        )
         for commitment in sorted(commitments, key=lambda c: c.number):
             base = f"{project.name} · {commitment.number} {commitment.title}".strip()
+            if not payable(commitment):  # offered, but its status says it takes no payments
+                base = f"{base} ({commitment.status}: takes no payments)"
             choices.append(Choice(f"{project.id}:{commitment.id}:", f"{base} (no invoice)", commitment.vendor_id))
             for req in requisitions:
                 if req.commitment_id == commitment.id:
                     label = f"{base} · invoice {req.invoice_number or req.number} ({req.status})"
                     choices.append(Choice(f"{project.id}:{commitment.id}:{req.id}", label, commitment.vendor_id))
     return choices
+
+
+def _unless_refused(read, *args, **kwargs) -> list:
+    """One project's list, or nothing when Procore refuses that project (403: not in its directory,
+    tool off): the other projects stay pickable."""
+    try:
+        return read(*args, **kwargs)
+    except DataError as exc:
+        if exc.status == 403:
+            return []
+        raise
 
 
 def parse_choice(value: str) -> tuple[int, int, int | None] | None:

@@ -1,14 +1,22 @@
-"""Faults on demand, shared by the simulated Xero and Procore: added latency, random 5xx and 429.
+"""Faults on demand, shared by the simulated Xero and Procore: added latency, random 5xx and 429,
+and two Procore switches kept outside the `Behaviour` table (no migration): a 422 of a chosen body
+shape on the payment create, and the service-account rule of Multiple Procore Regions.
 
 Each API view calls `injected_fault(service)` first; a returned response is sent instead of the
 real answer. What each service's 429 looks like (headers) is the caller's business: it passes a
 `throttled` function that builds it.
+
+The two Procore switches are read per request from a Django setting of the same name, else from
+the environment (so a demo server started with the variable has it): tests set them with
+pytest-django's `settings` fixture, the sandbox runs in the same process.
 """
 
+import os
 import random
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from syncapp.sandbox.models import Behaviour
@@ -25,9 +33,7 @@ def chance(rate: float) -> bool:
     return rate > 0 and _random.random() < rate
 
 
-def injected_fault(
-    current: Behaviour, throttled: Callable[[], HttpResponse]
-) -> HttpResponse | None:
+def injected_fault(current: Behaviour, throttled: Callable[[], HttpResponse]) -> HttpResponse | None:
     """Sleep the added latency, then maybe answer a 5xx or a 429 in place of the real answer."""
     if current.latency_ms:
         time.sleep(current.latency_ms / 1000)
@@ -40,3 +46,61 @@ def injected_fault(
     if chance(current.throttle_rate):
         return throttled()
     return None
+
+
+# --- Procore: a 422 on POST /rest/v1.0/contract_payments, in each documented body shape ----------
+
+PAYMENT_422_SWITCH = "SANDBOX_PROCORE_PAYMENT_422"
+# Procore answers business-rule refusals with 422 (developers.procore.com, Error Code Reference:
+# "invalid status transitions, required dependent records missing"; RestV10ContractPaymentsPost
+# lists 422). Its bodies come in several shapes: `{"errors": ...}` as text, list or per-field map
+# (the Rails answers of the REST v1 tools, e.g. tutorials/using_sync_actions.md), and
+# `{"error": {"code", "message", "details": [{"reason_code", "message"}]}}` (the newer services,
+# document_management_technical_guide.md "Error Reference"). The messages are this sandbox's own.
+PAYMENT_422_BODIES: dict[str, dict] = {
+    "text": {"errors": "Payments cannot be added to a commitment that is not approved"},
+    "list": {"errors": ["Amount exceeds the remaining balance of the commitment", "Date is before the contract date"]},
+    "map": {"errors": {"amount": ["exceeds the remaining balance of the commitment"], "date": ["is not a valid date"]}},
+    "error": {
+        "error": {
+            "code": "VALIDATION_ERROR",
+            "message": "Validation errors detected",
+            "details": [
+                {"reason_code": "INVALID_PROPERTY", "message": "invoice_date must not be after the payment date"}
+            ],
+        }
+    },
+}
+
+
+def _switch(name: str) -> str:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, "")
+    return str(value).strip()
+
+
+def payment_rejection() -> JsonResponse | None:
+    """The 422 the switch asks for ("text", "list", "map" or "error"), or None when it is off."""
+    shape = _switch(PAYMENT_422_SWITCH).lower()
+    if not shape or shape in ("0", "off", "false"):
+        return None
+    body = PAYMENT_422_BODIES.get(shape)
+    if body is None:
+        raise ValueError(f"{PAYMENT_422_SWITCH} must be one of {', '.join(PAYMENT_422_BODIES)} (or empty)")
+    return JsonResponse(body, status=422)
+
+
+# --- Procore: Procore-Company-Id on /me and /companies for service accounts ----------------------
+
+SERVICE_ACCOUNT_HEADER_SWITCH = "SANDBOX_PROCORE_SERVICE_ACCOUNT_COMPANY_HEADER"
+
+
+def service_accounts_need_company_header() -> bool:
+    """oauth/oauth_client_credentials.md, "Using Developer Managed Service Accounts with MPR": a
+    service account "must include the Procore-Company-Id request header when making calls to the
+    /rest/v1.0/me or /rest/v1.0/companies endpoints" in Multiple Procore Regions; outside them the
+    operations' own notes say neither needs it. Whether a company is in such a region is the
+    company's, not ours: a switch, off by default (existing connections keep working), on in the
+    tests of that rule."""
+    return _switch(SERVICE_ACCOUNT_HEADER_SWITCH).lower() in ("1", "on", "true", "yes")

@@ -50,6 +50,12 @@ The cases (`SeedSummary.cases[name]`: PaymentIDs unless noted) and what the prod
   50%. -> blocked/flagged "would exceed the bill", never sent silently.
 - already_in_procore: Procore already holds a payment with origin_id = this PaymentID (an earlier
   run sent it). -> recognised as sent; never created a second time.
+- project_refused: bills on a project the service account is not in (Procore hides it from the
+  project list and answers 403 on it) and on one whose Commitments tool is off (403 on its
+  commitments). -> blocked "no access to project X in Procore" with the fix; the run goes on.
+- commitment_not_payable: a bill whose approved claim is on a Void subcontract, and one whose
+  reference names a deleted subcontract. -> blocked with the commitment's status, never sent.
+
 
 Every other payment is ordinary and sendable. `SeedSummary.expected` maps each PaymentID to the
 outcome above (sent | blocked | ignored | already_sent) under the default rules.

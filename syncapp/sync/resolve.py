@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from syncapp.connectors.types import ProcoreRequisition
+from syncapp.connectors.types import DataError, ProcoreRequisition
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.matching import VendorMatcher
 from syncapp.sync.models import (
@@ -33,7 +33,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
-from syncapp.sync.procore_index import ProcoreIndex
+from syncapp.sync.procore_index import ProcoreIndex, payable, payable_words
 from syncapp.sync.progress import RunContext
 
 BILL_PAYMENT = "ACCPAYPAYMENT"
@@ -95,6 +95,12 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
     resolver = Resolver(integration=integration, index=index, actor_run=ctx.run)
     verdicts = {p.pk: resolver.verdict(p) for p in payments}
     _guard_overpayment(integration, payments, verdicts, resolver.bills, index)
+    for refusal in index.refusals().values():  # once per run, whatever the number of payments
+        ctx.log(
+            f"Procore refused project {refusal.name} ({refusal.what}): its payments are blocked, "
+            "the other projects go on.",
+            level="warning",
+        )
     reasons = Counter()
     for payment in payments:
         verdict = verdicts[payment.pk]
@@ -294,22 +300,29 @@ class Resolver:
         label = _bill_label(bill, None)
         link = self.bill_links.get(bill.invoice_id)
         if link is not None:
-            return self._ready(link.procore_project_id, link.procore_commitment_id, link.procore_requisition_id)
+            return self._checked(
+                bill, link.procore_project_id, link.procore_commitment_id, link.procore_requisition_id,
+                how="an Admin linked it to that commitment",
+            )  # fmt: skip
         requisition = index.requisition_by_origin(bill.invoice_id)
         if requisition is not None:
-            return self._ready(requisition.project_id, requisition.commitment_id, requisition.id)
-        commitments = index.commitments()
+            return self._checked(
+                bill, requisition.project_id, requisition.commitment_id, requisition.id,
+                how=f"its subcontractor invoice #{requisition.number} is on it",
+            )  # fmt: skip
         same_number = [
             r
             for r in index.requisitions_by_invoice_number(bill.invoice_number)
-            if (c := commitments.get(r.commitment_id)) is not None and c.vendor_id == vendor_id
+            if (c := index.commitment(r.commitment_id)) is not None and c.vendor_id == vendor_id
         ]
         approved = [r for r in same_number if r.status in APPROVED_REQUISITION_STATUSES]
         if len(approved) == 1:
             r = approved[0]
-            return self._ready(r.project_id, r.commitment_id, r.id)
+            return self._checked(
+                bill, r.project_id, r.commitment_id, r.id, how=f"its subcontractor invoice #{r.number} is on it"
+            )
         if len(approved) > 1:
-            names = ", ".join(f"{commitments[r.commitment_id].number} #{r.number}" for r in approved[:5])
+            names = ", ".join(f"{index.commitment(r.commitment_id).number} #{r.number}" for r in approved[:5])
             return _blocked(
                 "ambiguous_invoice",
                 f"Bill {label} matches {len(approved)} approved subcontractor invoices in Procore: {names}.",
@@ -317,7 +330,7 @@ class Resolver:
             )
         named = self._commitments_named_by(bill, vendor_id)
         if len(named) == 1:
-            return self._ready(named[0].project_id, named[0].id, None)
+            return self._checked(bill, named[0].project_id, named[0].id, None, how="its reference names it")
         if len(named) > 1:
             names = ", ".join(c.number for c in named[:5])
             return _blocked(
@@ -326,8 +339,13 @@ class Resolver:
                 f"Pick the right commitment for bill {label} (link the bill by hand).",
             )
         on_project = self._commitments_on_tracked_projects(bill, vendor_id)
-        if len(on_project) == 1 and not same_number:
-            return self._ready(on_project[0].project_id, on_project[0].id, None)
+        # Only a commitment that can take payments is ever picked as the vendor's only one.
+        takers = [c for c in on_project if payable(c)]
+        if len(takers) == 1 and not same_number:
+            only = takers[0]
+            return self._checked(
+                bill, only.project_id, only.id, None, how="it is the vendor's only commitment on the bill's project"
+            )
         if same_number:
             r = same_number[0]
             status = r.status.replace("_", " ")
@@ -336,36 +354,141 @@ class Resolver:
                 f"Subcontractor invoice {bill.invoice_number!r} in Procore is {status}, not approved.",
                 f"Approve subcontractor invoice {bill.invoice_number!r} in Procore, then run the sync again.",
             )
+        no_access = self._unreadable_project_of(bill, vendor_id)
+        if no_access is not None:
+            return no_access
+        if on_project and not takers:
+            only = on_project[0]
+            where = "only commitment" if len(on_project) == 1 else f"commitments ({len(on_project)})"
+            return self._not_payable(
+                only, label, how=f"the vendor's {where} on the bill's project", deleted=False, several=on_project
+            )
         several = ""
-        if len(on_project) > 1:
-            several = f" The vendor has {len(on_project)} commitments on the bill's project, so none can be picked."
-        return _blocked(
-            "invoice_not_found",
-            f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.{several}",
+        if len(takers) > 1:
+            several = f" The vendor has {len(takers)} commitments on the bill's project, so none can be picked."
+        message = f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.{several}"
+        fix = (
             f"Check that the subcontractor invoice is in Procore with invoice number {bill.invoice_number!r}, "
-            "or link the bill to a commitment by hand.",
+            "or link the bill to a commitment by hand."
+        )
+        refusals = index.all_refusals()
+        if refusals:
+            # The vendor's commitments there could not be read: say so instead of "not there".
+            listed = ", ".join(f"{r.name} ({r.what})" for r in refusals[:5])
+            message = (
+                f"Bill {label} was not found in Procore; {len(refusals)} project{'s' * (len(refusals) != 1)} "
+                f"could not be read: {listed}."
+            )
+            which = "one of those projects" if len(refusals) > 1 else "that project"
+            fix = f"{fix} If it belongs to {which}: " + self._access_fix(", ".join(r.name for r in refusals[:5]))
+        return _blocked("invoice_not_found", message, fix)
+
+    def _checked(
+        self, bill: XeroBillRecord, project_id: int, commitment_id: int, requisition_id: int | None, *, how: str
+    ) -> Verdict:
+        """The target a bill points at, if Procore lets it take the payment: its project readable,
+        the commitment neither deleted nor in a status that takes no payments."""
+        label = _bill_label(bill, None)
+        refusal = self.index.refusal(project_id)
+        if refusal is not None:
+            return self._no_access(refusal.name, refusal.what, label, project_id=project_id)
+        if project_id not in self.index.projects():
+            return self._no_access(f"#{project_id}", "it is not among the projects the Procore account can see", label)
+        deleted = self.index.commitments().get(commitment_id) is None and self.index.deleted_commitment(commitment_id)
+        if deleted:
+            return self._not_payable(deleted, label, how=how, deleted=True)
+        commitment = self.index.commitments().get(commitment_id)
+        if commitment is not None and not payable(commitment):
+            return self._not_payable(commitment, label, how=how, deleted=False)
+        return self._ready(project_id, commitment_id, requisition_id)
+
+    def _not_payable(self, commitment, label: str, *, how: str, deleted: bool, several: list | None = None) -> Verdict:
+        number = commitment.number or f"#{commitment.id}"
+        status = "deleted" if deleted else commitment.status
+        if several and len(several) > 1:
+            states = ", ".join(f"{c.number} is {c.status}" for c in several[:5])
+            message = f"Bill {label}: {how} cannot take payments in Procore ({states})."
+        else:
+            message = f"Commitment {number} is {status} in Procore: it cannot take payments. Bill {label}: {how}."
+        if deleted:
+            fix = (
+                f"Link bill {label} to the commitment that replaced {number} in Mappings, or record the payment "
+                "in Procore by hand and ignore it here."
+            )
+        else:
+            fix = (
+                f"Link bill {label} to the right commitment in Mappings, or have {number} approved in Procore "
+                f"(only {payable_words(commitment.kind)} commitments take payments), then run the sync again."
+            )
+        project = self.index.projects().get(commitment.project_id)
+        return _blocked(
+            "commitment_not_payable",
+            message,
+            fix,
+            procore_project_id=commitment.project_id,
+            project_name=(project.name if project else "")[:255],
+            procore_commitment_id=commitment.id,
+            commitment_number=number[:100],
+            procore_vendor_id=commitment.vendor_id,
         )
 
-    def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int) -> list:
-        text = " ".join([bill.reference, *bill.tracking]).casefold()
-        if not text.strip():
-            return []
-        found = []
-        for commitment in self.index.commitments_of_vendor(vendor_id):
-            if commitment.number and _names(commitment.number, text):
-                found.append(commitment)
-        return found
+    def _unreadable_project_of(self, bill: XeroBillRecord, vendor_id: int) -> Verdict | None:
+        """A bill that matched nothing but whose project Procore would not show: its tracking names
+        a refused project (or one missing from the projects the account can see), or the vendor's
+        commitments are on a project whose invoices were refused."""
+        label = _bill_label(bill, None)
+        refusals = self.index.all_refusals()
+        for name in _tracked_project_names(bill):
+            visible = self._visible_projects_named(name)
+            refused = [r for p in visible if (r := self.index.refusals().get(p)) is not None]
+            if refused:
+                return self._no_access(refused[0].name, refused[0].what, label, project_id=refused[0].project_id)
+            if not visible:
+                return self._no_access(name, "it is not among the projects the Procore account can see", label)
+        vendor_projects = {c.project_id for c in self.index.commitments_of_vendor(vendor_id)}
+        for refusal in refusals:
+            if refusal.project_id in vendor_projects:
+                return self._no_access(refusal.name, refusal.what, label, project_id=refusal.project_id)
+        return None
 
-    def _commitments_on_tracked_projects(self, bill: XeroBillRecord, vendor_id: int) -> list:
-        """The vendor's commitments on the project a tracking option names ("P-1001 Harbour Tower")."""
-        text = " ".join(bill.tracking).casefold()
-        if not text.strip():
-            return []
-        projects = {
+    def _visible_projects_named(self, text: str) -> list[int]:
+        text = text.casefold()
+        return [
             p.id
             for p in self.index.projects().values()
             if (p.project_number and _names(p.project_number, text)) or (p.name and p.name.casefold() in text)
-        }
+        ]
+
+    def _no_access(self, project: str, what: str, label: str, *, project_id: int | None = None) -> Verdict:
+        target = {"procore_project_id": project_id, "project_name": project[:255]} if project_id else {}
+        return _blocked(
+            "no_project_access",
+            f"No access to project {project} in Procore ({what}), so bill {label} cannot be matched or sent.",
+            self._access_fix(project),
+            **target,
+        )
+
+    def _access_fix(self, project: str) -> str:
+        return access_fix(self.index, project)
+
+    def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int) -> list:
+        """The vendor's commitments whose number the bill's reference or tracking names; deleted ones
+        only when no listed one is named (so a bill naming one is told it is deleted)."""
+        text = " ".join([bill.reference, *bill.tracking]).casefold()
+        if not text.strip():
+            return []
+        found = [c for c in self.index.commitments_of_vendor(vendor_id) if c.number and _names(c.number, text)]
+        if not found:
+            found = [c for c in self.index.deleted_of_vendor(vendor_id) if c.number and _names(c.number, text)]
+        return found
+
+    def _commitments_on_tracked_projects(self, bill: XeroBillRecord, vendor_id: int) -> list:
+        """The vendor's commitments (every status) on the project a tracking option names
+        ("P-1001 Harbour Tower")."""
+        text = " ".join(bill.tracking).casefold()
+        if not text.strip():
+            return []
+        projects = set(self._visible_projects_named(text))
         return [c for c in self.index.commitments_of_vendor(vendor_id) if c.project_id in projects]
 
     def _ready(self, project_id: int, commitment_id: int, requisition_id: int | None) -> Verdict:
@@ -382,6 +505,29 @@ class Resolver:
                 "procore_vendor_id": commitment.vendor_id if commitment else None,
             },
         )
+
+
+def access_fix(index: ProcoreIndex, project: str) -> str:
+    """What a Procore admin does so the integration can read and pay on `project`."""
+    login = index.procore_login()
+    who = f"the service account {login}" if login else "the Procore user this integration connects as"
+    return (
+        f"Add {who} to project {project}'s directory with Commitments and Invoicing permission, or turn "
+        "those tools on in the project, then run the sync again."
+    )
+
+
+# Xero tracking categories that name a project ("Project: P-1001 Harbour Tower").
+_PROJECT_CATEGORIES = ("project", "job")
+
+
+def _tracked_project_names(bill: XeroBillRecord) -> list[str]:
+    names = []
+    for entry in bill.tracking:
+        category, _, option = str(entry).partition(":")
+        if option.strip() and any(word in category.casefold() for word in _PROJECT_CATEGORIES):
+            names.append(option.strip())
+    return names
 
 
 def _names(number: str, text: str) -> bool:
@@ -426,7 +572,18 @@ def _guard_overpayment(
         if bill is None:
             continue
         target = verdicts[candidates[0].pk].target
-        in_procore = _procore_payments_on_invoice(index, target)
+        try:
+            in_procore = _procore_payments_on_invoice(index, target)
+        except DataError as exc:
+            if exc.status == 403:  # one project's payments refused: block its payments, go on
+                for payment in candidates:
+                    verdicts[payment.pk] = _blocked(
+                        "no_project_access",
+                        exc.message,
+                        access_fix(index, target.get("project_name") or f"#{target['procore_project_id']}"),
+                        **target,
+                    )
+            continue  # any other refusal fails each payment at sending, with Procore's message
         if in_procore is None:
             running = ours.get(invoice_id) or Decimal("0")
             known: set[str] = set()

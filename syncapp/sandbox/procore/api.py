@@ -10,6 +10,9 @@ origin_id in the list, an origin_id is owned by one payment only (409 on a clash
 `Company.unique_payment_origin`, since real Procore's answer is unverified), a payment with
 origin_id is locked (PATCH may change origin_id, origin_data and attachments only), and the
 `commit_then_fail` switch creates and commits a payment before failing the answer.
+
+Per-project refusals (`Project.refused_tools`) and deleted commitments (`Commitment.deleted_at`)
+follow Procore's documented access rules; see `_refuse_project` and `_live_commitments`.
 """
 
 import datetime as dt
@@ -31,7 +34,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from syncapp.sandbox.faults import behaviour, chance, injected_fault
+from syncapp.sandbox.faults import (
+    behaviour,
+    chance,
+    injected_fault,
+    payment_rejection,
+    service_accounts_need_company_header,
+)
 from syncapp.sandbox.models import Behaviour, CommitThenFail
 from syncapp.sandbox.procore import payloads
 from syncapp.sandbox.procore.models import (
@@ -232,10 +241,40 @@ def _company_param(request: HttpRequest, caller: Caller) -> Company:
     return company_access(caller, company_id)
 
 
-def _project(caller: Caller, project_id: int | None) -> Project:
+# What `Project.refused_tools` names, and what Procore's 403 says for each. Procore documents
+# the causes, not the body (api_essentials/troubleshooting.md: "403: Resource outside access
+# scope" - the user is not in the project's directory, or the project is not among a service
+# account's permitted projects; "403: Tool disabled in the project"; error_reference.md: 403 when
+# "the tool is disabled in the project"). The body is this sandbox's usual {"errors": text}, worded
+# so that nothing in it reads as "the app is not connected" (a company-wide 403).
+PROJECT = "project"
+COMMITMENTS = "commitments"
+INVOICING = "invoicing"
+_REFUSALS = {
+    PROJECT: "You do not have access to this project",
+    COMMITMENTS: "You do not have permission to the Commitments tool on this project, or it is turned off",
+    INVOICING: "You do not have permission to the Invoicing tool on this project, or it is turned off",
+}
+
+
+def refused_tools(project: Project) -> set[str]:
+    return {part.strip().lower() for part in project.refused_tools.split(",") if part.strip()}
+
+
+def _refuse_project(project: Project, tool: str | None) -> None:
+    """403 when the caller may not use `tool` on the project, or the project at all."""
+    refused = refused_tools(project)
+    if PROJECT in refused:
+        raise ApiError(403, _REFUSALS[PROJECT])
+    if tool is not None and tool in refused:
+        raise ApiError(403, _REFUSALS[tool])
+
+
+def _project(caller: Caller, project_id: int | None, tool: str | None = None) -> Project:
     project = Project.objects.select_related("company").filter(pk=project_id, company=caller.company).first()
     if project is None:
         raise not_found()
+    _refuse_project(project, tool)
     return project
 
 
@@ -281,13 +320,30 @@ def paginate(request: HttpRequest, rows: QuerySet | Sequence, render: Callable[[
 # --- Who am I, companies, projects ----------------------------------------------------------------
 
 
+def _service_account(caller: Caller) -> bool:
+    """A Developer Managed Service Account: the client_credentials grant (no refresh token)."""
+    return caller.user.is_service_account and not caller.token.refresh_token
+
+
 @procore_api(company_scoped=False)
 def me(request: HttpRequest, caller: Caller) -> HttpResponse:
+    # RestV10MeGet: the header is not required "unless a company_id or project_id parameter is
+    # also included"; a service account in Multiple Procore Regions must always send it (faults).
+    if (
+        request.GET.get("company_id")
+        or request.GET.get("project_id")
+        or (_service_account(caller) and service_accounts_need_company_header())
+    ):
+        caller.company = _header_company(request, caller)
     return JsonResponse(payloads.user_json(caller.user))
 
 
 @procore_api(company_scoped=False)
 def companies(request: HttpRequest, caller: Caller) -> HttpResponse:
+    # RestV10CompaniesGet: no header needed, except from a service account in Multiple Procore
+    # Regions (oauth/oauth_client_credentials.md; a switch, see faults).
+    if _service_account(caller) and service_accounts_need_company_header():
+        caller.company = _header_company(request, caller)
     rows = caller.user.companies.order_by("name", "pk")
     first = rows.first()
     return paginate(request, rows, lambda c: payloads.company_json(c, mine=first is not None and c.pk == first.pk))
@@ -304,6 +360,11 @@ def projects(request: HttpRequest, caller: Caller) -> HttpResponse:
         rows = rows.filter(active=False)
     if origin_id := request.GET.get("filters[origin_id]"):
         rows = rows.filter(origin_id=origin_id)
+    # RestV10ProjectsGet: a user without full company admin permissions gets "only the projects
+    # that the user has been added to": a project refused as a whole is not listed at all.
+    hidden = [p.pk for p in rows.exclude(refused_tools="") if PROJECT in refused_tools(p)]
+    if hidden:
+        rows = rows.exclude(pk__in=hidden)
     return paginate(request, rows, payloads.project_json)
 
 
@@ -313,6 +374,7 @@ def project_detail(request: HttpRequest, caller: Caller, project_id: int) -> Htt
     project = Project.objects.select_related("company").filter(pk=project_id, company=company).first()
     if project is None:
         raise not_found()
+    _refuse_project(project, None)
     return JsonResponse(payloads.project_json(project))
 
 
@@ -389,13 +451,32 @@ def vendor_detail(request: HttpRequest, caller: Caller, vendor_id: int) -> HttpR
 # --- Commitments -----------------------------------------------------------------------------------
 
 
+# RestV10WorkOrderContractsGet / RestV10PurchaseOrderContractsGet, filters[include_deleted]: "Use
+# 'only' for only deleted resources. Use 'with' for deleted and undeleted resources." Without it a
+# deleted commitment is not listed. The generic RestV10CommitmentsGet documents no filters: it
+# never lists deleted ones. A deleted commitment's show answers 404 (it is gone for the caller).
+INCLUDE_DELETED = ("only", "with")
+
+
+def _live_commitments(request: HttpRequest, rows: QuerySet, *, filterable: bool) -> QuerySet:
+    include = request.GET.get("filters[include_deleted]", "").strip() if filterable else ""
+    if include and include not in INCLUDE_DELETED:
+        raise ApiError(400, "filters[include_deleted] must be one of: only, with")
+    if include == "only":
+        return rows.filter(deleted_at__isnull=False)
+    if include == "with":
+        return rows
+    return rows.filter(deleted_at__isnull=True)
+
+
 def _commitments(request: HttpRequest, caller: Caller, kind: str | None) -> HttpResponse:
-    project = _project(caller, _int_param(request, "project_id"))
+    project = _project(caller, _int_param(request, "project_id"), COMMITMENTS)
     rows = (
         Commitment.objects.select_related("vendor", "project__company")
         .filter(project=project)
         .order_by("number", "pk")
     )
+    rows = _live_commitments(request, rows, filterable=kind is not None)
     if kind:
         rows = rows.filter(kind=kind)
     if status := request.GET.get("filters[status]"):
@@ -406,8 +487,10 @@ def _commitments(request: HttpRequest, caller: Caller, kind: str | None) -> Http
 
 
 def _commitment(request: HttpRequest, caller: Caller, commitment_id: int, kind: str | None) -> HttpResponse:
-    project = _project(caller, _int_param(request, "project_id"))
-    rows = Commitment.objects.select_related("vendor", "project__company").filter(pk=commitment_id, project=project)
+    project = _project(caller, _int_param(request, "project_id"), COMMITMENTS)
+    rows = Commitment.objects.select_related("vendor", "project__company").filter(
+        pk=commitment_id, project=project, deleted_at__isnull=True
+    )
     if kind:
         rows = rows.filter(kind=kind)
     commitment = rows.first()
@@ -450,7 +533,7 @@ def commitment(request: HttpRequest, caller: Caller, commitment_id: int) -> Http
 
 
 def _requisitions(caller: Caller, request: HttpRequest) -> QuerySet:
-    project = _project(caller, _int_param(request, "project_id"))
+    project = _project(caller, _int_param(request, "project_id"), INVOICING)
     return Requisition.objects.select_related("commitment__vendor", "project__company").filter(project=project)
 
 
@@ -587,9 +670,9 @@ def clean_payment_fields(
 
 
 def _payment_target(caller: Caller, data: dict[str, Any]) -> tuple[Project, Commitment]:
-    project = _project(caller, _body_int(data, "project_id"))
+    project = _project(caller, _body_int(data, "project_id"), COMMITMENTS)
     contract_id = _body_int(data, "contract_id")
-    commitment = Commitment.objects.filter(pk=contract_id, project=project).first()
+    commitment = Commitment.objects.filter(pk=contract_id, project=project, deleted_at__isnull=True).first()
     if commitment is None:
         raise ApiError(422, {"contract_id": ["does not match a commitment on this project"]})
     return project, commitment
@@ -631,7 +714,7 @@ def contract_payments(request: HttpRequest, caller: Caller) -> HttpResponse:
     # Procore: both are required, and there is no filter on origin_id.
     project_id = _int_param(request, "project_id")
     contract_id = _int_param(request, "contract_id")
-    project = _project(caller, project_id)
+    project = _project(caller, project_id, COMMITMENTS)
     rows = ContractPayment.objects.filter(project=project, commitment_id=contract_id).order_by("date", "created_at")
     return paginate(request, rows, payloads.payment_json)
 
@@ -645,6 +728,9 @@ def _create_payment(request: HttpRequest, caller: Caller) -> HttpResponse:
     values, errors = clean_payment_fields(fields, project=project, commitment=commitment, creating=True)
     if errors:
         raise ApiError(422, errors)
+    rejection = payment_rejection()  # the 422-shape switch (faults.PAYMENT_422_BODIES)
+    if rejection is not None:
+        return rejection
     payment = ContractPayment(project=project, commitment=commitment, **values)
     _write_payment(caller.company, payment, values.get("origin_id", ""))
     return _after_commit(JsonResponse(payloads.payment_json(payment), status=201))
@@ -667,7 +753,7 @@ def _payment(
     raw_project = (data or {}).get("project_id") or request.GET.get("project_id")
     if raw_project in (None, ""):
         raise ApiError(400, "project_id is required")
-    project = _project(caller, _body_int({"project_id": raw_project}, "project_id"))
+    project = _project(caller, _body_int({"project_id": raw_project}, "project_id"), COMMITMENTS)
     payment = ContractPayment.objects.filter(pk=payment_id, project=project).first()
     raw_contract = (data or {}).get("contract_id") or request.GET.get("contract_id")
     if payment is None or (raw_contract not in (None, "") and str(raw_contract) != str(payment.commitment_id)):

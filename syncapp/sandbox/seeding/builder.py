@@ -128,17 +128,27 @@ class WorldBuilder:
 
     def add_projects(self, count: int) -> None:
         for index, name in enumerate(names.PROJECT_NAMES[:count]):
-            number = f"P-{1001 + index}"
-            project = pc.Project(
-                id=self.procore_id(), company=self.company, name=name, project_number=number, currency_iso_code="AUD"
-            )
-            self.projects.append(project)
-            self._tracking[project.id] = {
-                "TrackingCategoryID": self._tracking_category_id,
-                "TrackingOptionID": str(self.uuid()),
-                "Name": "Project",
-                "Option": f"{number} {name}",
-            }
+            self.add_project(name=name, number=f"P-{1001 + index}")
+
+    def add_project(self, *, name: str, number: str, refused_tools: str = "") -> pc.Project:
+        """A project, and the Xero tracking option that names it. `refused_tools`: what Procore
+        refuses the product on it (see pc.Project.refused_tools)."""
+        project = pc.Project(
+            id=self.procore_id(),
+            company=self.company,
+            name=name,
+            project_number=number,
+            currency_iso_code="AUD",
+            refused_tools=refused_tools,
+        )
+        self.projects.append(project)
+        self._tracking[project.id] = {
+            "TrackingCategoryID": self._tracking_category_id,
+            "TrackingOptionID": str(self.uuid()),
+            "Name": "Project",
+            "Option": f"{number} {name}",
+        }
+        return project
 
     def add_commitment(self, *, vendor: pc.Vendor, project: pc.Project, kind: str, trade: str, status: str):
         key = (project.id, kind)

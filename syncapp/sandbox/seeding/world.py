@@ -22,7 +22,7 @@ CASES = (
     "full", "partial", "batch", "reversal", "foreign_currency", "name_mismatch", "tax_number_match",
     "origin_id_match", "no_vendor", "no_invoice", "ambiguous_invoice", "requisition_origin_id",
     "other_payment_types", "incomplete", "draft_bill", "overpayment_guard", "already_in_procore",
-    "paid_and_credited", "settled_by_allocation",
+    "paid_and_credited", "settled_by_allocation", "project_refused", "commitment_not_payable",
 )  # fmt: skip
 
 # Cases whose natural key is the contact (cases[...] holds ContactIDs; their payments are in
@@ -32,7 +32,7 @@ BILL_CASES = ("draft_bill", "settled_by_allocation")
 
 # Payments the special cases make, whatever N is: the world needs at least this many plus the
 # nine ordinary payments that guarantee "full", "partial" and "batch".
-SPECIAL_PAYMENTS = 23
+SPECIAL_PAYMENTS = 27
 MIN_PAYMENTS = SPECIAL_PAYMENTS + 9
 
 
@@ -79,6 +79,7 @@ def build_world(
     _procore_only_vendors(builder)
     recorder.cases["origin_id_match"] = [str(s.contact.contact_id) for s in ordinary]
     _special_cases(builder, recorder, ordinary, specials)
+    _procore_refusals(builder, recorder)
     assert len(builder.payments) == SPECIAL_PAYMENTS, "update SPECIAL_PAYMENTS with the cases"
     _ordinary_payments(builder, recorder, ordinary, payments - len(builder.payments))
     _quiet_records(builder, ordinary, bills=max(2, payments // 100))
@@ -264,6 +265,43 @@ def _allocations(b: WorldBuilder, r: Recorder, ordinary: list[Supplier]) -> None
     b.allocate(bill, kind=payloads.CREDIT_NOTE, amount=first, day=day, number="CN-0043")
     b.allocate(bill, kind=payloads.OVERPAYMENT, amount=bill.invoice.amount_due, day=day + dt.timedelta(days=1))
     r.cases["settled_by_allocation"].append(str(bill.invoice.invoice_id))
+
+
+def _procore_refusals(b: WorldBuilder, r: Recorder) -> None:
+    """What a real Procore company refuses the product (after every other case, so the projects
+    added here are never drawn for an ordinary supplier):
+
+    - project_refused: a project the service account is not in (hidden from its project list, 403
+      on every call naming it) and one whose Commitments tool is off for it (403 on its
+      commitments and payments), each with a supplier whose only commitment is there and a paid
+      bill tracked to it. -> blocked "no access to project X in Procore", the run goes on.
+    - commitment_not_payable: a bill whose approved claim is on a Void subcontract, and a bill whose
+      reference names a deleted subcontract (no claim). -> blocked with the status, never sent.
+    """
+    wo = names.WORK_ORDER
+    start = 1001 + len(b.projects)
+    for offset, (name, refused, supplier_name, trade) in enumerate(
+        (
+            ("Kingfisher Quay Apartments", "project", "Firetail Hoists Pty Ltd", "Hoists"),
+            ("Mill Lane Depot", "commitments", "Mulga Rock Anchoring", "Rock Anchoring"),
+        )
+    ):
+        project = b.add_project(name=name, number=f"P-{start + offset}", refused_tools=refused)
+        supplier = b.add_supplier(name=supplier_name, trade=trade, kind=wo, projects=[project])
+        r.payment("project_refused", _full_bill(b, supplier, b.payment_day())[1], "blocked")
+
+    first, second = b.projects[0], b.projects[1]
+    void = b.add_supplier(name="Corbel Stonemasonry", trade="Stonemasonry", kind=wo, projects=[])
+    commitment = b.add_commitment(vendor=void.vendor, project=first, kind=wo, trade="Stonemasonry", status="Void")
+    void.commitments[first.id] = [commitment]
+    r.payment("commitment_not_payable", _full_bill(b, void, b.payment_day(), commitment=commitment)[1], "blocked")
+
+    gone = b.add_supplier(name="Quandong Tiled Facades", trade="Facades", kind=wo, projects=[second])
+    commitment = gone.commitments[second.id][0]
+    commitment.deleted_at = b.moment(b.days_ago(130, 200))
+    bill, payment = _full_bill(b, gone, b.payment_day(), commitment=commitment, requisition=False)
+    bill.invoice.reference = f"{commitment.number} progress claim"
+    r.payment("commitment_not_payable", payment, "blocked")
 
 
 def _other_payment_types(b: WorldBuilder, supplier: Supplier, customer: xr.Contact) -> list[xr.Payment]:
