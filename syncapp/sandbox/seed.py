@@ -56,7 +56,6 @@ The cases (`SeedSummary.cases[name]`: PaymentIDs unless noted) and what the prod
 - commitment_not_payable: a bill whose approved claim is on a Void subcontract, and one whose
   reference names a deleted subcontract. -> blocked with the commitment's status, never sent.
 
-
 Every other payment is ordinary and sendable. `SeedSummary.expected` maps each PaymentID to the
 outcome above (sent | blocked | ignored | already_sent) under the default rules.
 """
