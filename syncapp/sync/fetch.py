@@ -53,7 +53,6 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
     integration = ctx.run.integration
     cursor, _ = SyncCursor.objects.get_or_create(integration=integration)
     ctx.phase("fetch")
-    remember_base_currency(integration, xero)
     start = _payments_start(ctx, cursor)
     fetched = _paged(
         lambda page, since: xero.payments_page(page=page, modified_since=since),
@@ -84,6 +83,8 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
         key=lambda item: item.contact_id,
     )
     extra_bills, extra_contacts = _fetch_stragglers(ctx, xero)
+    # Last, so a day limit that stops the run stops it after the payments, not before them.
+    remember_base_currency(integration, xero)
     ctx.log(
         f"Fetched {bills} changed bills and {contacts} changed contacts"
         + (f", plus {extra_bills} bills and {extra_contacts} contacts by id" if extra_bills or extra_contacts else "")
