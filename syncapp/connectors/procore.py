@@ -17,18 +17,19 @@ serialises refreshes itself).
 
 from __future__ import annotations
 
-import datetime as dt
 import email.utils
 import enum
+import functools
 import logging
 import time
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
 
+from syncapp.connectors import values
 from syncapp.connectors.pacing import (
     MAX_WAIT_SECONDS,
     WindowPacer,
@@ -55,6 +56,7 @@ from syncapp.connectors.types import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PER_PAGE = 1000  # Procore recommends at most 1,000-2,000; the lists we read are short
 MAX_TRANSIENT_TRIES = 4
@@ -362,18 +364,14 @@ class ProcoreClient:
 
     def me(self) -> ProcoreUser:
         data = self._request("GET", "/rest/v1.0/me", params={"company_id": self.company_id}).json()
-        return ProcoreUser(id=int(data["id"]), login=_s(data.get("login")), name=_s(data.get("name")))
+        return user_from_json(data)
 
     def companies(self) -> list[ProcoreCompany]:
-        rows = self._all_pages("/rest/v1.0/companies", {})
-        return [
-            ProcoreCompany(id=int(r["id"]), name=_s(r.get("name")), is_active=r.get("is_active") is not False)
-            for r in rows
-        ]
+        return parse_rows(self._all_pages("/rest/v1.0/companies", {}), company_from_json, "company")
 
     def projects(self) -> list[ProcoreProject]:
         rows = self._all_pages("/rest/v1.0/projects", {"company_id": self.company_id})
-        return [project_from_json(r) for r in rows]
+        return parse_rows(rows, project_from_json, "project")
 
     def vendors(self, *, origin_id: str | None = None, search: str | None = None) -> list[ProcoreVendor]:
         params: dict[str, Any] = {"company_id": self.company_id}
@@ -381,7 +379,7 @@ class ProcoreClient:
             params["filters[origin_id]"] = origin_id
         if search:
             params["filters[search]"] = search
-        return [vendor_from_json(r) for r in self._all_pages("/rest/v1.0/vendors", params)]
+        return parse_rows(self._all_pages("/rest/v1.0/vendors", params), vendor_from_json, "vendor")
 
     def commitments(self, project_id: int, *, deleted: bool = False) -> list[ProcoreCommitment]:
         """Subcontracts and purchase orders of a project, every status; with `deleted`, only the
@@ -396,8 +394,9 @@ class ProcoreClient:
             ("/rest/v1.0/work_order_contracts", "WorkOrderContract"),
             ("/rest/v1.0/purchase_order_contracts", "PurchaseOrderContract"),
         ):
-            for row in self._all_pages(path, params):
-                found.append(commitment_from_json(row, project_id=project_id, kind=kind))
+            rows = self._all_pages(path, params)
+            read = functools.partial(commitment_from_json, project_id=project_id, kind=kind)
+            found.extend(parse_rows(rows, read, kind))
         return found
 
     def commitment(self, commitment_id: int, *, project_id: int) -> tuple[ProcoreCommitment, list[ProcorePayment]]:
@@ -405,9 +404,8 @@ class ProcoreClient:
         data = self._request(
             "GET", f"/rest/v1.0/commitments/{int(commitment_id)}", params={"project_id": project_id}
         ).json()
-        commitment = commitment_from_json(data, project_id=project_id, kind=_s(data.get("type")))
-        payments = [payment_from_json(p, commitment_id=commitment.id) for p in data.get("payments_issued") or []]
-        return commitment, payments
+        commitment = commitment_from_json(data, project_id=project_id, kind=_s(values.mapping(data).get("type")))
+        return commitment, payments_from_json(values.items(data.get("payments_issued")), commitment_id=commitment.id)
 
     def requisitions(
         self,
@@ -424,11 +422,12 @@ class ProcoreClient:
             params["filters[status]"] = status
         if origin_id:
             params["filters[origin_id]"] = origin_id
-        return [requisition_from_json(r) for r in self._all_pages("/rest/v1.1/requisitions", params)]
+        rows = self._all_pages("/rest/v1.1/requisitions", params)
+        return parse_rows(rows, lambda row: requisition_from_json(row, project_id=project_id), "subcontractor invoice")
 
     def contract_payments(self, *, project_id: int, commitment_id: int) -> list[ProcorePayment]:
         rows = self._all_pages("/rest/v1.0/contract_payments", {"project_id": project_id, "contract_id": commitment_id})
-        return [payment_from_json(r, commitment_id=commitment_id) for r in rows]
+        return payments_from_json(rows, commitment_id=commitment_id)
 
     # --- writes ---
 
@@ -460,7 +459,16 @@ class ProcoreClient:
         response = self._request(
             "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), retry_unsure=False
         )
-        return payment_from_json(response.json(), commitment_id=payment.commitment_id)
+        try:
+            return payment_from_json(_json_or_text(response), commitment_id=payment.commitment_id)
+        except DataError as error:
+            # Procore took it (2xx) but its answer is unreadable: the caller re-reads the
+            # commitment's payments for the origin_id instead of failing (and later re-posting).
+            raise TransientError(
+                f"Procore took the payment but its answer is unreadable ({error.message}); re-read before retrying.",
+                status=response.status_code,
+                ambiguous=True,
+            ) from error
 
     def delete_contract_payment(self, payment_id: int, *, project_id: int, commitment_id: int) -> None:
         # A retried DELETE that already worked answers 404: the caller treats NotFound as done.
@@ -507,35 +515,66 @@ def _json_or_text(response: httpx.Response) -> Any:
         return response.text[:300]
 
 
-def _s(value: Any) -> str:
-    return "" if value is None else str(value)
+# The parsers' contract (issue 8, bad and missing data): each returns its typed object with safe
+# empty values for absent, null, mistyped or unknown fields (connectors.values), or raises
+# DataError when the row cannot be used at all (not an object, no usable id). The list readers
+# skip such a row with a log line; one bad row never stops a run.
+_s = values.text
+_id = values.integer_id
+_money = values.money
+_date = values.iso_date
 
 
 def _int(value: Any) -> int | None:
+    """An integer the product sends (payment_number), or None."""
     if value in (None, ""):
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
-def _money(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return None
+def _object(row: Any, what: str) -> dict:
+    if not isinstance(row, dict):
+        raise DataError(f"Procore sent a {what} that is not an object ({type(row).__name__}).")
+    return row
 
 
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+def _required_id(row: dict, what: str, key: str = "id") -> int:
+    number = _id(row.get(key))
+    if number is None:
+        raise DataError(f"Procore sent a {what} without a usable {key} ({_preview(row.get(key))}).")
+    return number
+
+
+def _preview(value: Any) -> str:
+    return repr(value)[:40]
+
+
+def parse_rows(rows: list, parse: Callable[[Any], T], what: str) -> list[T]:
+    """Every row `parse` can read; a row it refuses (DataError) is left out with a log line."""
+    parsed: list[T] = []
+    for row in rows:
+        try:
+            parsed.append(parse(row))
+        except DataError as error:
+            logger.warning("Skipped a row Procore sent: %s", error.message)
+    return parsed
+
+
+def user_from_json(data: Any) -> ProcoreUser:
+    data = _object(data, "user (/me)")
+    return ProcoreUser(id=_required_id(data, "user"), login=_s(data.get("login")), name=_s(data.get("name")))
+
+
+def company_from_json(row: Any) -> ProcoreCompany:
+    row = _object(row, "company")
+    return ProcoreCompany(
+        id=_required_id(row, "company"),
+        name=_s(row.get("name")),
+        is_active=values.flag(row.get("is_active"), default=True),
+    )
 
 
 def _currency(row: dict) -> str:
@@ -549,8 +588,9 @@ def _currency(row: dict) -> str:
 
 
 def project_from_json(row: dict) -> ProcoreProject:
+    row = _object(row, "project")
     return ProcoreProject(
-        id=int(row["id"]),
+        id=_required_id(row, "project"),
         name=_s(row.get("name")),
         project_number=_s(row.get("project_number")),
         origin_id=_s(row.get("origin_id")),
@@ -558,42 +598,51 @@ def project_from_json(row: dict) -> ProcoreProject:
 
 
 def vendor_from_json(row: dict) -> ProcoreVendor:
+    row = _object(row, "vendor")
     return ProcoreVendor(
-        id=int(row["id"]),
+        id=_required_id(row, "vendor"),
         name=_s(row.get("name")),
         origin_id=_s(row.get("origin_id")),
         origin_code=_s(row.get("origin_code")),
         business_id=_s(row.get("business_id")),
-        is_active=row.get("is_active") is not False,
+        is_active=values.flag(row.get("is_active"), default=True),
     )
 
 
 def commitment_from_json(row: dict, *, project_id: int, kind: str) -> ProcoreCommitment:
-    vendor = row.get("vendor") or {}
-    project = row.get("project") or {}
+    row = _object(row, "commitment")
+    vendor = values.mapping(row.get("vendor"))
+    project = values.mapping(row.get("project"))
     return ProcoreCommitment(
-        id=int(row["id"]),
-        project_id=int(project.get("id") or project_id),
+        id=_required_id(row, "commitment"),
+        # The project asked for, unless the row names a (readable) one.
+        project_id=_id(project.get("id")) or project_id,
         kind=kind or _s(row.get("type")),
         number=_s(row.get("number")),
         title=_s(row.get("title")),
         status=_s(row.get("status")),
-        vendor_id=_int(vendor.get("id")) if isinstance(vendor, dict) else None,
+        vendor_id=_id(vendor.get("id")),
         grand_total=_money(row.get("grand_total")),
         currency_code=_currency(row),
     )
 
 
-def requisition_from_json(row: dict) -> ProcoreRequisition:
-    summary = row.get("summary") or {}
+def requisition_from_json(row: dict, *, project_id: int | None = None) -> ProcoreRequisition:
+    """`project_id`: the project the list was asked for, used when the row does not say. A
+    subcontractor invoice without a readable commitment_id cannot be matched: DataError."""
+    row = _object(row, "subcontractor invoice")
+    summary = values.mapping(row.get("summary"))
     total = _money(row.get("total_claimed_amount"))
     if total is None:
         total = _money(summary.get("current_payment_due"))
+    row_project = _id(row.get("project_id")) or project_id
+    if row_project is None:
+        raise DataError(f"Procore sent a subcontractor invoice without a usable project_id ({_preview(row.get('id'))})")
     return ProcoreRequisition(
-        id=int(row["id"]),
-        project_id=int(row["project_id"]),
-        commitment_id=int(row["commitment_id"]),
-        number=_int(row.get("number")),
+        id=_required_id(row, "subcontractor invoice"),
+        project_id=row_project,
+        commitment_id=_required_id(row, "subcontractor invoice", key="commitment_id"),
+        number=_id(row.get("number")),
         invoice_number=_s(row.get("invoice_number")),
         status=_s(row.get("status")),
         origin_id=_s(row.get("origin_id")),
@@ -602,16 +651,33 @@ def requisition_from_json(row: dict) -> ProcoreRequisition:
     )
 
 
+def payments_from_json(rows: list, *, commitment_id: int | None) -> list[ProcorePayment]:
+    """A commitment's payments. A row without a usable id is left out unless it carries an
+    origin_id: that one may be ours, and leaving it out could make exactly-once post it again,
+    so the whole list is refused (DataError: the payments on it fail with the reason)."""
+    parsed: list[ProcorePayment] = []
+    for row in rows:
+        try:
+            parsed.append(payment_from_json(row, commitment_id=commitment_id))
+        except DataError as error:
+            if _s(values.mapping(row).get("origin_id")):
+                raise DataError(f"{error.message} It carries origin_id {_preview(row.get('origin_id'))}.") from error
+            logger.warning("Skipped a row Procore sent: %s", error.message)
+    return parsed
+
+
 def payment_from_json(row: dict, *, commitment_id: int | None = None) -> ProcorePayment:
+    """An unreadable amount is 0.00 (reconciliation then shows the difference to Xero's)."""
+    row = _object(row, "payment")
     return ProcorePayment(
-        id=int(row["id"]),
-        commitment_id=_int(row.get("contract_id")) or commitment_id,
+        id=_required_id(row, "payment"),
+        commitment_id=_id(row.get("contract_id")) or commitment_id,
         amount=_money(row.get("amount")) or Decimal("0.00"),
         date=_date(row.get("date")),
         invoice_number=_s(row.get("invoice_number")),
         check_number=_s(row.get("check_number")),
         origin_id=_s(row.get("origin_id")),
-        requisition_id=_int(row.get("requisition_id")),
+        requisition_id=_id(row.get("requisition_id")),
     )
 
 

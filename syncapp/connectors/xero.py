@@ -16,14 +16,17 @@ One client per run or thread: the SDK client and its token are not shared across
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable, Iterable
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import certifi
 import urllib3
@@ -31,9 +34,11 @@ from django.conf import settings
 from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient
 from xero_python.api_client.configuration import Configuration
+from xero_python.api_client.deserializer import deserialize
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
+from syncapp.connectors import values
 from syncapp.connectors.pacing import (
     MAX_WAIT_SECONDS,
     SlidingWindowLog,
@@ -62,6 +67,7 @@ from syncapp.connectors.types import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 1000  # Xero's maximum
 IDS_PER_CALL = 50  # GET /Invoices?IDs= breaks above about 50 ids
@@ -165,6 +171,7 @@ class XeroClient:
         self._pacer = WindowPacer(low_water_fraction=0.1, min_low_water=5, sleep=self._sleep)
         self.minute_remaining: int | None = None
         self.day_remaining: int | None = None
+        self.unreadable: list[str] = []  # rows left out (no usable id), for the run's log
 
     def close(self) -> None:
         """Drop the kept-alive connections (they hold a server thread each until closed)."""
@@ -323,10 +330,9 @@ class XeroClient:
         arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": self._page_size}
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
-        result = self._call("GET /Payments", self._api.get_payments, **arguments)
-        rows = list(getattr(result, "payments", None) or [])
+        result, rows = self._rows("GET /Payments", self._api.get_payments, "Payments", **arguments)
         return Page(
-            items=[payment_from_sdk(p) for p in rows],
+            items=self._read(rows, "Payment", payment_from_sdk, payment_from_json),
             page=page,
             has_more=_has_more(result, page, len(rows), self._page_size),
         )
@@ -340,10 +346,9 @@ class XeroClient:
         }
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
-        result = self._call("GET /Invoices", self._api.get_invoices, **arguments)
-        rows = list(getattr(result, "invoices", None) or [])
+        result, rows = self._rows("GET /Invoices", self._api.get_invoices, "Invoices", **arguments)
         return Page(
-            items=[bill_from_sdk(b) for b in rows],
+            items=self._read(rows, "Invoice", bill_from_sdk, bill_from_json),
             page=page,
             has_more=_has_more(result, page, len(rows), self._page_size),
         )
@@ -351,18 +356,17 @@ class XeroClient:
     def bills_by_ids(self, ids: Iterable[str]) -> list[XeroBill]:
         bills: list[XeroBill] = []
         for chunk in _chunks(_unique(ids), IDS_PER_CALL):
-            result = self._call("GET /Invoices?IDs", self._api.get_invoices, i_ds=chunk)
-            bills.extend(bill_from_sdk(b) for b in (getattr(result, "invoices", None) or []))
+            _, rows = self._rows("GET /Invoices?IDs", self._api.get_invoices, "Invoices", i_ds=chunk)
+            bills.extend(self._read(rows, "Invoice", bill_from_sdk, bill_from_json))
         return bills
 
     def contacts_page(self, *, page: int, modified_since: dt.datetime | None = None) -> Page[XeroContact]:
         arguments: dict[str, Any] = {"order": "UpdatedDateUTC ASC", "page": page, "page_size": self._page_size}
         if modified_since is not None:
             arguments["if_modified_since"] = _if_modified_since(modified_since)
-        result = self._call("GET /Contacts", self._api.get_contacts, **arguments)
-        rows = list(getattr(result, "contacts", None) or [])
+        result, rows = self._rows("GET /Contacts", self._api.get_contacts, "Contacts", **arguments)
         return Page(
-            items=[contact_from_sdk(c) for c in rows],
+            items=self._read(rows, "Contact", contact_from_sdk, contact_from_json),
             page=page,
             has_more=_has_more(result, page, len(rows), self._page_size),
         )
@@ -371,22 +375,48 @@ class XeroClient:
         contacts: list[XeroContact] = []
         for chunk in _chunks(_unique(ids), IDS_PER_CALL):
             # Archived contacts too: a bill's supplier may have been archived since.
-            result = self._call("GET /Contacts?IDs", self._api.get_contacts, i_ds=chunk, include_archived=True)
-            contacts.extend(contact_from_sdk(c) for c in (getattr(result, "contacts", None) or []))
+            _, rows = self._rows(
+                "GET /Contacts?IDs", self._api.get_contacts, "Contacts", i_ds=chunk, include_archived=True
+            )
+            contacts.extend(self._read(rows, "Contact", contact_from_sdk, contact_from_json))
         return contacts
 
     def organisation(self) -> XeroOrganisation:
-        result = self._call("GET /Organisation", self._api.get_organisations)
-        rows = list(getattr(result, "organisations", None) or [])
-        if not rows:
+        _, rows = self._rows("GET /Organisation", self._api.get_organisations, "Organisations")
+        organisations = self._read(rows[:1], "Organisation", organisation_from_sdk, organisation_from_json)
+        if not organisations:
             raise DataError("Xero returned no organisation for this tenant.")
-        org = rows[0]
-        return XeroOrganisation(
-            tenant_id=str(getattr(org, "organisation_id", None) or self._tenant_id),
-            name=_text(org.name),
-            base_currency=_text(org.base_currency),
-            short_code=_text(getattr(org, "short_code", None)),
-        )
+        organisation = organisations[0]
+        if not organisation.tenant_id:
+            return dataclasses.replace(organisation, tenant_id=self._tenant_id)
+        return organisation
+
+    # --- answers as JSON rows, each read on its own (issue 8: bad and missing data) ---
+
+    def _rows(self, operation: str, method: Callable[..., Any], key: str, **arguments: Any) -> tuple[dict, list]:
+        """One call through the error table, answered as the JSON envelope and its rows. The SDK
+        would decode the whole page into models at once, and one value outside its enums (a
+        PaymentType or CurrencyCode Xero added since) fails the page; so the answer is taken
+        raw and each row is decoded on its own by `_read`."""
+        result = self._call(operation, _raw_json(method), **arguments)
+        return result, values.items(result.get(key))
+
+    def _read(
+        self, rows: list, model: str, from_sdk: Callable[[Any], T], from_json: Callable[[Any], T]
+    ) -> list[T]:
+        """Each row through the SDK's own decoder (the reference reading); a row the SDK refuses
+        is read tolerantly from its JSON instead (unknown enum values kept as text, unreadable
+        values empty), so it still reaches the sync and ends in a visible state. A row without a
+        usable id is left out with a log line."""
+        finder = self._api.get_model_finder()
+        items: list[T] = []
+        for row in rows:
+            try:
+                items.append(_read_row(row, model, finder, from_sdk, from_json))
+            except DataError as error:
+                logger.warning("Skipped a %s row Xero sent: %s", model, error.message)
+                self.unreadable.append(f"Xero sent {error.message}: left out.")
+        return items
 
 
 # --- helpers: paging, dates, money, SDK models -> types -------------------------------------------
@@ -400,8 +430,11 @@ def _if_modified_since(moment: dt.datetime) -> dt.datetime:
 
 
 def _has_more(result: Any, page: int, count: int, page_size: int) -> bool:
-    pagination = getattr(result, "pagination", None)
-    page_count = getattr(pagination, "page_count", None) if pagination is not None else None
+    if isinstance(result, dict):  # a raw answer (see XeroClient._rows)
+        page_count = values.integer_id(values.mapping(result.get("pagination")).get("pageCount"))
+    else:
+        pagination = getattr(result, "pagination", None)
+        page_count = getattr(pagination, "page_count", None) if pagination is not None else None
     if page_count is not None:
         return page < page_count
     return count >= page_size
@@ -424,11 +457,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def money(value: Any) -> Decimal | None:
-    """Decimal with two places (the SDK already parses JSON numbers as Decimal)."""
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+# Decimal with two places; None when absent or unreadable (NaN, "abc", absurdly large).
+money = values.money
 
 
 def calendar_date(value: Any) -> dt.date | None:
@@ -455,22 +485,22 @@ def payment_from_sdk(payment: Any) -> XeroPayment:
     contact = getattr(invoice, "contact", None) if invoice is not None else None
     batch = getattr(payment, "batch_payment", None)
     return XeroPayment(
-        payment_id=_text(payment.payment_id),
+        payment_id=_required_id(payment.payment_id, "payment", "PaymentID"),
         payment_type=_text(payment.payment_type),
         status=_text(payment.status),
         date=calendar_date(payment.date),
         amount=money(payment.amount),
         bank_amount=money(payment.bank_amount),
-        currency_rate=None if payment.currency_rate is None else Decimal(str(payment.currency_rate)),
+        currency_rate=values.decimal_value(payment.currency_rate),
         reference=_text(payment.reference),
         is_reconciled=bool(payment.is_reconciled),
-        batch_payment_id=_text(payment.batch_payment_id or getattr(batch, "batch_payment_id", None)),
+        batch_payment_id=_xero_id(payment.batch_payment_id or getattr(batch, "batch_payment_id", None)),
         updated_at=_aware(payment.updated_date_utc),
-        invoice_id=_text(getattr(invoice, "invoice_id", None)),
+        invoice_id=_xero_id(getattr(invoice, "invoice_id", None)),
         invoice_number=_text(getattr(invoice, "invoice_number", None) or getattr(payment, "invoice_number", None)),
         invoice_type=_text(getattr(invoice, "type", None)),
         currency_code=_text(getattr(invoice, "currency_code", None)),
-        contact_id=_text(getattr(contact, "contact_id", None)),
+        contact_id=_xero_id(getattr(contact, "contact_id", None)),
         contact_name=_text(getattr(contact, "name", None)),
     )
 
@@ -484,12 +514,12 @@ def bill_from_sdk(bill: Any) -> XeroBill:
             if item not in tracking:
                 tracking.append(item)
     return XeroBill(
-        invoice_id=_text(bill.invoice_id),
+        invoice_id=_required_id(bill.invoice_id, "bill", "InvoiceID"),
         type=_text(bill.type),
         invoice_number=_text(bill.invoice_number),
         reference=_text(bill.reference),
         status=_text(bill.status),
-        contact_id=_text(getattr(contact, "contact_id", None)),
+        contact_id=_xero_id(getattr(contact, "contact_id", None)),
         contact_name=_text(getattr(contact, "name", None)),
         currency_code=_text(bill.currency_code),
         date=calendar_date(bill.date),
@@ -503,7 +533,7 @@ def bill_from_sdk(bill: Any) -> XeroBill:
         allocations=tuple(
             XeroAllocation(
                 kind=kind,
-                document_id=_text(getattr(entry, id_attr, None)),
+                document_id=_xero_id(str(getattr(entry, id_attr, None) or "")),
                 number=_text(getattr(entry, "credit_note_number", None)),
                 amount=money(getattr(entry, "applied_amount", None)),
                 date=calendar_date(getattr(entry, "date", None)),
@@ -530,15 +560,241 @@ _ALLOCATION_LISTS_JSON = (
 
 def contact_from_sdk(contact: Any) -> XeroContact:
     return XeroContact(
-        contact_id=_text(contact.contact_id),
+        contact_id=_required_id(contact.contact_id, "contact", "ContactID"),
         name=_text(contact.name),
         tax_number=_text(contact.tax_number),
         account_number=_text(contact.account_number),
         contact_number=_text(contact.contact_number),
         is_supplier=bool(contact.is_supplier),
         status=_text(contact.contact_status) or "ACTIVE",
-        merged_to_contact_id=_text(contact.merged_to_contact_id),
+        merged_to_contact_id=_xero_id(contact.merged_to_contact_id),
         updated_at=_aware(contact.updated_date_utc),
+    )
+
+
+def organisation_from_sdk(org: Any) -> XeroOrganisation:
+    return XeroOrganisation(
+        tenant_id=_xero_id(getattr(org, "organisation_id", None)),
+        name=_text(org.name),
+        base_currency=_text(org.base_currency),
+        short_code=_text(getattr(org, "short_code", None)),
+    )
+
+
+# --- Xero JSON rows -> types, for a row the SDK refuses -------------------------------------------
+#
+# The same readings as the *_from_sdk functions above, from the raw JSON row (PascalCase keys,
+# MS-JSON dates), for the rows xero-python cannot decode: an enum value it does not know (Xero
+# adds PaymentTypes, statuses and currencies), a value of another type than the spec says, a
+# malformed date or amount. Unknown enum values are kept as text, so the sync engine sets the row
+# aside with its reason ("not a bill payment", "bill not approved"); unreadable values are empty,
+# so it is blocked "incomplete". Only a row without its own id is refused (DataError).
+
+# What xero-python's decoder and model setters raise on a value they cannot take (OSError: a
+# /Date(...)/ beyond the platform's timestamps; the decoding does no I/O of its own).
+_SDK_REFUSALS = (ValueError, TypeError, ArithmeticError, AttributeError, KeyError, IndexError, OSError, ApiException)
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2,4})?\)/$")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _raw_json(method: Callable[..., Any]) -> Callable[..., tuple[dict, int, Any]]:
+    """`method` (an SDK call) answering the decoded JSON envelope instead of SDK models. The body
+    is read inside the call, so a connection lost mid-body is retried by `_call` like any other;
+    a body that is not a JSON object is data the client cannot read (ValueError)."""
+
+    def call(*args: Any, **kwargs: Any) -> tuple[dict, int, Any]:
+        response, status, headers = method(*args, _preload_content=False, **kwargs)
+        try:
+            body = response.data
+        finally:
+            response.release_conn()
+        envelope = json.loads(body, parse_float=Decimal)  # money stays exact, as the SDK reads it
+        if not isinstance(envelope, dict):
+            raise ValueError("the answer is not a JSON object")
+        return envelope, status, headers
+
+    return call
+
+
+def _read_row(row: Any, model: str, finder: Any, from_sdk: Callable[[Any], T], from_json: Callable[[Any], T]) -> T:
+    if not isinstance(row, dict):
+        raise DataError(f"a row that is not an object ({type(row).__name__})")
+    if not _sdk_reads_right(row, model, finder):
+        return from_json(row)
+    try:
+        # Absent and null mean the same for Xero's optional fields; the SDK reads a null string
+        # field as the text "None" and refuses a null date, so nulls are left out first.
+        return from_sdk(deserialize(model, _without_nulls(row), finder))
+    except _SDK_REFUSALS as error:  # DataError (no usable id) is none of these: the row is refused
+        logger.info("xero-python refused a %s row (%s); reading it from its JSON", model, str(error)[:200])
+        return from_json(row)
+
+
+def _sdk_reads_right(value: Any, type_name: str, finder: Any, depth: int = 0) -> bool:
+    """False where xero-python would take a value without complaint but read it wrongly: a JSON
+    true/false as an amount (Decimal(True) is 1) or an object or array as text (its Python repr).
+    The SDK's own type map (openapi_types) says what each field should be."""
+    if value is None or depth > 5:
+        return True
+    if type_name in ("float", "int"):
+        return not isinstance(value, bool)
+    if type_name == "str":
+        return not isinstance(value, dict | list)
+    if type_name.startswith("list["):
+        inner = type_name[5:-1]
+        return not isinstance(value, list) or all(_sdk_reads_right(v, inner, finder, depth + 1) for v in value)
+    if not isinstance(value, dict):
+        return True  # dates, enums and models: the SDK refuses what it cannot read
+    try:
+        model = finder.find_model(type_name)
+    except AttributeError:
+        return True
+    fields = getattr(model, "openapi_types", None) or {}
+    return all(
+        _sdk_reads_right(value.get(model.attribute_map[name]), kind, finder, depth + 1) for name, kind in fields.items()
+    )
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value if item is not None]
+    return value
+
+
+def _xero_id(value: Any) -> str:
+    """A Xero id (the spec's format: uuid), as Xero wrote it; "" when absent or not an id, so a
+    mangled InvoiceID never reaches an IDs= filter (Xero would refuse the whole call)."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    try:
+        uuid.UUID(value.strip())
+    except ValueError:
+        return ""
+    return value.strip()
+
+
+def _required_id(value: Any, what: str, key: str) -> str:
+    found = _xero_id(value)
+    if not found:
+        raise DataError(f"a {what} without a usable {key} ({repr(value)[:40]})")
+    return found
+
+
+def _xero_datetime(value: Any) -> dt.datetime | None:
+    """An instant from MS-JSON (/Date(ms+zzzz)/, the offset only names the zone it was written
+    in) or an ISO string (read as UTC without a zone, as the SDK does)."""
+    if not isinstance(value, str):
+        return None
+    match = _MS_DATE.match(value.strip())
+    try:
+        if match:
+            return _EPOCH + dt.timedelta(milliseconds=int(match.group(1)))
+        moment = dt.datetime.fromisoformat(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _xero_date(value: Any) -> dt.date | None:
+    """A calendar date: an MS-JSON one is midnight UTC of that date (as the SDK reads it); an ISO
+    one (a DateString) keeps the date it names."""
+    if isinstance(value, str) and not value.lstrip().startswith("/Date("):
+        return values.iso_date(value.strip())
+    moment = _xero_datetime(value)
+    return moment.date() if moment else None
+
+
+def payment_from_json(row: Any) -> XeroPayment:
+    row = values.mapping(row)
+    invoice = values.mapping(row.get("Invoice"))
+    contact = values.mapping(invoice.get("Contact"))
+    batch = values.mapping(row.get("BatchPayment"))
+    return XeroPayment(
+        payment_id=_required_id(row.get("PaymentID"), "payment", "PaymentID"),
+        payment_type=values.text(row.get("PaymentType")),
+        status=values.text(row.get("Status")),
+        date=_xero_date(row.get("Date")),
+        amount=values.money(row.get("Amount")),
+        bank_amount=values.money(row.get("BankAmount")),
+        currency_rate=values.decimal_value(row.get("CurrencyRate")),
+        reference=values.text(row.get("Reference")),
+        is_reconciled=values.flag(row.get("IsReconciled"), default=False),
+        batch_payment_id=_xero_id(row.get("BatchPaymentID")) or _xero_id(batch.get("BatchPaymentID")),
+        updated_at=_xero_datetime(row.get("UpdatedDateUTC")),
+        invoice_id=_xero_id(invoice.get("InvoiceID")),
+        invoice_number=values.text(invoice.get("InvoiceNumber")) or values.text(row.get("InvoiceNumber")),
+        invoice_type=values.text(invoice.get("Type")),
+        currency_code=values.text(invoice.get("CurrencyCode")),
+        contact_id=_xero_id(contact.get("ContactID")),
+        contact_name=values.text(contact.get("Name")),
+    )
+
+
+def bill_from_json(row: Any) -> XeroBill:
+    row = values.mapping(row)
+    contact = values.mapping(row.get("Contact"))
+    tracking: list[XeroTrackingOption] = []
+    for line in values.items(row.get("LineItems")):
+        for option in values.items(values.mapping(line).get("Tracking")):
+            found = values.mapping(option)
+            item = XeroTrackingOption(category=values.text(found.get("Name")), option=values.text(found.get("Option")))
+            if item not in tracking:
+                tracking.append(item)
+    return XeroBill(
+        invoice_id=_required_id(row.get("InvoiceID"), "bill", "InvoiceID"),
+        type=values.text(row.get("Type")),
+        invoice_number=values.text(row.get("InvoiceNumber")),
+        reference=values.text(row.get("Reference")),
+        status=values.text(row.get("Status")),
+        contact_id=_xero_id(contact.get("ContactID")),
+        contact_name=values.text(contact.get("Name")),
+        currency_code=values.text(row.get("CurrencyCode")),
+        date=_xero_date(row.get("Date")),
+        due_date=_xero_date(row.get("DueDate")),
+        total=values.money(row.get("Total")) or Decimal("0.00"),
+        amount_paid=values.money(row.get("AmountPaid")) or Decimal("0.00"),
+        amount_due=values.money(row.get("AmountDue")) or Decimal("0.00"),
+        tracking=tuple(tracking),
+        updated_at=_xero_datetime(row.get("UpdatedDateUTC")),
+        amount_credited=values.money(row.get("AmountCredited")) or Decimal("0.00"),
+        allocations=tuple(
+            XeroAllocation(
+                kind=kind,
+                document_id=_xero_id(values.mapping(entry).get(id_key)),
+                number=values.text(values.mapping(entry).get("CreditNoteNumber")),
+                amount=values.money(values.mapping(entry).get("AppliedAmount")),
+                date=_xero_date(values.mapping(entry).get("Date")),
+            )
+            for kind, array, id_key in _ALLOCATION_LISTS_JSON
+            for entry in values.items(row.get(array))
+        ),
+    )
+
+
+def contact_from_json(row: Any) -> XeroContact:
+    row = values.mapping(row)
+    return XeroContact(
+        contact_id=_required_id(row.get("ContactID"), "contact", "ContactID"),
+        name=values.text(row.get("Name")),
+        tax_number=values.text(row.get("TaxNumber")),
+        account_number=values.text(row.get("AccountNumber")),
+        contact_number=values.text(row.get("ContactNumber")),
+        is_supplier=values.flag(row.get("IsSupplier"), default=False),
+        status=values.text(row.get("ContactStatus")) or "ACTIVE",
+        merged_to_contact_id=_xero_id(row.get("MergedToContactID")),
+        updated_at=_xero_datetime(row.get("UpdatedDateUTC")),
+    )
+
+
+def organisation_from_json(row: Any) -> XeroOrganisation:
+    row = values.mapping(row)
+    return XeroOrganisation(
+        tenant_id=_xero_id(row.get("OrganisationID")),
+        name=values.text(row.get("Name")),
+        base_currency=values.text(row.get("BaseCurrency")),
+        short_code=values.text(row.get("ShortCode")),
     )
 
 

@@ -43,6 +43,7 @@ from syncapp.sync.resolve import BILL_PAYMENT
 
 BY_IDS_CHUNK = 50  # Xero's Invoices?IDs= breaks above about 50 ids
 OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
+UNREADABLE_LOG_LINES = 20
 
 
 def _overlap() -> dt.timedelta:
@@ -85,10 +86,21 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
     extra_bills, extra_contacts = _fetch_stragglers(ctx, xero)
     # Last, so a day limit that stops the run stops it after the payments, not before them.
     remember_base_currency(integration, xero)
+    _log_unreadable(ctx, xero)
     ctx.log(
         f"Fetched {bills} changed bills and {contacts} changed contacts"
         + (f", plus {extra_bills} bills and {extra_contacts} contacts by id" if extra_bills or extra_contacts else "")
     )
+
+
+def _log_unreadable(ctx: RunContext, xero) -> None:
+    """Rows Xero sent without a usable id cannot become payments; the run's log says so, so a
+    person sees that something was left out and why."""
+    unreadable = getattr(xero, "unreadable", None) or []
+    for line in unreadable[:UNREADABLE_LOG_LINES]:
+        ctx.log(line, level="warning")
+    if len(unreadable) > UNREADABLE_LOG_LINES:
+        ctx.log(f"... and {len(unreadable) - UNREADABLE_LOG_LINES} more rows Xero sent without a usable id.")
 
 
 def _payments_start(ctx: RunContext, cursor: SyncCursor) -> dt.datetime | None:
@@ -160,8 +172,9 @@ def _restart_from(newest: dt.datetime | None) -> dt.datetime | None:
 
 def _payment_fields(item: XeroPayment) -> dict:
     return {
-        "payment_type": item.payment_type,
-        "xero_status": item.status,
+        # Cut to the columns: a value Xero added since may be longer than any we know.
+        "payment_type": item.payment_type[:30],
+        "xero_status": item.status[:20],
         "date": item.date,
         "amount": item.amount,
         "currency_code": item.currency_code[:3],
@@ -215,7 +228,7 @@ def _bill_fields(bill: XeroBill) -> dict:
     return {
         "invoice_number": bill.invoice_number[:255],
         "reference": bill.reference[:255],
-        "status": bill.status,
+        "status": bill.status[:20],
         "contact_id": bill.contact_id or "",
         "contact_name": bill.contact_name[:255],
         "currency_code": bill.currency_code[:3],

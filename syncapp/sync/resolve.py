@@ -147,6 +147,15 @@ class Resolver:
             return _skipped("not_bill_payment", not_bill_payment_message(payment.payment_type))
         if payment.xero_status == "DELETED":
             return _skipped("deleted_in_xero", "Deleted in Xero before it was sent to Procore: nothing to send.")
+        if payment.xero_status != "AUTHORISED":
+            # Xero documents AUTHORISED and DELETED only; a status it added since (or none) is not
+            # known to be a live payment, so it is not sent on a guess.
+            return _blocked(
+                "unknown_xero_status",
+                f"Xero reports this payment as {payment.xero_status or 'having no status'}, "
+                "which this product does not know.",
+                "Check the payment in Xero; run the sync again once Xero shows it as authorised or deleted.",
+            )
         bill = self.bills.get(payment.xero_invoice_id)
         if bill is None:
             return _blocked(
