@@ -436,14 +436,16 @@ class ProcoreClient:
         *,
         name: str,
         origin_id: str,
-        business_id: str = "",
+        notes: str = "",
         origin_code: str = "",
         origin_data: str = "",
         email_address: str = "",
     ) -> ProcoreVendor:
+        """Only attributes RestV10VendorsPost's request body documents (it has no ABN/EIN field:
+        a tax number goes in `notes` for people; the origin_id is what the sync matches on)."""
         vendor: dict[str, Any] = {"name": name, "origin_id": origin_id, "is_active": True}
         for key, value in (
-            ("business_id", business_id),
+            ("notes", notes),
             ("origin_code", origin_code),
             ("origin_data", origin_data),
             ("email_address", email_address),

@@ -145,7 +145,10 @@ def unlink_vendor(*, link: VendorLink, actor=None) -> VendorLink:
 def create_vendor_from_contact(*, integration: Integration, xero_contact_id: str, procore, actor=None) -> VendorLink:
     """Create the vendor in Procore from the Xero contact (origin_id = ContactID), then link it."""
     contact = XeroContactRecord.objects.get(integration=integration, contact_id=xero_contact_id)
-    vendor = procore.create_vendor(name=contact.name, origin_id=contact.contact_id, business_id=contact.tax_number)
+    notes = f"Created from Xero contact {contact.name}"
+    if contact.tax_number:
+        notes += f"; tax number {contact.tax_number}"
+    vendor = procore.create_vendor(name=contact.name, origin_id=contact.contact_id, notes=notes)
     with transaction.atomic():
         link = link_vendor(
             integration=integration,

@@ -80,22 +80,18 @@ def test_the_products_payment_create_fits_the_spec_and_is_accepted(procore_world
 
 
 def test_the_products_vendor_create_fits_the_spec_and_is_accepted(procore_world, product_client):
-    vendor = product_client.create_vendor(name="Delta Scaffolds", origin_id="xero-contact-42", business_id="123")
+    vendor = product_client.create_vendor(name="Delta Scaffolds", origin_id="xero-contact-42")
     method, _, body = product_client.sent[-1]
     assert method == "POST"
     assert_matches_request("RestV10VendorsPost", body)
     assert vendor.origin_id == "xero-contact-42" and vendor.id > 2**32
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors.procore.create_vendor sends vendor.business_id, which RestV10VendorsPost's "
-    "request body does not document (Procore would drop it): left to the lead",
-)
 def test_the_products_vendor_create_sends_only_documented_attributes(procore_world, product_client):
-    product_client.create_vendor(name="Delta Scaffolds", origin_id="xero-contact-42", business_id="123")
+    product_client.create_vendor(name="Delta Scaffolds", origin_id="xero-contact-42", notes="tax number 123")
     _, _, body = product_client.sent[-1]
     assert undocumented_in_request("RestV10VendorsPost", body) == []
+    assert body["vendor"]["notes"] == "tax number 123"
 
 
 def test_the_products_reads_parse_the_sandbox_answers(procore_world, product_client):

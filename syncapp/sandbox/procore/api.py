@@ -426,11 +426,8 @@ def _create_vendor(request: HttpRequest, caller: Caller) -> HttpResponse:
             values[name] = value.strip() if name == "name" else value
     if not values.get("name"):
         errors.setdefault("name", []).append("can't be blank")
-    # Procore keeps the ABN/EIN as the vendor's business id; accept the names integrations use.
-    for alias in ("business_id", "abn", "tax_id"):
-        if isinstance(fields.get(alias), str):
-            values["business_id"] = fields[alias][:50]
-            break
+    # RestV10VendorsPost's request body documents no business id (ABN/EIN): like any attribute it
+    # does not list, it is ignored, so a vendor created over the API has none.
     if isinstance(fields.get("is_active"), bool):
         values["is_active"] = fields["is_active"]
     if errors:
