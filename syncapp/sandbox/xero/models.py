@@ -1,6 +1,6 @@
 """The simulated Xero: organisations, supplier contacts, bills, payments, and its OAuth server.
 
-Fields mirror the Accounting API objects (see ../shared/specs/xero/xero_accounting.yaml); the API
+Fields mirror the Accounting API objects (see tests/specs/xero/xero_accounting.yaml); the API
 views turn rows into Xero's JSON. Ids are UUIDs as in Xero.
 """
 
