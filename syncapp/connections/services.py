@@ -20,7 +20,7 @@ from syncapp.connections.crypto import decrypt, encrypt
 from syncapp.connections.health import mark_needs_reconnect, record_error, record_success
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration, Provider
 from syncapp.connections.tokens import ConnectionTokens
-from syncapp.connectors.types import ConnectorError, NeedsReconnect
+from syncapp.connectors.types import ConnectorError, NeedsReconnect, RateLimited
 from syncapp.core.audit import record
 
 __all__ = [
@@ -280,13 +280,12 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
             )
             message = f"{name} answered: organisation '{org.name}'."
         else:
-            projects = _with_token(
-                connection,
-                lambda token: providers.procore_company_check(access_token=token, company_id=connection.tenant_id),
-            )
+            projects = _procore_check(connection)
             seen = "" if projects is None else f" ({projects} project{'s' * (projects != 1)} visible)"
             message = f"{name} answered: company '{connection.tenant_name}'{seen}."
     except NeedsReconnect as exc:
+        result = TestResult(False, exc.message)
+    except RateLimited as exc:  # the connection is fine; the hour's calls are spent
         result = TestResult(False, exc.message)
     except ConnectorError as exc:
         record_error(connection, message=exc.message)
@@ -304,6 +303,22 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
         message=result.message,
     )
     return result
+
+
+def _procore_check(connection: Connection) -> int | None:
+    """Procore's test read, through the web request's client from the one client factory: it
+    renews the token on a 401 and never sleeps on a rate limit (RateLimited says until when)."""
+    from syncapp.sync.clients import interactive_procore_client
+
+    try:
+        with interactive_procore_client(connection) as client:
+            return client.project_count()
+    except NeedsReconnect as exc:
+        # e.g. Procore's 403 "App is not connected to this company", or a refused refresh.
+        connection.refresh_from_db(fields=["status"])
+        if connection.status != ConnectionStatus.NEEDS_RECONNECT:
+            mark_needs_reconnect(connection, reason=exc.message)
+        raise
 
 
 def _with_token(connection: Connection, call: Callable[[str], T]) -> T:

@@ -18,6 +18,9 @@ from collections.abc import Callable
 # Never sleep longer than this for a single rate-limit answer inside a client: a longer wait
 # (e.g. Xero's day limit, Procore's hourly limit) is the caller's decision, not a hidden sleep.
 MAX_WAIT_SECONDS = 60.0
+# Calls are spread over what is left of a window only when it resets within this many seconds
+# (Procore's 10-second spike window, Xero's minute), never over an hour.
+SPREAD_HORIZON_SECONDS = MAX_WAIT_SECONDS
 
 
 def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
@@ -149,9 +152,16 @@ class WindowPacer:
                     slot = max(slot, reset_at)
                     # The first call after the reset learns the new budget from its answer.
                     self._remaining = None
-                elif self._remaining <= self._low_water() and self._limit not in self._window:
+                elif (
+                    self._remaining <= self._low_water()
+                    and self._limit not in self._window
+                    and reset_at - now <= SPREAD_HORIZON_SECONDS
+                ):
                     # Spread the rest only while the window's length is unknown; once it is learned,
-                    # each slot is taken as it frees (the oldest call leaving the window).
+                    # each slot is taken as it frees (the oldest call leaving the window). A window
+                    # that resets far away (Procore's hour) is not spread: crawling through its last
+                    # calls would keep a worker asleep for up to an hour; its budget is spent at the
+                    # usual pace, and once it is gone the caller pauses until the reset.
                     interval = (reset_at - now) / self._remaining
                     slot = max(slot, self._last_slot + interval)
                     self._remaining -= 1  # until the answer tells us better
@@ -161,11 +171,23 @@ class WindowPacer:
             self._sent.append(slot)
             return slot - now
 
-    def wait(self) -> float:
-        """Sleep until this call may go (at most MAX_WAIT_SECONDS: a longer wait, an hourly window's
-        reset say, ends in a 429 whose Retry-After the client hands to its caller instead of a
-        hidden hour-long sleep); returns the seconds slept."""
-        delay = min(self.reserve(), MAX_WAIT_SECONDS)
+    def blocked_for(self) -> float:
+        """Seconds until the next call may go at all: a 429's wait, or the reset of a window the
+        server reported spent (0 when a call may go now). Reserves nothing, so a caller can refuse
+        to wait that long without spending a call that would only be refused."""
+        with self._lock:
+            now = self._clock()
+            wait = self._blocked_until - now
+            reset_at = self._effective_reset()
+            if self._remaining is not None and self._remaining <= 0 and reset_at is not None:
+                wait = max(wait, reset_at - now)
+            return max(0.0, wait)
+
+    def wait(self, max_wait: float = MAX_WAIT_SECONDS) -> float:
+        """Sleep until this call may go, at most `max_wait` (0: never sleep, for web requests). A
+        longer wait, an hourly window's reset say, is the caller's to decide (see `blocked_for`),
+        never a hidden hour-long sleep; returns the seconds slept."""
+        delay = min(self.reserve(), max(0.0, max_wait))
         if delay > 0:
             self._sleep(delay)
         return max(0.0, delay)

@@ -17,6 +17,7 @@ serialises refreshes itself).
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import enum
 import functools
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 from syncapp.connectors import values
 from syncapp.connectors.pacing import (
@@ -236,7 +238,8 @@ class ProcoreClient:
         rate_waits = 0
         while True:
             token = self._access_token()
-            self.counter.waited_seconds += self.pacer.wait()
+            self._refuse_if_spent(what)
+            self.counter.waited_seconds += self.pacer.wait(self._max_wait)
             self.counter.count()
             try:
                 response = self._http.request(
@@ -275,15 +278,16 @@ class ProcoreClient:
             if action is Action.WAIT_RATE_LIMIT or action is Action.WAIT_OVERLOAD:
                 if action is Action.WAIT_RATE_LIMIT:
                     self.counter.throttled += 1
-                wait = self._retry_wait(response)
+                wait = self._retry_wait(response, action)
                 if rate_waits >= MAX_RATE_LIMIT_WAITS or wait > self._max_wait:
                     if action is Action.WAIT_OVERLOAD and not retry_unsure:
                         # A 503 answer means Procore did not take the request: not ambiguous.
                         raise TransientError(f"Procore is overloaded ({what}).", status=503)
+                    # Longer than this client may wait (a web request waits for nothing; a run
+                    # pauses until then): no call goes through this client before it either.
+                    self.pacer.block_for(wait)
                     raise RateLimited(
-                        f"Procore's rate limit: try again in {int(wait)} s.",
-                        retry_after=wait,
-                        status=response.status_code,
+                        _limit_message(action, wait), retry_after=wait, status=response.status_code
                     )
                 rate_waits += 1
                 logger.info("Procore %s on %s: waiting %.1f s", response.status_code, what, wait)
@@ -338,13 +342,27 @@ class ProcoreClient:
             seconds_to_reset=reset - _server_now(response),
         )
 
-    def _retry_wait(self, response: httpx.Response) -> float:
+    def _refuse_if_spent(self, what: str) -> None:
+        """The last answer said the window is spent until a time further off than this client may
+        wait: say so at once instead of spending a call Procore would refuse (its rate-limiting
+        guide: "Don't keep sending requests while over the limit")."""
+        ahead = self.pacer.blocked_for()
+        if ahead > self._max_wait:
+            logger.info("Procore %s not sent: the rate limit is spent for %.0f s", what, ahead)
+            raise RateLimited(_limit_message(Action.WAIT_RATE_LIMIT, ahead), retry_after=ahead)
+
+    def _retry_wait(self, response: httpx.Response, action: Action = Action.WAIT_RATE_LIMIT) -> float:
+        """How long to wait after a 429 or 503. Procore's rate-limiting guide: on a 429 "read
+        X-Rate-Limit-Reset and pause requests until after that time" (it documents Retry-After only
+        for the 503 of heavy load), so a 429 waits for the reset, a 503 for Retry-After; each falls
+        back on the other header, then on a second."""
         retry_after = header_float(response.headers, "Retry-After")
-        if retry_after is not None:
-            return max(0.0, retry_after)
         reset = header_float(response.headers, "X-Rate-Limit-Reset")
-        if reset is not None:
-            return max(0.5, reset - _server_now(response))
+        until_reset = max(0.5, reset - _server_now(response)) if reset is not None else None
+        first, second = (until_reset, retry_after) if action is Action.WAIT_RATE_LIMIT else (retry_after, until_reset)
+        for wait in (first, second):
+            if wait is not None:
+                return max(0.0, wait)
         return 1.0
 
     def _all_pages(self, path: str, params: dict) -> list[dict]:
@@ -372,6 +390,14 @@ class ProcoreClient:
     def projects(self) -> list[ProcoreProject]:
         rows = self._all_pages("/rest/v1.0/projects", {"company_id": self.company_id})
         return parse_rows(rows, project_from_json, "project")
+
+    def project_count(self) -> int | None:
+        """One page of one project: the cheap company-scoped read behind "Test connection" (it
+        proves the app is installed in the company). The count when Procore sends `Total`."""
+        response = self._request(
+            "GET", "/rest/v1.0/projects", params={"company_id": self.company_id, "page": 1, "per_page": 1}
+        )
+        return header_int(response.headers, "Total")
 
     def vendors(self, *, origin_id: str | None = None, search: str | None = None) -> list[ProcoreVendor]:
         params: dict[str, Any] = {"company_id": self.company_id}
@@ -482,6 +508,18 @@ class ProcoreClient:
 
 
 # --- helpers: paging, JSON -> types, types -> JSON -----------------------------------------------
+
+
+def _limit_message(action: Action, wait: float) -> str:
+    """For people (a web page, a run's log): until when, in the site's local time, rounded up to
+    the minute so that trying again at that minute works."""
+    # To the second first: the wait was measured from X-Rate-Limit-Reset, a whole second.
+    until = timezone.localtime(dt.datetime.fromtimestamp(round(time.time() + wait), tz=dt.UTC))
+    if until.second:
+        until = until.replace(second=0) + dt.timedelta(minutes=1)
+    if action is Action.WAIT_OVERLOAD:
+        return f"Procore is overloaded; try again after {until:%H:%M}."
+    return f"Procore's rate limit is spent until {until:%H:%M}."
 
 
 def _server_now(response: httpx.Response) -> float:

@@ -27,15 +27,15 @@ class CatalogUnavailable(Exception):
 
 
 def procore_client(integration: Integration):
-    """The Procore client of the integration's connection (close it after use)."""
+    """The Procore client of the integration's connection (close it after use). A web request's
+    client: it never sleeps on a rate limit, it says until when the limit is spent."""
     from syncapp.connections.services import get_connection
-    from syncapp.connections.tokens import ConnectionTokens
-    from syncapp.connectors.procore import ProcoreClient
+    from syncapp.sync.clients import interactive_procore_client
 
     connection = get_connection(integration=integration, provider="procore")
     if connection is None or not connection.tenant_id:
         raise CatalogUnavailable("Procore is not connected: connect it on the Connections page first.")
-    return ProcoreClient(tokens=ConnectionTokens(connection), company_id=int(connection.tenant_id))
+    return interactive_procore_client(connection)
 
 
 @dataclass

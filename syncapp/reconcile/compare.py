@@ -228,7 +228,9 @@ def _compared_line(payment: Payment, key: CommitmentKey, remote: ProcorePayment)
 
 def _deleted_line(payment: Payment, key: CommitmentKey, remote: ProcorePayment) -> Line:
     if payment.state == PaymentState.NEEDS_ATTENTION:
-        note = f"Procore refused the delete: {payment.message or payment.last_error}".strip()
+        # A reversal Procore refused (its documented default for a synced payment): the steps for a
+        # person, as on the payment's page.
+        note = f"Procore refused the delete. {payment.fix or payment.message or payment.last_error}".strip()
     elif payment.state in (PaymentState.SENT, PaymentState.REVERSING):
         note = "The reversal is pending: the next sync run deletes it in Procore."
     else:

@@ -1,12 +1,18 @@
-"""Opening the Xero and Procore clients of an integration (its two connections' tokens)."""
+"""The one factory of API clients: a run's Xero and Procore clients (they wait out short rate-limit
+windows, through the run's heartbeat-keeping sleep), and the Procore client of a web request (it
+never waits: a spent limit is answered at once, "Procore's rate limit is spent until HH:MM")."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from syncapp.connections.models import Integration
+from syncapp.connections.models import Connection, Integration
+from syncapp.connectors.pacing import MAX_WAIT_SECONDS
 from syncapp.connectors.types import CallCounter, NeedsReconnect
+
+# A web request holds a browser and a server thread: it sleeps on no rate limit at all.
+INTERACTIVE_MAX_WAIT = 0.0
 
 
 def open_clients(
@@ -20,7 +26,6 @@ def open_clients(
     `sleep` is how the clients wait (a run passes one that keeps its heartbeat going)."""
     from syncapp.connections.services import connection_problem, get_connection
     from syncapp.connections.tokens import ConnectionTokens
-    from syncapp.connectors.procore import ProcoreClient
     from syncapp.connectors.xero import XeroClient
 
     problem = connection_problem(integration)
@@ -31,10 +36,31 @@ def open_clients(
     xero = XeroClient(
         tokens=ConnectionTokens(xero_connection), tenant_id=xero_connection.tenant_id, counter=xero_counter, sleep=sleep
     )
-    procore = ProcoreClient(
-        tokens=ConnectionTokens(procore_connection),
-        company_id=int(procore_connection.tenant_id),
-        counter=procore_counter,
-        sleep=sleep,
-    )
+    procore = procore_client(procore_connection, counter=procore_counter, sleep=sleep)
     return xero, procore
+
+
+def procore_client(
+    connection: Connection,
+    *,
+    counter: CallCounter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_wait: float = MAX_WAIT_SECONDS,
+):
+    """The Procore client of a connected Procore connection (close it after use)."""
+    from syncapp.connections.tokens import ConnectionTokens
+    from syncapp.connectors.procore import ProcoreClient
+
+    return ProcoreClient(
+        tokens=ConnectionTokens(connection),
+        company_id=int(connection.tenant_id),
+        counter=counter,
+        sleep=sleep,
+        max_wait=max_wait,
+    )
+
+
+def interactive_procore_client(connection: Connection):
+    """For a web request (Mappings pickers, vendor creation, the connection test): a call that would
+    have to wait for a rate limit raises RateLimited at once instead, its message saying until when."""
+    return procore_client(connection, max_wait=INTERACTIVE_MAX_WAIT)

@@ -7,6 +7,9 @@ same moment give one run. A worker that dies leaves a stale heartbeat; `recover_
 marks such runs failed so a new run (which resumes where the data says) can start. A schedule
 (migration 0003) calls it every minute, so a dead run does not show as running until someone clicks.
 
+A rate limit that outlasts a run's short waits (Xero's day, Procore's hour) ends the run "paused"
+until the limit resets, never failed, and `tasks.schedule_resume` starts it again then.
+
 Every write a run makes about itself is conditional on it still being "running" (see
 `progress.RunContext`): a worker that was declared dead while it slept stops with `RunAborted`
 and cannot overwrite the failed state, nor send anything more.
@@ -22,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
-from syncapp.connectors.types import DailyLimitReached, NeedsReconnect
+from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core import audit
 from syncapp.sync import crashpoints
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
@@ -170,13 +173,8 @@ def execute_run(run_id: int) -> SyncRun:
         )
         ctx.run.refresh_from_db()
         return ctx.run
-    except DailyLimitReached as exc:
-        if _finish(ctx, RunState.PAUSED, error=exc.message, paused_until=exc.resume_at):
-            ctx.log(
-                f"Xero's daily call limit is reached: paused until {exc.resume_at:%Y-%m-%d %H:%M} UTC. "
-                "Everything fetched so far is kept.",
-                level="warning",
-            )
+    except RateLimited as exc:  # Xero's day limit, Procore's hour: a pause, never a failure
+        _pause(ctx, exc)
     except NeedsReconnect as exc:
         _mark_reconnect(ctx, exc)
         if _finish(ctx, RunState.FAILED, error=exc.message):
@@ -215,6 +213,28 @@ def _pipeline(ctx: RunContext) -> None:
     finally:
         xero.close()
         procore.close()
+
+
+def _pause(ctx: RunContext, exc: RateLimited) -> None:
+    """End the run as paused until the limit resets; `tasks.run_sync` schedules the run that resumes
+    it then. Payments are left as they were (ready, or "sending" to be reconciled), none failed."""
+    if isinstance(exc, DailyLimitReached):
+        resume_at = exc.resume_at
+        said = (
+            f"Xero's daily call limit is reached: paused until {resume_at:%Y-%m-%d %H:%M} UTC. "
+            "Everything fetched so far is kept."
+        )
+        error = exc.message
+    else:
+        # The client's wait is measured from X-Rate-Limit-Reset (or Retry-After): resume then.
+        resume_at = timezone.now() + dt.timedelta(seconds=max(1.0, exc.retry_after))
+        local = timezone.localtime(resume_at)
+        said = error = (
+            f"{exc.message} Paused until {local:%H:%M}; the run resumes by itself then. "
+            "No payment was failed for it."
+        )
+    if _finish(ctx, RunState.PAUSED, error=error, paused_until=resume_at):
+        ctx.log(said, level="warning")
 
 
 def _mark_reconnect(ctx: RunContext, exc: NeedsReconnect) -> None:

@@ -202,9 +202,8 @@ def _read_existing_with_retry(ctx: RunContext, index: ProcoreIndex, payment: Pay
         try:
             return _existing(ctx, index, payment)
         except (TransientError, RateLimited) as exc:
-            if attempt == MAX_ATTEMPTS:
+            if _out_of_attempts(ctx, exc, attempt):
                 raise GaveUp(exc) from exc
-            _wait(ctx, exc, attempt)
     return None
 
 
@@ -220,9 +219,12 @@ def _create_with_retry(
             try:
                 found = index.reload_payments(project_id=body.project_id, commitment_id=body.commitment_id)
             except (TransientError, RateLimited) as exc:
-                if attempt == MAX_ATTEMPTS:
-                    raise GaveUp(exc) from exc
-                _wait(ctx, exc, attempt)
+                try:
+                    if _out_of_attempts(ctx, exc, attempt):
+                        raise GaveUp(exc) from exc
+                except RateLimited:
+                    _set_aside(ctx, payment, maybe_sent=True)  # the last POST may have gone through
+                    raise
                 continue
             if body.origin_id in found:
                 why = "Procore said its Xero payment id was taken" if conflict else "an unanswered attempt"
@@ -241,13 +243,15 @@ def _create_with_retry(
         except TransientError as exc:
             reread = reread or exc.ambiguous
             Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
-            if attempt == MAX_ATTEMPTS:
+            if _out_of_attempts(ctx, exc, attempt):
                 raise GaveUp(exc) from exc
-            _wait(ctx, exc, attempt)
         except RateLimited as exc:  # a 429 was not applied: wait as told, post again
-            if attempt == MAX_ATTEMPTS:
-                raise GaveUp(exc) from exc
-            _wait(ctx, exc, attempt)
+            try:
+                _wait(ctx, exc, attempt)
+            except RateLimited:
+                # Nothing unsure is outstanding (a re-read cleared any earlier doubt before this POST).
+                _set_aside(ctx, payment, maybe_sent=False)
+                raise
         except DataError as exc:
             if exc.status != 409 or conflict is not None:
                 raise
@@ -258,8 +262,26 @@ def _create_with_retry(
 
 
 def _wait(ctx: RunContext, exc: ConnectorError, attempt: int) -> None:
-    delay = exc.retry_after if isinstance(exc, RateLimited) else _backoff(attempt)
+    """Before attempt `attempt + 1`: back off, or wait as a rate limit says. A rate limit is never a
+    payment's failure: one that would keep this worker asleep longer than MAX_SLEEP (Procore's
+    hourly window, say), or that outlasts every attempt, is raised, and the run pauses until it
+    resets (runs.execute_run) with the payment left for the run that resumes it."""
+    if isinstance(exc, RateLimited):
+        if attempt >= MAX_ATTEMPTS or exc.retry_after > MAX_SLEEP:
+            raise exc
+        delay = exc.retry_after
+    else:
+        delay = _backoff(attempt)
     ctx.sleep(min(delay, MAX_SLEEP))  # beats while it sleeps; raises RunAborted if declared dead
+
+
+def _out_of_attempts(ctx: RunContext, exc: ConnectorError, attempt: int) -> bool:
+    """Whether `exc` ends the tries (the caller gives up); else waits before the next one. A
+    rate limit never ends them here: `_wait` raises it for the run to pause."""
+    if attempt >= MAX_ATTEMPTS and not isinstance(exc, RateLimited):
+        return True
+    _wait(ctx, exc, attempt)
+    return False
 
 
 def _claim(ctx: RunContext, payment: Payment) -> bool:
@@ -285,6 +307,17 @@ def _renew_claim(ctx: RunContext, payment: Payment) -> None:
     ctx.renew_lease()
     if not Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).exists():
         raise LostClaim(payment.pk)
+
+
+def _set_aside(ctx: RunContext, payment: Payment, *, maybe_sent: bool) -> None:
+    """The run pauses for a rate limit in the middle of sending this payment: it is not failed. It
+    goes back to ready when no POST of it can have reached Procore, else stays "sending", which the
+    resuming run reconciles (it reads the commitment for the payment's origin_id before posting)."""
+    Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).update(
+        state=PaymentState.SENDING if maybe_sent else PaymentState.READY,
+        claimed_by_run=None,
+        updated_at=timezone.now(),
+    )
 
 
 def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, already: bool) -> None:
@@ -458,37 +491,18 @@ def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment
     )
     if not claimed:
         return
-    last: ConnectorError | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        ctx.renew_lease()
-        try:
-            procore.delete_contract_payment(
-                payment.procore_payment_id,
-                project_id=payment.procore_project_id,
-                commitment_id=payment.procore_commitment_id,
-            )
-        except NotFound:
-            doubt = _confirm_gone(ctx, index, payment)
-            if doubt is _UNREADABLE:
-                last = TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
-                break
-            if doubt:
-                _needs_attention(ctx, payment, doubt)
-                return
-            last = None
-            break  # already gone: the reversal's goal holds
-        except DataError as exc:
-            _needs_attention(ctx, payment, exc.message)
-            return
-        except (TransientError, RateLimited) as exc:
-            last = exc
-            if attempt < MAX_ATTEMPTS:
-                _wait(ctx, exc, attempt)
-            continue
-        else:
-            last = None
-            break
-    if last is not None:
+    try:
+        last = _delete_with_retry(ctx, procore, index, payment)
+    except RateLimited:
+        # The run pauses: a refused (429) delete was not applied, so the payment is still "sent",
+        # and the run that resumes deletes it.
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
+            state=PaymentState.SENT, claimed_by_run=None, updated_at=timezone.now()
+        )
+        raise
+    if last == _FLAGGED:
+        return
+    if isinstance(last, ConnectorError):
         # Could not reach Procore: keep it "sent" so the next run tries again.
         message = last.message
         Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
@@ -513,6 +527,43 @@ def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment
         )
 
 
+_GONE = "gone"
+_FLAGGED = "flagged"
+
+
+def _delete_with_retry(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment) -> str | ConnectorError:
+    """DELETE the Procore payment: _GONE when it is gone; _FLAGGED when Procore refused and the
+    payment now needs attention; the last error when Procore could not be reached (the next run
+    tries again). A rate limit beyond the run's wait is raised (the run pauses)."""
+    last: ConnectorError | None = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        ctx.renew_lease()
+        try:
+            procore.delete_contract_payment(
+                payment.procore_payment_id,
+                project_id=payment.procore_project_id,
+                commitment_id=payment.procore_commitment_id,
+            )
+        except NotFound:
+            doubt = _confirm_gone(ctx, index, payment)
+            if doubt is _UNREADABLE:
+                return TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
+            if doubt:
+                _needs_attention(ctx, payment, doubt)
+                return _FLAGGED
+            return _GONE  # already gone: the reversal's goal holds
+        except DataError as exc:
+            _needs_attention(ctx, payment, exc.message, refused=True)
+            return _FLAGGED
+        except (TransientError, RateLimited) as exc:
+            last = exc
+            if _out_of_attempts(ctx, exc, attempt):
+                return last
+            continue
+        return _GONE
+    return last or TransientError("Procore could not be reached")
+
+
 _UNREADABLE = "unreadable"
 
 
@@ -525,9 +576,8 @@ def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str
         except DataError as exc:
             return f"Procore answered 404 to the delete and would not show the commitment's payments ({exc.message})"
         except (TransientError, RateLimited) as exc:
-            if attempt == MAX_ATTEMPTS:
+            if _out_of_attempts(ctx, exc, attempt):
                 return _UNREADABLE
-            _wait(ctx, exc, attempt)
             continue
         if payment.procore_payment_id in index.payment_ids_on(payment.procore_commitment_id):
             return "Procore answered 404 (not found) to the delete but still lists the payment on the commitment"
@@ -535,18 +585,24 @@ def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str
     return _UNREADABLE
 
 
-def _needs_attention(ctx: RunContext, payment: Payment, reason: str) -> None:
-    where = payment.commitment_number or f"commitment #{payment.procore_commitment_id}"
-    fix = (
-        f"Delete payment #{payment.procore_payment_id} ({payment.amount:,.2f} on {payment.date:%Y-%m-%d}) from "
-        f"{where} in Procore by hand, then mark the reversal done here."
-    )
+def _needs_attention(ctx: RunContext, payment: Payment, reason: str, *, refused: bool = False) -> None:
+    """The reversal is a person's now: the payment waits as "needs attention" with the steps, and no
+    run deletes it again (reverse_deleted takes only sent payments) until an Admin retries it."""
+    if refused:
+        # Procore's default (its financial-tools guide): a payment with an origin_id "cannot be edited
+        # or deleted because it is synced with an ERP system". Procore's own words stay in last_error.
+        message = (
+            f"Deleted in Xero, but Procore refused to delete its payment #{payment.procore_payment_id}: "
+            "Procore locks payments created by an integration."
+        )
+    else:
+        message = f"Deleted in Xero, but Procore payment #{payment.procore_payment_id} may still be there: {reason}"
     updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
         state=PaymentState.NEEDS_ATTENTION,
         claimed_by_run=None,
         reason_code="reversal_refused",
-        message=f"The payment was deleted in Xero, but Procore refused to delete it: {reason}"[:500],
-        fix=fix[:500],
+        message=message[:500],
+        fix=removal_steps(payment)[:500],
         last_error=reason[:1000],
         updated_at=timezone.now(),
     )
@@ -555,3 +611,14 @@ def _needs_attention(ctx: RunContext, payment: Payment, reason: str) -> None:
     ctx.count("needs_attention")
     _event(ctx, payment, "needs_attention", f"Reversal needs attention: Procore refused to delete it ({reason})")
     ctx.log(f"Reversal of Xero payment {payment.xero_payment_id} needs attention: {reason}", level="warning")
+
+
+def removal_steps(payment: Payment) -> str:
+    """What a Procore admin does by hand, in Procore's own words for the places to click."""
+    commitment = payment.commitment_number or f"#{payment.procore_commitment_id}"
+    project = f"project {payment.project_name} > " if payment.project_name else ""
+    return (
+        f"In Procore, open {project}commitment {commitment} > Payments issued, payment #{payment.procore_payment_id} "
+        f"({payment.amount:,.2f} on {payment.date:%Y-%m-%d}): a Procore company admin must remove it — Procore "
+        "locks payments created by an integration — then mark the reversal done here."
+    )

@@ -15,7 +15,8 @@ def run_sync(run_id: int) -> str:
 
 
 def schedule_resume(run: SyncRun) -> None:
-    """A run paused by Xero's day limit starts again by itself when the limit resets."""
+    """A run paused by a rate limit (Xero's day, Procore's hour) starts again by itself when the
+    limit resets: one django-q schedule per paused run, at its paused_until."""
     from django_q.models import Schedule
 
     Schedule.objects.get_or_create(

@@ -165,11 +165,22 @@ def test_a_refused_payment_is_one_readable_data_error_with_details(procore_clien
 
 
 def test_an_origin_id_taken_by_another_payment_is_a_data_error(procore_client, procore_world):
+    # Whether real Procore refuses a taken origin_id is unverified: the sandbox accepts it by default,
+    # and this test switches the refusal on to prove how the client reports a 409.
+    from syncapp.sandbox.procore.models import Company
+
+    Company.objects.filter(pk=procore_world.company.pk).update(unique_payment_origin=True)
     procore_client.create_contract_payment(new_payment(procore_world))
     with pytest.raises(DataError) as clash:
         procore_client.create_contract_payment(new_payment(procore_world, date=dt.date(2026, 11, 4)))
     assert clash.value.status == 409
     assert "origin id has already been taken" in clash.value.message
+
+
+def test_by_default_a_second_payment_with_a_taken_origin_id_is_created(procore_client, procore_world):
+    first = procore_client.create_contract_payment(new_payment(procore_world))
+    second = procore_client.create_contract_payment(new_payment(procore_world, date=dt.date(2026, 11, 4)))
+    assert first.id != second.id and first.origin_id == second.origin_id  # exactly-once is the product's job
 
 
 def test_commit_then_500_is_ambiguous_and_the_post_is_not_retried(procore_world, make_procore_client):
@@ -210,7 +221,22 @@ def test_a_payment_that_could_not_connect_is_not_ambiguous(procore_world, settin
     assert counter.calls == 4
 
 
+def test_by_default_deleting_a_synced_payment_is_refused_as_a_data_error(procore_client, procore_world):
+    # Procore's financial-tools guide: a payment with an origin_id "cannot be edited or deleted
+    # because it is synced with an ERP system".
+    created = procore_client.create_contract_payment(new_payment(procore_world))
+    ids = dict(project_id=procore_world.project.id, commitment_id=procore_world.commitment.id)
+    with pytest.raises(DataError) as refused:
+        procore_client.delete_contract_payment(created.id, **ids)
+    assert refused.value.status == 422 and "synced with an ERP system" in refused.value.message
+    assert [p.id for p in procore_client.contract_payments(**ids)] == [created.id]
+
+
 def test_a_payment_can_be_deleted_and_a_missing_one_is_not_found(procore_client, procore_world):
+    # A company where the integration may delete its own payments (the refusal is the default).
+    from syncapp.sandbox.procore.models import Company
+
+    Company.objects.filter(pk=procore_world.company.pk).update(refuse_delete_with_origin=False)
     created = procore_client.create_contract_payment(new_payment(procore_world))
     ids = dict(project_id=procore_world.project.id, commitment_id=procore_world.commitment.id)
     procore_client.delete_contract_payment(created.id, **ids)

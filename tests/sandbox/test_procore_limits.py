@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from syncapp.sandbox.models import Behaviour
-from syncapp.sandbox.procore.models import ContractPayment, Token
+from syncapp.sandbox.procore.models import Company, ContractPayment, Token
 from syncapp.sandbox.procore.ratelimit import count_call, reset_rate_limits
 from tests.sandbox import test_procore_api
 from tests.sandbox.test_procore_api import make_token, payment_body
@@ -90,7 +90,8 @@ def test_the_spike_limit_answers_429_with_headers_and_resets_after_the_window(pr
     throttled = answers[-1]
     assert all(name in throttled.headers for name in RATE_HEADERS)
     assert throttled.headers["X-Rate-Limit-Remaining"] == "0"
-    assert int(throttled.headers["Retry-After"]) >= 1
+    assert int(throttled.headers["X-Rate-Limit-Reset"]) >= int(time.time())
+    assert "Retry-After" not in throttled.headers  # documented for the 503 only
     assert "max number of requests" in throttled.json()["errors"]
 
     time.sleep(1.1)
@@ -113,7 +114,7 @@ def test_the_hourly_window_is_reported_when_it_is_nearer_to_exhaustion(procore_w
     over = projects(procore_world)
     assert over.status_code == 429
     assert over.headers["X-Rate-Limit-Limit"] == "4"
-    assert int(over.headers["Retry-After"]) > 3000  # the hour, not the 10-second spike window
+    assert int(over.headers["X-Rate-Limit-Reset"]) - time.time() > 3000  # the hour, not the spike window
 
 
 def test_the_limiter_counts_per_user_and_app(procore_world):
@@ -164,11 +165,20 @@ def test_an_injected_throttle_is_a_429_with_rate_headers(procore_world):
     Behaviour.set("procore", throttle_rate=1.0)
     answer = projects(procore_world)
     assert answer.status_code == 429
-    assert all(name in answer.headers for name in RATE_HEADERS) and "Retry-After" in answer.headers
+    assert all(name in answer.headers for name in RATE_HEADERS) and "Retry-After" not in answer.headers
+
+
+def test_a_429_carries_retry_after_only_when_switched_on(procore_world, settings):
+    Behaviour.set("procore", throttle_rate=1.0)
+    settings.SANDBOX_PROCORE_429_RETRY_AFTER = True
+    answer = projects(procore_world)
+    assert answer.status_code == 429 and int(answer.headers["Retry-After"]) >= 1
 
 
 def test_commit_then_fail_creates_exactly_one_payment_and_answers_500(procore_world):
     w = procore_world
+    # The 409 on the blind retry below needs the (unverified, off by default) origin_id uniqueness.
+    Company.objects.filter(pk=w.company.pk).update(unique_payment_origin=True)
     Behaviour.set("procore", commit_then_fail="500", commit_then_fail_rate=1.0)
     answer = w.send("POST", "/rest/v1.0/contract_payments", payment_body(w))
     assert answer.status_code == 500

@@ -50,7 +50,10 @@ def test_an_unlinked_confirmed_vendor_blocks_its_payments_and_is_not_matched_aga
 
 def test_a_409_origin_id_taken_records_the_payment_as_sent_with_procores_id(world):
     # Someone else's write lands between our read of the commitment and our POST; with the
-    # sandbox's uniqueness on, the POST answers 409.
+    # sandbox's uniqueness on, the POST answers 409. Uniqueness is off by default (whether real
+    # Procore refuses a taken origin_id is unverified): this test is about the 409 path, so it
+    # switches it on.
+    Company.objects.update(unique_payment_origin=True)
     [pid, *_] = world.summary.cases["full"]
     planted = {}
 
@@ -73,7 +76,6 @@ def test_a_409_origin_id_taken_records_the_payment_as_sent_with_procores_id(worl
         run = world.run()
     finally:
         crashpoints.hook = None
-    assert Company.objects.filter(unique_payment_origin=True).exists()
     payment = world.payment(pid)
     assert run.state == RunState.SUCCEEDED, run.error
     assert payment.state == PaymentState.SENT and payment.procore_payment_id == planted["payment"].pk

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from syncapp.connectors import xero as xero_module
-from syncapp.sandbox.procore.models import ContractPayment
+from syncapp.sandbox.procore.models import Company, ContractPayment
 from syncapp.sandbox.xero.models import Payment as XeroPaymentRow
 from syncapp.sync import crashpoints, services
 from syncapp.sync.models import Payment, PaymentState, RunState, SyncRun
@@ -118,7 +118,11 @@ def test_a_payment_edited_while_the_pages_are_read_is_not_lost(world, monkeypatc
 # --- deleted in Xero while it was unknown whether Procore had it ------------------------------------
 
 
-def test_a_payment_left_sending_then_deleted_in_xero_is_found_in_procore_and_reversed(world, crash_at):
+@pytest.mark.parametrize("deletes", ["allowed", "refused"])
+def test_a_payment_left_sending_then_deleted_in_xero_is_found_in_procore_and_reversed(world, crash_at, deletes):
+    # Procore's documented default refuses to delete a synced payment: then the reversal is a
+    # person's ("needs attention"); in a company where deletes work, it is deleted.
+    Company.objects.update(refuse_delete_with_origin=deletes == "refused")
     died = crash_at("after_create", nth=2)
     with pytest.raises(died):
         world.run()
@@ -129,12 +133,17 @@ def test_a_payment_left_sending_then_deleted_in_xero_is_found_in_procore_and_rev
     run = world.run()
     payment = world.payment(pid)
     assert run.state == RunState.SUCCEEDED, run.error
-    assert payment.state == PaymentState.REVERSED
-    assert ContractPayment.objects.filter(origin_id=pid).count() == 0
     assert payment.events.filter(kind="reconciled", message__contains="found in Procore").exists()
+    if deletes == "refused":
+        assert payment.state == PaymentState.NEEDS_ATTENTION and payment.procore_payment_id is not None
+        assert ContractPayment.objects.filter(origin_id=pid).count() == 1
+    else:
+        assert payment.state == PaymentState.REVERSED
+        assert ContractPayment.objects.filter(origin_id=pid).count() == 0
 
 
 def test_a_failed_payment_that_reached_procore_then_deleted_in_xero_is_reversed_not_skipped(world, crash_at):
+    Company.objects.update(refuse_delete_with_origin=False)  # a company where deletes work: see above
     died = crash_at("after_create", nth=1)
     with pytest.raises(died):
         world.run()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from syncapp.sandbox.procore.models import ContractPayment
+from syncapp.sandbox.procore.models import Company, ContractPayment
 from syncapp.sandbox.xero.models import Payment as XeroPaymentRow
 from syncapp.sync import services
 from syncapp.sync.models import PaymentState, RunState, SyncRun, VendorLink
@@ -148,6 +148,9 @@ def test_a_missing_vendor_blocks_until_linked_then_the_next_run_sends(world, adm
 
 
 def test_a_sent_payment_deleted_in_xero_is_deleted_in_procore(world):
+    # A company where Procore lets the integration delete its payments. Procore's documented default
+    # refuses (test_reversal_refused_e2e.py covers that path); this one is about a reversal that works.
+    Company.objects.update(refuse_delete_with_origin=False)
     world.run()
     [pid, *_] = world.summary.cases["full"]
     [remote] = procore_payments(pid)

@@ -109,9 +109,8 @@ def _rate_key(request: HttpRequest, token: Token | None) -> str:
 
 def _throttled(state: RateState) -> JsonResponse:
     response = JsonResponse({"errors": THROTTLED_MESSAGE}, status=429)
-    for name, value in state.headers().items():
+    for name, value in state.throttled_headers().items():  # no Retry-After by default: ratelimit.py
         response[name] = value
-    response["Retry-After"] = str(state.retry_after)
     return response
 
 

@@ -1,9 +1,22 @@
 """Procore's two rate limits, kept in process memory: an hourly window and a short spike window.
 
-Procore counts calls per access-token user and app; every call counts, failed ones too. Each
-answer reports the window nearer to exhaustion in X-Rate-Limit-Limit / -Remaining / -Reset (unix
-seconds). The sandbox server is one threaded process, so a dict under a lock is enough; tests
-and benchmarks call `reset_rate_limits()` to start from zero.
+Source: Procore's "Rate Limiting" guide (developers.procore.com/documentation/rate-limiting;
+plan_your_app/rate_limiting.md in github.com/procore/documentation):
+- "an hourly limit (60-minute window) and a spike limit (10-second window)"; its examples are
+  600 an hour and 25 a spike window (Behaviour.hourly_limit / spike_limit / spike_window_seconds).
+- "The values returned reflect the limit your app is most likely to exceed first. In most cases,
+  the spike limit is reported until you are very close to exhausting the hourly limit": each answer
+  reports the window with fewer calls left in X-Rate-Limit-Limit / -Remaining.
+- X-Rate-Limit-Reset is "the Unix timestamp (in seconds) when the currently reported window
+  resets": the hour resets 60 minutes after it began (a fixed window: nothing of it comes back
+  before then, the stricter reading, as the guide only says the short window "may increase again
+  after a brief pause as the window rolls forward"); the spike window slides.
+- Over either limit: 429, with the headers of the window that refused. Retry-After is documented
+  for the 503 of heavy load only, so a 429 does not carry it (api._throttled) unless
+  settings.SANDBOX_PROCORE_429_RETRY_AFTER is on.
+Procore counts calls per access-token user and app; every call counts, failed ones too. The sandbox
+server is one threaded process, so a dict under a lock is enough; tests and benchmarks call
+`reset_rate_limits()` to start from zero (or `end_hours()` to move the hourly windows to their end).
 """
 
 import math
@@ -44,11 +57,34 @@ class RateState:
             "X-Rate-Limit-Reset": str(self.reset_at),
         }
 
+    def throttled_headers(self) -> dict[str, str]:
+        """A 429's headers: the refusing window's, and Retry-After only when switched on (see the
+        module docstring: Procore documents it for the 503 only)."""
+        from django.conf import settings
+
+        headers = self.headers()
+        if getattr(settings, "SANDBOX_PROCORE_429_RETRY_AFTER", False):
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
 
 def reset_rate_limits() -> None:
     """Forget every counter (tests, benchmarks, the sandbox admin)."""
     with _lock:
         _counters.clear()
+
+
+def end_hours() -> None:
+    """The hour is over for every caller (tests: what waiting until X-Rate-Limit-Reset does)."""
+    with _lock:
+        for counter in _counters.values():
+            counter.hour_started -= 3600
+
+
+def hour_resets() -> dict[str, int]:
+    """Each caller's hourly reset, unix seconds, as X-Rate-Limit-Reset reports it."""
+    with _lock:
+        return {key: math.ceil(counter.hour_started + 3600) for key, counter in _counters.items()}
 
 
 def count_call(

@@ -39,7 +39,7 @@ class Command(BaseCommand):
             + (" (dry run)" if run.dry_run else "")
         )
         if run.paused_until:
-            out.write(f"Paused until {run.paused_until:%Y-%m-%d %H:%M} UTC (Xero's daily limit); run again then.")
+            out.write(f"Paused until {run.paused_until:%Y-%m-%d %H:%M} UTC ({run.error}); run again then.")
         out.write(f"Fetched from Xero: {run.fetched} payments")
         for outcome, n in outcomes.ordered(run.counts):
             out.write(f"  {outcomes.label(outcome)}: {n}")
