@@ -4,6 +4,10 @@ Every variable is listed with its default in `.env.example`. Defaults suit the l
 production (DEBUG off) a missing secret is an error, not a silent fallback.
 """
 
+import base64
+import os
+import secrets
+import sys
 import warnings
 from pathlib import Path
 
@@ -22,13 +26,20 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Commands that read only the code (e.g. `makemigrations --check` on a fresh clone) need no
+# secrets: they get throwaway ones that nothing is ever signed or encrypted with.
+_CODE_ONLY_COMMANDS = {"makemigrations", "check", "showmigrations", "sqlmigrate", "help"}
+_code_only = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in _CODE_ONLY_COMMANDS
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or (secrets.token_urlsafe(50) if _code_only else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is not set: run `make .env` or set it in the environment.")
 
 # Fernet keys (comma-separated, newest first) that encrypt OAuth tokens at rest. Rotation: put a
 # new key first, keep the old ones after it, run `manage.py rotate_token_key`, then drop the old.
-TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or (
+    [base64.urlsafe_b64encode(os.urandom(32)).decode()] if _code_only else []
+)
 if not TOKEN_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS is not set: run `make .env` or set it.")
 

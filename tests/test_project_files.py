@@ -49,3 +49,31 @@ def test_make_run_gives_the_worker_the_same_site_url_as_the_web_server():
     recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "export SITE_URL=http://$(HOST):$(PORT)" in recipe
     assert recipe.index("export SITE_URL") < recipe.index("qcluster") < recipe.index("runserver")
+
+
+def _manage(*args: str, tmp_path: Path):
+    """manage.py as a fresh clone runs it: no .env, no secrets in the environment."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(ROOT / "syncapp", tmp_path / "syncapp", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEYS")}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+
+
+def test_every_model_change_has_its_migration_on_a_fresh_clone(tmp_path):
+    result = _manage("makemigrations", "--check", "--dry-run", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_a_command_that_uses_the_secrets_refuses_to_start_without_them(tmp_path):
+    result = _manage("migrate", tmp_path=tmp_path)
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
