@@ -27,7 +27,6 @@ from tests.specs.documented import procore_documented, procore_undocumented, xer
 pytestmark = pytest.mark.django_db(transaction=True)
 procore_world = test_procore_api.procore_world  # shared fixtures
 world = test_xero_schema.world
-_fresh_limits = test_xero_schema._fresh_limits
 
 # Every operation the walk must have checked at least once: the walk cannot shrink unnoticed.
 PROCORE_OPERATIONS = {

@@ -12,34 +12,10 @@ from django.utils import timezone
 
 from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.xero import limits
-from syncapp.sandbox.xero.factories import connect, make_bill, make_contact, make_organisation, make_payment, make_world
+from syncapp.sandbox.xero.factories import connect, make_bill, make_contact, make_organisation, make_payment
 from syncapp.sandbox.xero.models import Payment, Token
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
-
-
-@pytest.fixture
-def world():
-    return make_world()
-
-
-@pytest.fixture
-def tokens(world):
-    return connect(client=world.client, organisations=[world.organisation])
-
-
-@pytest.fixture
-def api(sandbox, world, tokens):
-    headers = {"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": str(world.organisation.tenant_id)}
-    with httpx.Client(base_url=f"{sandbox}/sandbox/xero/api.xro/2.0/", headers=headers, timeout=30) as client:
-        yield client
 
 
 def ms(value: str) -> int:

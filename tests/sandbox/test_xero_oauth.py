@@ -13,7 +13,6 @@ import pytest
 from django.utils import timezone
 
 from syncapp.sandbox.models import Behaviour
-from syncapp.sandbox.xero import limits
 from syncapp.sandbox.xero.factories import make_organisation, make_world
 from syncapp.sandbox.xero.identity import pkce_challenge
 from syncapp.sandbox.xero.models import AuthorizationCode, TenantConnection, Token
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 REDIRECT_URI = "http://127.0.0.1:8000/connections/xero/callback"
 SCOPE = "offline_access accounting.payments.read accounting.invoices.read accounting.contacts.read"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
 
 
 @pytest.fixture

@@ -14,18 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from syncapp.sandbox.models import Behaviour
-from syncapp.sandbox.xero import limits
 from syncapp.sandbox.xero.factories import connect, make_bill, make_contact, make_world
 from syncapp.sandbox.xero.models import Payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
 
 
 @pytest.fixture

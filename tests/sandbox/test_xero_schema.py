@@ -15,7 +15,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from syncapp.sandbox.seed import register_oauth_clients, seed_world
-from syncapp.sandbox.xero import limits
 from syncapp.sandbox.xero.factories import connect, make_bill, make_contact, make_payment, make_world
 from syncapp.sandbox.xero.models import Payment
 from tests.specs import xero_document
@@ -61,13 +60,6 @@ def validate(instance, *, document: str, schema: str | dict) -> None:
     validator = Draft202012Validator(target, registry=_registry(), format_checker=FormatChecker(formats=["uuid"]))
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:20])
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from xero_python.identity import IdentityApi
 
 from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.xero import limits
-from syncapp.sandbox.xero.factories import connect, make_bill, make_payment, make_world
+from syncapp.sandbox.xero.factories import connect, make_bill, make_payment
 from syncapp.sandbox.xero.models import Payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,18 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def text(value) -> str:
     """The SDK gives referenced enums as Enum members and inline ones as plain strings."""
     return getattr(value, "value", value)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
-
-
-@pytest.fixture
-def world():
-    return make_world()
 
 
 def sdk_client(world, tokens: dict, *, expires_at: float | None = None) -> tuple[ApiClient, dict]:

@@ -9,7 +9,6 @@ import time
 import uuid
 from decimal import Decimal
 
-import httpx
 import pytest
 from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient, Configuration
@@ -18,39 +17,13 @@ from xero_python.api_client.oauth2 import OAuth2Token
 from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.xero import limits, payloads
 from syncapp.sandbox.xero.factories import (
-    connect,
     make_allocation,
     make_bill,
     make_other_payment,
     make_payment,
-    make_world,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limits.reset()
-    yield
-    limits.reset()
-
-
-@pytest.fixture
-def world():
-    return make_world()
-
-
-@pytest.fixture
-def tokens(world):
-    return connect(client=world.client, organisations=[world.organisation])
-
-
-@pytest.fixture
-def api(sandbox, world, tokens):
-    headers = {"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": str(world.organisation.tenant_id)}
-    with httpx.Client(base_url=f"{sandbox}/sandbox/xero/api.xro/2.0/", headers=headers, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture
