@@ -14,6 +14,7 @@ from __future__ import annotations
 import httpx
 from django.conf import settings
 
+from syncapp.connectors.procore import company_from_json
 from syncapp.connectors.types import (
     ConnectorError,
     NeedsReconnect,
@@ -133,22 +134,4 @@ def procore_companies(*, access_token: str, company_id: str | int | None = None)
     if response.status_code == 400 and not company_id and "procore-company-id" in _error_text(response).lower():
         raise ConnectorError(COMPANY_ID_NEEDED, status=400)
     _check(response, service="Procore")
-    return [
-        ProcoreCompany(id=int(row["id"]), name=str(row.get("name") or ""), is_active=bool(row.get("is_active", True)))
-        for row in response.json()
-    ]
-
-
-def procore_company_check(*, access_token: str, company_id: str) -> int | None:
-    """The cheap read behind "Test connection": one project of the company. Unlike /me, a
-    company-scoped read proves the app is installed there and the user may see its data.
-    Returns the company's project count when Procore reports it (the `Total` header)."""
-    response = _get(
-        f"{settings.PROCORE_API_URL}/rest/v1.0/projects",
-        token=access_token,
-        headers={"Procore-Company-Id": str(company_id)},
-        params={"company_id": str(company_id), "page": "1", "per_page": "1"},
-    )
-    _check(response, service="Procore")
-    total = response.headers.get("Total", "")
-    return int(total) if total.isdigit() else None
+    return [company_from_json(row) for row in response.json()]
