@@ -26,7 +26,7 @@ def company_currency(integration: Integration) -> CompanyCurrency:
         return CompanyCurrency(settings.company_currency, "set by an Admin on the Settings page")
     if settings and settings.xero_base_currency:
         return CompanyCurrency(settings.xero_base_currency, "the Xero organisation's base currency")
-    return CompanyCurrency("", "not known yet: the next run reads the Xero organisation's base currency")
+    return CompanyCurrency("", "the next run reads the Xero organisation's base currency")
 
 
 def remember_base_currency(integration: Integration, xero) -> None:
