@@ -6,8 +6,16 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "syncapp.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        # Load the settings now: a bad variable then stops with its one-line message (which says
+        # what to fix) instead of a traceback from deep inside the first command that reads it.
+        settings.INSTALLED_APPS  # noqa: B018
+    except ImproperlyConfigured as error:
+        sys.exit(f"Configuration error: {error}")
     execute_from_command_line(sys.argv)
 
 

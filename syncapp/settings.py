@@ -25,6 +25,20 @@ warnings.filterwarnings("ignore", message="The httpx module is deprecated")
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def strict(name: str, read, hint: str, **kwargs):
+    """One variable read through django-environ; a value it cannot parse stops the start with one
+    line that names the variable and says what it must look like (never the value: it may hold a
+    password). manage.py prints that line instead of a traceback."""
+    try:
+        with warnings.catch_warnings():
+            # environ only warns on a URL of unknown scheme, echoing the URL with its password.
+            warnings.simplefilter("error")
+            return read(name, **kwargs)
+    except (ValueError, KeyError, UserWarning):
+        raise ImproperlyConfigured(f"{name} is not valid: {hint}") from None
+
+
 DEBUG = env.bool("DEBUG", default=False)
 # Commands that read only the code (e.g. `makemigrations --check` on a fresh clone) need no
 # secrets: they get throwaway ones that nothing is ever signed or encrypted with.
@@ -34,6 +48,13 @@ _code_only = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys
 SECRET_KEY = env.str("SECRET_KEY", default="") or (secrets.token_urlsafe(50) if _code_only else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is not set: run `make .env` or set it in the environment.")
+# The bar of Django's own deploy check (security.W009): a short key can be guessed offline from
+# any signed cookie, and with it every session forged.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too short for production: use at least 50 random characters, "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 # Fernet keys (comma-separated, newest first) that encrypt OAuth tokens at rest. Rotation: put a
 # new key first, keep the old ones after it, run `manage.py rotate_token_key`, then drop the old.
@@ -42,6 +63,26 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or (
 )
 if not TOKEN_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS is not set: run `make .env` or set it.")
+
+
+def _is_fernet_key(key: str) -> bool:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
+
+
+# Checked at start, not at the first token read: a typo would otherwise surface as a failed sync.
+_bad_keys = [str(i) for i, key in enumerate(TOKEN_ENCRYPTION_KEYS, start=1) if not _is_fernet_key(key)]
+if _bad_keys:
+    raise ImproperlyConfigured(
+        f"TOKEN_ENCRYPTION_KEYS is not valid: key {', '.join(_bad_keys)} of {len(TOKEN_ENCRYPTION_KEYS)} "
+        "is not a Fernet key (32 url-safe base64-encoded bytes); make one with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'."
+    )
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -100,7 +141,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": strict(
+        "DATABASE_URL",
+        env.db,
+        "expected a URL such as postgres://user:password@host:5432/name or sqlite:///db.sqlite3.",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and the sandbox write to one file in the demo: WAL and
     # immediate transactions keep them from tripping over "database is locked".
@@ -193,7 +241,10 @@ PROCORE_CLIENT_ID = env.str("PROCORE_CLIENT_ID", default="")
 PROCORE_CLIENT_SECRET = env.str("PROCORE_CLIENT_SECRET", default="")
 
 # HTTP timeouts (seconds) for calls to Xero and Procore.
-HTTP_TIMEOUT = env.float("HTTP_TIMEOUT", default=30.0)
+_TIMEOUT_HINT = "expected a number of seconds above 0, e.g. 30."
+HTTP_TIMEOUT = strict("HTTP_TIMEOUT", env.float, _TIMEOUT_HINT, default=30.0)
+if not 0 < HTTP_TIMEOUT < float("inf"):  # also refuses nan
+    raise ImproperlyConfigured(f"HTTP_TIMEOUT is not valid: {_TIMEOUT_HINT}")
 
 LOGGING = {
     "version": 1,

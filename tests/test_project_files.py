@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,8 @@ def test_make_run_gives_the_worker_the_same_site_url_as_the_web_server():
     assert recipe.index("export SITE_URL") < recipe.index("qcluster") < recipe.index("runserver")
 
 
-def _manage(*args: str, tmp_path: Path):
-    """manage.py as a fresh clone runs it: no .env, no secrets in the environment."""
+def _manage(*args: str, tmp_path: Path, **variables: str):
+    """manage.py as a fresh clone runs it: no .env, no secrets in the environment (unless given)."""
     import os
     import shutil
     import subprocess
@@ -62,7 +63,9 @@ def _manage(*args: str, tmp_path: Path):
     shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
     environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEYS")}
     environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment.pop("DEBUG", None)
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    environment.update(variables)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=tmp_path, env=environment, capture_output=True, text=True
     )
@@ -76,4 +79,53 @@ def test_every_model_change_has_its_migration_on_a_fresh_clone(tmp_path):
 
 def test_a_command_that_uses_the_secrets_refuses_to_start_without_them(tmp_path):
     result = _manage("migrate", tmp_path=tmp_path)
-    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "Configuration error: SECRET_KEY is not set: run `make .env` or set it in the environment."
+    ]
+
+
+def _good_secrets() -> dict[str, str]:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {"SECRET_KEY": secrets.token_urlsafe(50), "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+
+
+@pytest.mark.parametrize(
+    "variable, value, line",
+    [
+        ("HTTP_TIMEOUT", "thirty", "HTTP_TIMEOUT is not valid: expected a number of seconds above 0, e.g. 30."),
+        ("HTTP_TIMEOUT", "0", "HTTP_TIMEOUT is not valid: expected a number of seconds above 0, e.g. 30."),
+        ("SECRET_KEY", "changeme", "SECRET_KEY is too short for production: use at least 50 random characters"),
+        ("TOKEN_ENCRYPTION_KEYS", "not-a-key", "TOKEN_ENCRYPTION_KEYS is not valid: key 1 of 1 is not a Fernet key"),
+        ("DATABASE_URL", "postgress//db-host/app", "DATABASE_URL is not valid: expected a URL such as postgres://"),
+        ("DATABASE_URL", "postgres://app:hunter2@db:port/app", "DATABASE_URL is not valid: expected a URL such as"),
+    ],
+)
+def test_a_bad_setting_stops_the_start_with_one_line_that_names_it(tmp_path, variable, value, line):
+    result = _manage("check", tmp_path=tmp_path, **{**_good_secrets(), variable: value})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"Configuration error: {line}")
+    assert "hunter2" not in result.stderr  # a password in a bad URL is never echoed
+
+
+def test_a_second_rotation_key_that_is_not_a_fernet_key_is_named_by_its_place(tmp_path):
+    keys = f"{_good_secrets()['TOKEN_ENCRYPTION_KEYS']},old-key-typo"
+    result = _manage("check", tmp_path=tmp_path, **{**_good_secrets(), "TOKEN_ENCRYPTION_KEYS": keys})
+    assert "key 2 of 2 is not a Fernet key" in result.stderr
+    assert "old-key-typo" not in result.stderr
+
+
+def test_good_settings_start(tmp_path):
+    result = _manage("check", tmp_path=tmp_path, **_good_secrets(), HTTP_TIMEOUT="12.5")
+    assert result.returncode == 0, result.stderr
+    assert "Configuration error" not in result.stderr
+
+
+def test_a_short_secret_key_is_accepted_for_the_local_demo_with_debug_on(tmp_path):
+    result = _manage("check", tmp_path=tmp_path, **{**_good_secrets(), "SECRET_KEY": "demo", "DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
