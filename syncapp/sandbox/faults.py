@@ -1,12 +1,13 @@
 """Faults on demand, shared by the simulated Xero and Procore: added latency, random 5xx and 429,
-and two Procore switches kept outside the `Behaviour` table (no migration): a 422 of a chosen body
-shape on the payment create, and the service-account rule of Multiple Procore Regions.
+and three Procore switches kept outside the `Behaviour` table (no migration): a 422 of a chosen
+body shape on the payment create, the service-account rule of Multiple Procore Regions, and what
+`filters[vendor_id]` on the project list means.
 
 Each API view calls `injected_fault(service)` first; a returned response is sent instead of the
 real answer. What each service's 429 looks like (headers) is the caller's business: it passes a
 `throttled` function that builds it.
 
-The two Procore switches are read per request from a Django setting of the same name, else from
+The Procore switches are read per request from a Django setting of the same name, else from
 the environment (so a demo server started with the variable has it): tests set them with
 pytest-django's `settings` fixture, the sandbox runs in the same process.
 """
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from syncapp.sandbox.models import Behaviour
+from syncapp.sandbox.procore.filters import VENDOR_COMMITMENTS, VENDOR_FILTER_MODES
 
 _random = random.Random()
 
@@ -45,7 +47,33 @@ def injected_fault(current: Behaviour, throttled: Callable[[], HttpResponse]) ->
         return response
     if chance(current.throttle_rate):
         return throttled()
+    if chance(slow_answer_rate()):
+        # Processed for real once the wait is over: a request the client gave up on still lands.
+        time.sleep(current.hang_seconds)
     return None
+
+
+# --- Both services: a share of requests processed only after the client's timeout ---------------
+
+SLOW_ANSWER_SWITCH = "SANDBOX_SLOW_ANSWER_RATE"
+# Why a switch of its own: `latency_ms` slows every answer alike (set past the client's timeout,
+# nothing works at all), and commit_then_fail="timeout" delays only the answer to a create that
+# is already committed. What neither gives is a request that waits (a busy server, a queue in
+# front of it) past the client's timeout and is then carried out anyway, the create included:
+# the client must treat it as "maybe applied" (RFC 9110 section 9.2.2: a client cannot tell
+# whether a request that got no answer was applied). The torture suite
+# (tests/torture/test_torture.py) turns it on; off by default. A share 0..1 of API calls, each
+# held for Behaviour.hang_seconds before it is processed.
+
+
+def slow_answer_rate() -> float:
+    text = _switch(SLOW_ANSWER_SWITCH)
+    if not text:
+        return 0.0
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{SLOW_ANSWER_SWITCH} is a share between 0 and 1")
+    return value
 
 
 # --- Procore: a 422 on POST /rest/v1.0/contract_payments, in each documented body shape ----------
@@ -104,3 +132,19 @@ def service_accounts_need_company_header() -> bool:
     company's, not ours: a switch, off by default (existing connections keep working), on in the
     tests of that rule."""
     return _switch(SERVICE_ACCOUNT_HEADER_SWITCH).lower() in ("1", "on", "true", "yes")
+
+
+# --- Procore: what filters[vendor_id] on GET /rest/v1.0/projects means ---------------------------
+
+PROJECTS_VENDOR_FILTER_SWITCH = "SANDBOX_PROCORE_PROJECTS_VENDOR_FILTER"
+
+
+def projects_vendor_filter() -> str:
+    """RestV10ProjectsGet documents `filters[vendor_id]` only as "Return item(s) with the specified
+    Vendor ID"; what it does in the real API is unverified (see procore.filters). "commitments"
+    (the default: projects where the vendor holds a non-deleted commitment), "ignored" (the filter
+    is not applied) or "none" (no project for any vendor)."""
+    mode = _switch(PROJECTS_VENDOR_FILTER_SWITCH).lower() or VENDOR_COMMITMENTS
+    if mode not in VENDOR_FILTER_MODES:
+        raise ValueError(f"{PROJECTS_VENDOR_FILTER_SWITCH} must be one of {', '.join(VENDOR_FILTER_MODES)} (or empty)")
+    return mode

@@ -13,6 +13,12 @@ origin_id is locked (PATCH may change origin_id, origin_data and attachments onl
 
 Per-project refusals (`Project.refused_tools`) and deleted commitments (`Commitment.deleted_at`)
 follow Procore's documented access rules; see `_refuse_project` and `_live_commitments`.
+
+Reads that follow the change: `filters[updated_at]` on the lists that document it (projects,
+vendors, work order and purchase order contracts, v1.1 requisitions; not the generic commitments
+list) and `filters[vendor_id]` on projects, as `procore.filters` reads them. Every row's
+`updated_at` moves whenever the sandbox saves it (auto_now); writing one row never touches
+another (a new payment leaves its commitment and invoice as they were: the docs say nothing of it).
 """
 
 import datetime as dt
@@ -39,10 +45,11 @@ from syncapp.sandbox.faults import (
     chance,
     injected_fault,
     payment_rejection,
+    projects_vendor_filter,
     service_accounts_need_company_header,
 )
 from syncapp.sandbox.models import Behaviour, CommitThenFail
-from syncapp.sandbox.procore import payloads
+from syncapp.sandbox.procore import filters, payloads
 from syncapp.sandbox.procore.models import (
     Commitment,
     Company,
@@ -277,6 +284,19 @@ def _project(caller: Caller, project_id: int | None, tool: str | None = None) ->
     return project
 
 
+def _filtered(apply: Callable[[], QuerySet]) -> QuerySet:
+    """Run a `procore.filters` narrowing; a value it refuses is Procore's 400 ("invalid parameter
+    values", Error Code Reference), in this sandbox's usual {"errors": text} body."""
+    try:
+        return apply()
+    except filters.FilterError as error:
+        raise ApiError(400, str(error)) from error
+
+
+def _updated_within(request: HttpRequest, rows: QuerySet) -> QuerySet:
+    return _filtered(lambda: filters.updated_within(rows, request.GET.get("filters[updated_at]")))
+
+
 def _method_not_allowed(*allowed: str) -> HttpResponse:
     response = JsonResponse({"errors": "405 Method Not Allowed"}, status=405)
     response["Allow"] = ", ".join(allowed)
@@ -359,6 +379,10 @@ def projects(request: HttpRequest, caller: Caller) -> HttpResponse:
         rows = rows.filter(active=False)
     if origin_id := request.GET.get("filters[origin_id]"):
         rows = rows.filter(origin_id=origin_id)
+    rows = _updated_within(request, rows)
+    # RestV10ProjectsGet filters[vendor_id]: its meaning is unverified, a switch (procore.filters).
+    vendor_id = request.GET.get("filters[vendor_id]")
+    rows = _filtered(lambda: filters.projects_of_vendor(rows, vendor_id, mode=projects_vendor_filter()))
     # RestV10ProjectsGet: a user without full company admin permissions gets "only the projects
     # that the user has been added to": a project refused as a whole is not listed at all.
     hidden = [p.pk for p in rows.exclude(refused_tools="") if PROJECT in refused_tools(p)]
@@ -398,6 +422,7 @@ def vendors(request: HttpRequest, caller: Caller) -> HttpResponse:
             | Q(business_id__icontains=search)
             | Q(business_id__icontains=re.sub(r"\s+", "", search))
         )
+    rows = _updated_within(request, rows)
     return paginate(request, rows, payloads.vendor_json)
 
 
@@ -475,6 +500,9 @@ def _commitments(request: HttpRequest, caller: Caller, kind: str | None) -> Http
     rows = _live_commitments(request, rows, filterable=kind is not None)
     if kind:
         rows = rows.filter(kind=kind)
+        # Documented on the work order and purchase order lists only: the generic
+        # RestV10CommitmentsGet lists no filters, so there it is ignored like any unknown parameter.
+        rows = _updated_within(request, rows)
     if status := request.GET.get("filters[status]"):
         rows = rows.filter(status=status)
     if origin_id := request.GET.get("filters[origin_id]"):
@@ -544,6 +572,7 @@ def requisitions(request: HttpRequest, caller: Caller) -> HttpResponse:
         rows = rows.filter(status=status)
     if origin_id := request.GET.get("filters[origin_id]"):
         rows = rows.filter(origin_id=origin_id)
+    rows = _updated_within(request, rows)
     return paginate(request, rows, payloads.requisition_json)
 
 
