@@ -254,6 +254,15 @@ class SyncRun(BackgroundJob):
     api_calls_xero = models.PositiveIntegerField(default=0)
     api_calls_procore = models.PositiveIntegerField(default=0)
     throttled = models.PositiveIntegerField(default=0)  # 429 answers received
+    # The process executing the run ("host pid N"), for the run page and its log.
+    worker = models.CharField(max_length=200, blank=True)
+    # The worker holds the run's PostgreSQL advisory lock for as long as its process lives
+    # (sync.lease): once the lock is free, the run is known dead at once instead of after minutes.
+    worker_lock = models.BooleanField(default=False)
+    # Set right before each write to Procore to when that write is surely over (HTTP_TIMEOUT on):
+    # a run whose process died is not declared dead before it, so the next run's re-read of
+    # Procore cannot miss a payment the dead worker's last request may still be creating.
+    write_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
