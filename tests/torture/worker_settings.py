@@ -1,0 +1,37 @@
+"""Settings of the worker processes the torture suite starts (`manage.py sync_payments`,
+`manage.py qcluster`, `python -m tests.torture.procore_reader`).
+
+The test settings (the secrets come from the parent pytest process's environment, so tokens it
+stored decrypt here), a short retry backoff (a run meets hundreds of injected faults), and one
+seam: `TORTURE_CRASH_AT=<point>:<nth>[:stop]` makes the process SIGKILL itself (or SIGSTOP itself,
+with `:stop`) the nth time the run reaches that crash point (syncapp/sync/crashpoints.py), so a
+seed can choose the exact moment a real OS process dies.
+"""
+
+import os
+import signal
+
+from syncapp.settings_test import *  # noqa: F403
+from syncapp.sync import crashpoints
+
+SYNC_RETRY_BASE_SECONDS = float(os.environ.get("TORTURE_RETRY_BASE_SECONDS", "0.01"))
+
+
+def _arm(spec: str) -> None:
+    point, _, rest = spec.partition(":")
+    nth_text, _, action = rest.partition(":")
+    nth = int(nth_text or "1")
+    sig = signal.SIGSTOP if action == "stop" else signal.SIGKILL
+    seen = {"n": 0}
+
+    def hook(name: str) -> None:
+        if name == point:
+            seen["n"] += 1
+            if seen["n"] == nth:
+                os.kill(os.getpid(), sig)
+
+    crashpoints.hook = hook
+
+
+if os.environ.get("TORTURE_CRASH_AT"):
+    _arm(os.environ["TORTURE_CRASH_AT"])
