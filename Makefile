@@ -53,15 +53,19 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 
-# Benchmarks print numbers; they need the local PostgreSQL (see bench/README.md).
+# Benchmarks: every figure printed with its target and written to bench/RESULTS.md by the scripts.
+# They need the local PostgreSQL and make their own bench_* databases (see bench/README.md).
 PG := postgres://postgres@127.0.0.1:5432
 bench: install .env
+	$(BIN)/python bench/report.py start "make bench"
 	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_seed; createdb -h 127.0.0.1 -U postgres bench_seed
 	DATABASE_URL=$(PG)/bench_seed $(BIN)/python bench/seed_sandbox.py --payments 10000 100000
 	$(BIN)/python bench/procore_pacing.py --spike-limit 25 --window 10 --seconds 60
-	$(BIN)/python bench/sync_end_to_end.py
+	$(BIN)/python bench/sync_end_to_end.py --payments 10000 --paced-payments 300 --database bench_sync
+	$(BIN)/python bench/index_scale.py --projects 500 --commitments 5000 --invoices 20000 --payments 2000 --database bench_index
 	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_dash; createdb -h 127.0.0.1 -U postgres bench_dash
-	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py
+	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py --sizes 10000 100000 --repeat 20
+	@echo "Written: bench/RESULTS.md"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

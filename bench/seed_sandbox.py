@@ -3,6 +3,7 @@
 Migrates the database named by DATABASE_URL (a throwaway SQLite file when unset), then for each
 size: resets the sandbox, seeds it with `seed_world()`, and prints seconds, payments per second
 and the row counts. The last world is left in place (useful for a manual look or a sync bench).
+The seconds per size go to bench/RESULTS.md with a bar of 1 s per 1,000 payments (bench/report.py).
 
     createdb -h 127.0.0.1 -U postgres h_seed
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_seed .venv/bin/python bench/seed_sandbox.py --payments 100000
@@ -22,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def configure_environment() -> str:
@@ -45,9 +47,11 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection, transaction
+    from report import Section, figure, record
 
     from syncapp.sandbox.seed import reset_world, seed_world
 
+    section = Section("seed", "Seeding the sandbox")
     call_command("migrate", "--noinput", verbosity=0)
     print(f"database: {connection.vendor} ({database_url.split('@')[-1]})")
     for payments in options.payments:
@@ -65,6 +69,17 @@ def main() -> None:
         print("  " + ", ".join(f"{name} {value:.1f} s" for name, value in summary.phases.items()))
         print("  " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
         print(f"  commitments per payment: {summary.counts['procore_commitments'] / payments:.4f}")
+        section.add(
+            figure(
+                f"seed {payments:,} payments",
+                summary.seconds,
+                unit="s",
+                at_most=payments / 1000,
+                note=f"{rows:,} rows, {payments / summary.seconds:,.0f} payments/s; reset of the previous world "
+                f"{reset_seconds:.1f} s. The bar: 1 s per 1,000 payments, so the benches and the demo wait little.",
+            )
+        )
+    record(section)
 
 
 if __name__ == "__main__":
