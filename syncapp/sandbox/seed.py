@@ -66,6 +66,7 @@ import datetime as dt
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -75,12 +76,13 @@ from syncapp.sandbox.models import SeededWorld
 from syncapp.sandbox.procore import models as pc
 from syncapp.sandbox.seeding import store
 from syncapp.sandbox.seeding.builder import WorldBuilder
-from syncapp.sandbox.seeding.world import BILL_CASES, CASES, CONTACT_CASES, MIN_PAYMENTS, build_world
+from syncapp.sandbox.seeding.company import CompanySize, build_company
+from syncapp.sandbox.seeding.world import BILL_CASES, CASES, CONTACT_CASES, MIN_PAYMENTS, Recorder, build_world
 from syncapp.sandbox.xero import models as xr
 
 __all__ = [
-    "BILL_CASES", "CASES", "CONTACT_CASES", "MIN_PAYMENTS", "SeedSummary", "WorldExists", "register_oauth_clients",
-    "reset_world", "seed_world", "current_world", "world_exists",
+    "BILL_CASES", "CASES", "CONTACT_CASES", "MIN_PAYMENTS", "CompanySize", "SeedSummary", "WorldExists",
+    "register_oauth_clients", "reset_world", "seed_company", "seed_world", "current_world", "world_exists",
 ]  # fmt: skip
 
 # Fixed whatever the seed, so a reseed keeps the product's connections to them valid.
@@ -210,6 +212,37 @@ def register_oauth_clients(*, site_url: str) -> None:
 def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.date = DEFAULT_BASE_DATE) -> SeedSummary:
     """Build the world with exactly `payments` Xero payments. Raises WorldExists when there is
     one already and `reset` is off, ValueError below MIN_PAYMENTS."""
+
+    def build(organisation: xr.Organisation, company: pc.Company) -> tuple[WorldBuilder, Recorder]:
+        return build_world(
+            payments=payments, seed=seed, base_date=base_date, organisation=organisation, company=company
+        )
+
+    return _seed(build, payments=payments, seed=seed, reset=reset, base_date=base_date)
+
+
+def seed_company(
+    *, size: CompanySize, seed: int, reset: bool = False, base_date: dt.date = DEFAULT_BASE_DATE
+) -> SeedSummary:
+    """Build a large company instead of the world of cases (seeding.company): `size.payments`
+    ordinary payments, each paying one approved bill in full. Same company, organisation and apps
+    as the default world, so a connected product reads it at once. WorldExists and ValueError as
+    seed_world."""
+
+    def build(organisation: xr.Organisation, company: pc.Company) -> tuple[WorldBuilder, Recorder]:
+        return build_company(size=size, seed=seed, base_date=base_date, organisation=organisation, company=company)
+
+    return _seed(build, payments=size.payments, seed=seed, reset=reset, base_date=base_date)
+
+
+def _seed(
+    build: Callable[[xr.Organisation, pc.Company], tuple[WorldBuilder, Recorder]],
+    *,
+    payments: int,
+    seed: int,
+    reset: bool,
+    base_date: dt.date,
+) -> SeedSummary:
     started = time.perf_counter()
     with transaction.atomic():
         if reset:
@@ -218,9 +251,7 @@ def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.d
             raise WorldExists("The sandbox already holds a world: reset it first (sandbox_seed --reset).")
         organisation, company = ensure_identity()
         phases = {"reset": time.perf_counter() - started}
-        builder, recorder = build_world(
-            payments=payments, seed=seed, base_date=base_date, organisation=organisation, company=company
-        )
+        builder, recorder = build(organisation, company)
         phases["build"] = time.perf_counter() - started - phases["reset"]
         _save(builder)
         phases["save"] = time.perf_counter() - started - phases["reset"] - phases["build"]

@@ -2,14 +2,15 @@
 the product's apps over HTTP."""
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from io import StringIO
 
 import httpx
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from syncapp.sandbox.models import Behaviour, SeededWorld
 from syncapp.sandbox.procore import models as pc
@@ -23,6 +24,7 @@ from syncapp.sandbox.seed import (
     register_oauth_clients,
     seed_world,
 )
+from syncapp.sandbox.seeding.changes import add_payments
 from syncapp.sandbox.seeding.names import normalised
 from syncapp.sandbox.seeding.world import SPECIAL_PAYMENTS
 from syncapp.sandbox.xero import models as xr
@@ -378,3 +380,224 @@ def test_rows_created_after_seeding_get_fresh_ids():
     )  # fmt: skip
     assert made_later.pk > max(xr.Payment.objects.exclude(pk=made_later.pk).values_list("pk", flat=True))
     assert xr.Contact.objects.create(organisation=bill.organisation, name="Later Pty Ltd", updated_at=bill.updated_at)
+
+
+# --- A large company on demand (seeding/company.py) and changes to it (seeding/changes.py) ---------
+
+SMALL_COMPANY = ["--projects", "20", "--commitments", "100", "--invoices", "300", "--payments", "50"]
+
+
+def seed_small_company(*extra: str) -> str:
+    out = StringIO()
+    call_command("sandbox_seed", *SMALL_COMPANY, *extra, stdout=out)
+    return out.getvalue()
+
+
+def vendor_contacts() -> dict[int, xr.Contact]:
+    """Each vendor's Xero contact, by the link the vendor carries (origin_id = ContactID)."""
+    contacts = {str(c.contact_id): c for c in xr.Contact.objects.all()}
+    return {vendor.pk: contacts[vendor.origin_id] for vendor in pc.Vendor.objects.all()}
+
+
+def bills_by_key() -> dict[tuple[int, str], xr.Invoice]:
+    return {(bill.contact_id, bill.invoice_number): bill for bill in xr.Invoice.objects.filter(type="ACCPAY")}
+
+
+@pytest.mark.django_db
+def test_a_large_company_has_the_size_asked_for():
+    output = seed_small_company()
+
+    assert "Seeded 50 payments" in output
+    assert pc.Project.objects.count() == 20
+    assert pc.Commitment.objects.count() == 100
+    assert pc.Requisition.objects.count() == 300
+    assert pc.Vendor.objects.count() == 25 == xr.Contact.objects.count()  # one vendor per 4 commitments
+    assert xr.Payment.objects.count() == 50
+    assert SeededWorld.objects.get().summary["outcomes"] == {"sent": 50}
+
+
+@pytest.mark.django_db
+def test_every_vendor_of_a_large_company_works_on_a_few_projects_and_every_project_has_commitments():
+    seed_small_company("--vendors", "30")
+    projects_of = defaultdict(set)
+    for vendor_id, project_id in pc.Commitment.objects.values_list("vendor_id", "project_id"):
+        projects_of[vendor_id].add(project_id)
+
+    spread = [len(projects) for projects in projects_of.values()]
+    assert len(projects_of) == pc.Vendor.objects.count() == 30
+    assert all(1 <= n <= 5 for n in spread)
+    assert sum(spread) / len(spread) >= 1.5  # a few each, not one each
+    assert set(pc.Project.objects.values_list("id", flat=True)) == set().union(*projects_of.values())
+
+
+@pytest.mark.django_db
+def test_a_large_company_has_mostly_approved_commitments_of_both_kinds_and_approved_invoices_with_numbers():
+    seed_small_company()
+    statuses = Counter(pc.Commitment.objects.values_list("status", flat=True))
+    kinds = Counter(pc.Commitment.objects.values_list("kind", flat=True))
+    claims = Counter(pc.Requisition.objects.values_list("status", flat=True))
+    approved = pc.Requisition.objects.filter(status="approved")
+
+    assert statuses["Approved"] >= 70 and statuses["Approved"] == max(statuses.values())
+    assert kinds[pc.Commitment.WORK_ORDER] > kinds[pc.Commitment.PURCHASE_ORDER] > 0
+    assert claims["approved"] >= 0.8 * 300
+    assert approved.exclude(invoice_number="").count() >= 0.95 * approved.count()
+    assert not pc.Requisition.objects.exclude(commitment__status__in=["Approved", "Complete"]).exists()
+
+
+@pytest.mark.django_db
+def test_every_approved_invoice_of_a_large_company_has_its_bill_and_only_those_have_bills():
+    seed_small_company()
+    contacts = vendor_contacts()
+    bills = bills_by_key()
+    numbered = pc.Requisition.objects.filter(status="approved").exclude(invoice_number="").select_related("commitment")
+
+    for claim in numbered:
+        contact = contacts[claim.commitment.vendor_id]
+        bill = bills[(contact.pk, claim.invoice_number)]
+        assert bill.total == claim.total_amount and bill.date == claim.billing_date
+        assert bill.status in ("AUTHORISED", "PAID")
+        project = claim.project
+        assert bill.line_items[0]["Tracking"][0]["Option"] == f"{project.project_number} {project.name}"
+    assert len(bills) == numbered.count()
+    for vendor in pc.Vendor.objects.all():
+        assert vendor.business_id == contacts[vendor.pk].tax_number
+        claims = pc.Requisition.objects.filter(commitment__vendor=vendor).exclude(invoice_number="")
+        numbers = list(claims.values_list("invoice_number", flat=True))
+        assert len(numbers) == len(set(numbers))  # one claim per number per vendor
+
+
+@pytest.mark.django_db
+def test_each_payment_of_a_large_company_pays_one_approved_bill_in_full():
+    seed_small_company()
+    payments = list(xr.Payment.objects.select_related("invoice"))
+
+    assert len({p.invoice_id for p in payments}) == len(payments) == 50
+    for payment in payments:
+        assert payment.payment_type == "ACCPAYPAYMENT" and payment.status == "AUTHORISED"
+        assert payment.amount == payment.invoice.total and payment.invoice.status == "PAID"
+        assert payment.date >= payment.invoice.date
+    assert not xr.Invoice.objects.filter(status="PAID").exclude(payments__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_the_same_company_sizes_and_seed_build_the_same_company():
+    seed_small_company()
+    xero, procore = payments_snapshot(), procore_snapshot()
+    seed_small_company("--reset")
+    assert payments_snapshot() == xero and procore_snapshot() == procore
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--projects", "20", "--commitments", "10"], "one commitment per project"),
+        (["--projects", "5", "--commitments", "20", "--invoices", "10", "--payments", "11"], "more invoices"),
+        (["--commitments", "20"], "needs --projects"),
+        (["--projects", "5", "--commitments", "20", "--vendors", "21"], "one commitment per project and per vendor"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_large_company_that_cannot_be_built_is_refused_with_a_reason(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("sandbox_seed", *arguments, stdout=StringIO())
+    assert not pc.Project.objects.exists()
+
+
+def procore_rows_changed_since(moment: dt.datetime) -> int:
+    return sum(
+        model.objects.filter(updated_at__gte=moment).count()
+        for model in (pc.Project, pc.Vendor, pc.Commitment, pc.Requisition, pc.ContractPayment)
+    )
+
+
+@pytest.mark.django_db
+def test_added_payments_on_existing_invoices_change_only_xero():
+    seed_small_company()
+    before = timezone.now()
+    requisitions = pc.Requisition.objects.count()
+
+    added = add_payments(count=10, projects=3, seed=5)
+
+    payments = xr.Payment.objects.filter(payment_id__in=added.payment_ids).select_related("invoice__contact")
+    assert len(added.payment_ids) == payments.count() == 10
+    assert len(set(added.project_ids)) == 3
+    contacts = vendor_contacts()
+    claims = pc.Requisition.objects.filter(pk__in=added.requisition_ids).select_related("commitment")
+    assert {claim.project_id for claim in claims} == set(added.project_ids)
+    for payment in payments:
+        claim = next(c for c in claims if c.invoice_number == payment.invoice.invoice_number)
+        assert contacts[claim.commitment.vendor_id] == payment.invoice.contact
+        assert payment.amount == payment.invoice.total and payment.invoice.status == "PAID"
+        assert payment.updated_at >= before and payment.invoice.updated_at >= before
+    assert pc.Requisition.objects.count() == requisitions
+    assert procore_rows_changed_since(before) == 0
+
+
+@pytest.mark.django_db
+def test_added_payments_on_new_invoices_bring_approved_claims_and_their_bills_made_now():
+    seed_small_company()
+    before = timezone.now()
+
+    added = add_payments(count=10, projects=3, new_invoices=True, seed=5)
+
+    claims = pc.Requisition.objects.filter(pk__in=added.requisition_ids).select_related("commitment")
+    assert claims.count() == 10 == pc.Requisition.objects.filter(created_at__gte=before).count()
+    assert procore_rows_changed_since(before) == 10  # the new claims, nothing else
+    assert {claim.project_id for claim in claims} == set(added.project_ids) and len(added.project_ids) == 3
+    contacts = vendor_contacts()
+    bills = bills_by_key()
+    for claim in claims:
+        assert claim.status == "approved" and claim.commitment.status in ("Approved", "Complete")
+        bill = bills[(contacts[claim.commitment.vendor_id].pk, claim.invoice_number)]
+        assert str(bill.invoice_id) in added.bill_ids
+        assert bill.total == claim.total_amount and bill.status == "PAID"
+        assert bill.payments.get().amount == bill.total
+        assert pc.Requisition.objects.filter(commitment__vendor=claim.commitment.vendor,
+                                             invoice_number=claim.invoice_number).count() == 1  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_add_payments_from_the_command_line(settings):
+    seed_small_company()
+    out = StringIO()
+
+    call_command("sandbox_seed", "--add-payments", "4", "--on-projects", "2", "--new-invoices", stdout=out)
+
+    assert "Added 4 payments on new subcontractor invoices of projects" in out.getvalue()
+    assert xr.Payment.objects.count() == 54
+    with pytest.raises(CommandError, match="no more projects than payments"):
+        call_command("sandbox_seed", "--add-payments", "2", "--on-projects", "3", stdout=StringIO())
+    with pytest.raises(CommandError, match="in place"):
+        call_command("sandbox_seed", "--add-payments", "2", "--reset", stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_invoices_are_what_a_reader_finds_with_filters_updated_at_over_http(sandbox, settings):
+    seed_small_company()
+    register_oauth_clients(site_url=sandbox)
+    pc.Requisition.objects.update(updated_at=F("updated_at") - dt.timedelta(hours=1))  # seeded an hour ago
+    last_read = timezone.now().replace(microsecond=0) - dt.timedelta(seconds=1)
+    added = add_payments(count=6, projects=2, new_invoices=True, seed=3)
+    until = timezone.now() + dt.timedelta(minutes=1)
+    window = f"{last_read:%Y-%m-%dT%H:%M:%SZ}...{until:%Y-%m-%dT%H:%M:%SZ}"
+
+    with httpx.Client(timeout=10) as http:
+        token = http.post(
+            f"{settings.PROCORE_LOGIN_URL}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(settings.PROCORE_CLIENT_ID, settings.PROCORE_CLIENT_SECRET),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Procore-Company-Id": str(COMPANY_ID)}
+        found = []
+        for project in pc.Project.objects.all():
+            answer = http.get(
+                f"{settings.PROCORE_API_URL}/rest/v1.1/requisitions",
+                params={"project_id": project.pk, "filters[updated_at]": window, "per_page": 1000},
+                headers=headers,
+            )
+            assert answer.status_code == 200, answer.text
+            found += [(project.pk, row["id"]) for row in answer.json()]
+
+    assert sorted(row for _, row in found) == sorted(added.requisition_ids)
+    assert {project for project, _ in found} == set(added.project_ids)

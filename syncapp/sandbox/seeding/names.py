@@ -73,3 +73,44 @@ def normalised(name: str) -> str:
     text = re.sub(r"[^a-z0-9 ]+", " ", text)
     text = re.sub(r"\b(pty|ltd|limited|inc|llc|co)\b", " ", text)
     return " ".join(text.split())
+
+
+# --- A large company (seeding.company): hundreds of projects, thousands of suppliers -------------
+
+PLACES = [
+    "Harbour", "Riverside", "Westgate", "Northpoint", "Bayview", "Central", "Greenfield", "Lakeside",
+    "Parkside", "Eastlink", "Southbank", "Hillcrest", "Seaview", "Redfern", "Ashfield", "Brookvale",
+    "Camden", "Dockside", "Elmwood", "Fairfield", "Glenroy", "Hawthorn", "Ironcove", "Jindalee",
+    "Kirrawee", "Lilyfield", "Marrickville", "Newport", "Oatley", "Penrith", "Queenscliff", "Rosebery",
+    "Stanmore", "Toongabbie", "Ultimo", "Valley", "Waterloo", "Yagoona", "Zetland", "Alexandria",
+]  # fmt: skip
+BUILDINGS = [
+    "Tower", "Apartments", "Logistics Centre", "School Upgrade", "Hospital Wing", "Plaza", "Townhouses",
+    "Aged Care", "Library", "Data Centre", "Offices", "Retail Village", "Medical Centre", "Car Park",
+    "Warehouse", "Community Hall", "Sports Centre", "Hotel", "Station Upgrade", "Childcare Centre",
+]  # fmt: skip
+# Words after a supplier's prefix and trade. None of them is a company suffix the matching rules
+# strip (see `normalised`), so two generated suppliers never share a normalised name.
+SUPPLIER_SUFFIXES = ["", "Group", "Services", "Contracting", "Industries", "Solutions", "Australia", "Partners"]
+
+
+def project_names(count: int, rng: random.Random) -> list[str]:
+    """`count` distinct project names, in a random order; past PLACES x BUILDINGS, "Stage 2", ..."""
+    combos = [f"{place} {building}" for place in PLACES for building in BUILDINGS]
+    rng.shuffle(combos)
+    return [
+        combos[i % len(combos)] + (f" Stage {i // len(combos) + 1}" if i >= len(combos) else "") for i in range(count)
+    ]
+
+
+def supplier_combos(rng: random.Random) -> list[tuple[str, str, str]]:
+    """Every (name, trade, kind) a large company's supplier can have, distinct once normalised,
+    in a random order."""
+    combos = [
+        (" ".join(filter(None, (prefix, trade, suffix))), trade, kind)
+        for prefix in PREFIXES
+        for trade, kind in TRADES
+        for suffix in SUPPLIER_SUFFIXES
+    ]
+    rng.shuffle(combos)
+    return combos
