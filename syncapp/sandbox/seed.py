@@ -1,6 +1,8 @@
 """The sandbox's seeded world: one Xero organisation and one Procore company that tell the same
 story, with every real-world case the product must handle. `seed_world()` builds it; the
-`sandbox_seed` command and the tests call it.
+`sandbox_seed` command and the tests call it. `seed_company()` builds a large company of ordinary
+payments instead (hundreds of projects, thousands of commitments: seeding/company.py), in the same
+organisation and company; `seeding.changes.add_payments()` pays more bills of either, now.
 
 The world is deterministic: the same `payments` and `seed` give the same rows, ids and amounts
 (one `random.Random(seed)`, UUIDs and 64-bit Procore ids drawn from it, a fixed base date).
