@@ -233,6 +233,7 @@ class Workers:
 
     site_url: str
     log_dir: Path
+    default_env: dict[str, str] = field(default_factory=dict)  # for every worker the scenario starts
     started: list[Worker] = field(default_factory=list)
 
     def start(self, name: str, argv: list[str], **env: str) -> Worker:
@@ -241,7 +242,7 @@ class Workers:
             popen = subprocess.Popen(
                 argv,
                 cwd=ROOT,
-                env=worker_env(self.site_url, **env),
+                env=worker_env(self.site_url, **{**self.default_env, **env}),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: signals reach it and its children only
@@ -250,8 +251,9 @@ class Workers:
         self.started.append(worker)
         return worker
 
-    def sync_payments(self, name: str = "sync_payments", **env: str) -> Worker:
-        return self.start(name, [sys.executable, "manage.py", "sync_payments", "--integration", "northwind"], **env)
+    def sync_payments(self, name: str = "sync_payments", *options: str, **env: str) -> Worker:
+        argv = [sys.executable, "manage.py", "sync_payments", "--integration", "northwind", *options]
+        return self.start(name, argv, **env)
 
     def qcluster(self, *, workers: int = 2, **env: str) -> Worker:
         return self.start("qcluster", [sys.executable, "manage.py", "qcluster"], Q_WORKERS=str(workers), **env)
