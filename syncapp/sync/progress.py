@@ -4,18 +4,25 @@ Fetch, resolve and send report through a `RunContext`; it writes the run's progr
 API call numbers and heartbeat to the database every few seconds (not on every payment), and
 log lines people read as rows.
 
-The heartbeat is also the run's lease. Every write of it is conditional on the run still being
-"running": once another process has declared the run dead (no heartbeat for SYNC_STALE_SECONDS)
-the next beat finds 0 rows and raises `RunAborted`, so a worker that was merely slow stops instead
-of racing the run that replaced it. Long waits sleep in short slices and beat between them.
+The heartbeat is also the run's lease, beside the lock its process holds (`sync.lease`). Every
+write of it is conditional on the run still being "running": once another process has declared the
+run dead (its process gone, or no heartbeat for minutes) the next beat finds 0 rows and raises
+`RunAborted`, so a worker that was merely slow stops instead of racing the run that replaced it.
+Long waits sleep in short slices and beat between them.
+
+From its first write to Procore on, a run also keeps `write_until` ahead of every Procore call it
+makes: a run whose process died is declared dead only once the last request it may have sent is
+surely over, so the run after it re-reads Procore only when that request can no longer land.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import Counter
 
+from django.conf import settings
 from django.utils import timezone
 
 from syncapp.connectors.types import CallCounter
@@ -27,6 +34,9 @@ _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ER
 HEARTBEAT_EVERY = 2.0  # seconds between progress writes while a run works
 SLEEP_SLICE = 5.0  # a long wait beats at least this often
 MAX_SLEEP = 60.0  # no single wait of a run is longer (a longer limit is the next run's business)
+# A request's answer is awaited HTTP_TIMEOUT at most; this much more covers the time between the
+# mark and the request leaving (a token read, the pacer's bookkeeping).
+WRITE_MARGIN = 5.0
 
 
 class RunAborted(Exception):
@@ -45,6 +55,9 @@ class RunContext:
         self._base_xero = run.api_calls_xero
         self._base_procore = run.api_calls_procore
         self._last_beat = 0.0
+        self._writing = False  # from the run's first write to Procore on
+        self._last_write_mark = 0.0
+        self.procore_calls.on_call = self._before_procore_call
         self.current_provider = ""  # which connection a NeedsReconnect refers to
         self.http_seconds = 0.0  # time spent waiting on the APIs (benchmarks subtract it)
 
@@ -69,15 +82,20 @@ class RunContext:
         self.run.progress_done += n
         self.beat()
 
-    def beat(self, *, force: bool = False) -> None:
-        """Save progress and the heartbeat, at most every HEARTBEAT_EVERY seconds. Raises
-        RunAborted when the run is no longer running."""
+    def beat(self, *, force: bool = False, writing: bool = False) -> None:
+        """Save progress and the heartbeat, at most every HEARTBEAT_EVERY seconds (`writing`: and
+        mark a write to Procore in flight). Raises RunAborted when the run is no longer running."""
         now = time.monotonic()
         if not force and now - self._last_beat < HEARTBEAT_EVERY:
             return
         self._last_beat = now
         run = self.run
         run.heartbeat_at = timezone.now()
+        extra = {}
+        if writing:
+            self._last_write_mark = now
+            run.write_until = run.heartbeat_at + dt.timedelta(seconds=settings.HTTP_TIMEOUT + WRITE_MARGIN)
+            extra["write_until"] = run.write_until
         run.counts = dict(self.counts)
         run.api_calls_xero = self._base_xero + self.xero_calls.calls
         run.api_calls_procore = self._base_procore + self.procore_calls.calls
@@ -92,14 +110,24 @@ class RunContext:
             api_calls_xero=run.api_calls_xero,
             api_calls_procore=run.api_calls_procore,
             throttled=run.throttled,
+            **extra,
         )
         if not updated:
             raise RunAborted(f"Run #{run.pk} is no longer running; this worker stops.")
 
     def renew_lease(self) -> None:
         """Right before a write to Procore: beat now, so nobody can declare this run dead for the
-        next SYNC_STALE_SECONDS, which is longer than the write can take (HTTP_TIMEOUT)."""
-        self.beat(force=True)
+        next SYNC_STALE_SECONDS, which is longer than the write can take (HTTP_TIMEOUT), nor before
+        `write_until` even if its process dies now."""
+        self._writing = True
+        self.beat(force=True, writing=True)
+
+    def _before_procore_call(self) -> None:
+        # The Procore client's hook, right before each request leaves. A write may be re-sent by
+        # the client itself (after a 429's wait), so once the run writes, every call moves
+        # `write_until` (at most once a second: WRITE_MARGIN covers the second).
+        if self._writing and time.monotonic() - self._last_write_mark >= 1.0:
+            self.beat(force=True, writing=True)
 
     def sleep(self, seconds: float) -> None:
         """Sleep (capped at MAX_SLEEP) in slices, beating between them: a long rate-limit wait

@@ -3,9 +3,15 @@
 The button, the command and a schedule all call `start_run`; the work itself is `execute_run`,
 which a django-q2 task or the command runs. One run at a time is the database's job: a partial
 unique constraint on SyncRun(integration) over queued/running states, so two requests at the
-same moment give one run. A worker that dies leaves a stale heartbeat; `recover_stale_runs`
-marks such runs failed so a new run (which resumes where the data says) can start. A schedule
-(migration 0003) calls it every minute, so a dead run does not show as running until someone clicks.
+same moment give one run.
+
+A dead worker is noticed by `recover_stale_runs`, which marks its run failed so a new run (which
+resumes where the data says) can start; `start_run` calls it first, and a schedule (migration
+0003) every minute, so a dead run does not show as running until someone clicks. On PostgreSQL the
+worker holds the run's advisory lock for as long as its process lives (`sync.lease`): a run whose
+lock is free is dead at once, as soon as the last Procore request it may have sent is over
+(`write_until`). The heartbeat is the fallback: on SQLite after SYNC_STALE_SECONDS of silence, and
+for a live process that stopped working (SYNC_HUNG_SECONDS, its lock still held).
 
 A rate limit that outlasts a run's short waits (Xero's day, Procore's hour) ends the run "paused"
 until the limit resets, never failed, and `tasks.schedule_resume` starts it again then.
@@ -27,7 +33,7 @@ from django.utils import timezone
 from syncapp.connections.models import Integration
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core import audit
-from syncapp.sync import crashpoints
+from syncapp.sync import crashpoints, lease
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
 from syncapp.sync.progress import RunAborted, RunContext
@@ -39,6 +45,12 @@ def _stale_after() -> dt.timedelta:
     # A running run writes its heartbeat every few seconds, also while it waits (it sleeps in
     # slices); one HTTP call is at most HTTP_TIMEOUT. Two minutes of silence: the worker is gone.
     return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
+
+
+def _hung_after() -> dt.timedelta:
+    # A worker whose process still holds the run's lock is alive; only a process that stopped
+    # working (a stopped process, a hung host whose kernel still answers) is silent this long.
+    return dt.timedelta(seconds=getattr(settings, "SYNC_HUNG_SECONDS", 600))
 
 
 def _queued_stale_after() -> dt.timedelta:
@@ -58,15 +70,11 @@ def recover_stale_runs(*, integration: Integration | None = None, now: dt.dateti
         runs = runs.filter(integration=integration)
     recovered = []
     for run in runs:
-        if run.state == RunState.RUNNING:
-            last = run.heartbeat_at or run.started_at or run.created_at
-            stale = last < now - _stale_after()
-        else:
-            stale = run.created_at < now - _queued_stale_after()
-        if not stale:
+        message = _death_of(run, now)
+        if message is None:
             continue
-        message = "The worker stopped responding. Start the sync again: it resumes where this run stopped."
-        updated = SyncRun.objects.filter(pk=run.pk, state=run.state).update(
+        # Only as judged: a beat since (the worker was alive after all) keeps the run running.
+        updated = SyncRun.objects.filter(pk=run.pk, state=run.state, heartbeat_at=run.heartbeat_at).update(
             state=RunState.FAILED, finished_at=now, error=message
         )
         if updated:
@@ -74,6 +82,27 @@ def recover_stale_runs(*, integration: Integration | None = None, now: dt.dateti
             run.refresh_from_db()
             recovered.append(run)
     return recovered
+
+
+_AGAIN = "Start the sync again: it resumes where this run stopped."
+
+
+def _death_of(run: SyncRun, now: dt.datetime) -> str | None:
+    """Why `run` is dead, in words for its log; None while its worker may still be at work."""
+    if run.state == RunState.QUEUED:
+        if run.created_at < now - _queued_stale_after():
+            return f"No worker picked this run up. {_AGAIN}"
+        return None
+    last = run.heartbeat_at or run.started_at or run.created_at
+    if not (run.worker_lock and lease.locks_available()):
+        return f"The worker stopped responding. {_AGAIN}" if last < now - _stale_after() else None
+    if last < now - _hung_after():
+        return f"The worker ({run.worker}) stopped responding, though its process is still there. {_AGAIN}"
+    if run.write_until and run.write_until > now:
+        return None  # a request it sent to Procore may still land: wait until that is over
+    if lease.holder_is_gone(run.pk):
+        return f"The worker ({run.worker}) is gone: its process ended in the middle of the run. {_AGAIN}"
+    return None
 
 
 def start_run(
@@ -155,12 +184,37 @@ def claim_run(run_id: int) -> SyncRun | None:
 
 
 def execute_run(run_id: int) -> SyncRun:
-    """Do the run (fetch, resolve, send, reversals) and record how it ended."""
-    run = claim_run(run_id)
+    """Do the run (fetch, resolve, send, reversals) and record how it ended. A run another worker
+    claimed (a task delivered twice, the command taking over a queued run) is left to it."""
+    return take_and_execute(run_id) or SyncRun.objects.get(pk=run_id)
+
+
+def take_and_execute(run_id: int) -> SyncRun | None:
+    """`execute_run`, saying whether this process did it: None when another worker claimed it."""
+    held = lease.acquire(run_id)  # before the claim: a running run's lock is always taken
+    if held is None:
+        return None
+    try:
+        run = _claim_under(held)
+        return None if run is None else _execute(run)
+    finally:
+        held.release()  # after the run's end is recorded, or at a crash
+
+
+def _claim_under(held: lease.RunLease) -> SyncRun | None:
+    run = claim_run(held.run_id)
     if run is None:
-        return SyncRun.objects.get(pk=run_id)
+        return None
+    SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(worker=held.worker, worker_lock=held.locked)
+    run.worker, run.worker_lock = held.worker, held.locked
+    return run
+
+
+def _execute(run: SyncRun) -> SyncRun:
     ctx = RunContext(run)
-    ctx.log("Run started" + (" (dry run: nothing is written to Procore)" if run.dry_run else ""))
+    ctx.log(
+        f"Run started by {run.worker}" + (" (dry run: nothing is written to Procore)" if run.dry_run else "")
+    )
     try:
         _pipeline(ctx)
     except RunAborted:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from syncapp.sync.models import RunState, SyncRun
-from syncapp.sync.runs import execute_run, recover_stale_runs, resume_run
+from syncapp.sync.runs import recover_stale_runs, resume_run, take_and_execute
 
 
 def run_sync(run_id: int) -> str:
-    """Execute a queued run (a second delivery finds it claimed and does nothing)."""
-    run = execute_run(run_id)
+    """Execute a queued run. A second delivery, or a task picked up after `sync_payments` took the
+    run over, finds it claimed and does nothing."""
+    run = take_and_execute(run_id)
+    if run is None:
+        return "claimed elsewhere"
     if run.state == RunState.PAUSED and run.paused_until:
         schedule_resume(run)
     return run.state

@@ -1,6 +1,10 @@
 """`manage.py sync_payments [--integration NAME] [--dry-run] [--since YYYY-MM-DD]`: the same run
 as the Get All Payments button, in the foreground, with a summary. Exits non-zero only when the
-run itself failed (or could not start), not because some payments are blocked."""
+run itself failed (or could not start), not because some payments are blocked.
+
+A run queued by the button while no worker runs does not block it: the command claims that run
+and executes it here (a worker that picks its task up later finds it claimed and does nothing),
+then starts its own when it asked for something else (a dry run, another --since)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from syncapp.connections.models import Integration
 from syncapp.sync import outcomes
 from syncapp.sync.models import RunState, SyncRun
-from syncapp.sync.runs import execute_run, start_run
+from syncapp.sync.runs import start_run, take_and_execute
+from syncapp.sync.tasks import schedule_resume
 
 
 class Command(BaseCommand):
@@ -25,9 +30,36 @@ class Command(BaseCommand):
     def handle(self, *args, integration=None, dry_run=False, since=None, **options):
         chosen = _integration(integration)
         run, created = start_run(integration=chosen, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run, since=since)
+        if not created and run.state == RunState.QUEUED:
+            taken = self._take_over(run)
+            if (run.dry_run, run.since) == (dry_run, since):
+                return self._report(taken)
+            self._summary(taken)  # it was not what we were asked for: ours comes next
+            run, created = start_run(
+                integration=chosen, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run, since=since
+            )
         if not created:
             raise CommandError(f"Run #{run.pk} of {chosen.name} is already {run.state}; not starting another.")
-        run = execute_run(run.pk)
+        self._report(self._execute(run))
+
+    def _take_over(self, queued: SyncRun) -> SyncRun:
+        what = "dry run" if queued.dry_run else "run"
+        self.stdout.write(
+            f"{queued.get_trigger_display()} {what} #{queued.pk} was waiting for a worker: running it here."
+        )
+        run = self._execute(queued)
+        if run.state == RunState.PAUSED and run.paused_until:
+            schedule_resume(run)  # as its worker would have: whoever asked for it expects that
+        return run
+
+    def _execute(self, run: SyncRun) -> SyncRun:
+        done = take_and_execute(run.pk)
+        if done is None:  # a worker claimed it between our look and our claim
+            run.refresh_from_db()
+            raise CommandError(f"Run #{run.pk} of {run.integration.name} is already {run.state}; not starting another.")
+        return done
+
+    def _report(self, run: SyncRun) -> None:
         self._summary(run)
         if run.state == RunState.FAILED:
             raise CommandError(f"Run #{run.pk} failed: {run.error}")

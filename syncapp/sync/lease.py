@@ -1,0 +1,109 @@
+"""A run's lease held by a live process: a PostgreSQL advisory lock keyed on the run.
+
+The worker executing a run takes `pg_try_advisory_lock(RUN_LOCK_SPACE, run_id)` on a connection of
+its own, opened for the run and closed at its end. PostgreSQL releases a session's locks the
+moment the session ends, and a process that dies (kill -9, OOM, a crash) ends its sessions with
+it. So anyone who can take the lock of a running run knows its worker is gone, at once — where
+the heartbeat alone needs minutes of silence to say the same (`runs.recover_stale_runs`).
+
+Why a connection of its own: Django closes its connections between requests and django-q2 between
+tasks (`close_old_connections`), and a session-level lock lives exactly as long as its session.
+The lock session also asks PostgreSQL to probe the worker's TCP connection often, so a host that
+vanishes (power off, network gone) frees the lock in about half a minute instead of hours.
+
+SQLite has no such locks: `acquire` returns a lease without a lock there, and the heartbeat stays
+the only sign of life. The heartbeat remains the fallback on PostgreSQL too, for a worker whose
+process lives but no longer works (a stopped process, a hung host whose kernel still answers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from django.db import connection, connections
+
+logger = logging.getLogger(__name__)
+
+# The first key of every run lock ("SYNC" in ASCII), so run ids do not collide with other users of
+# advisory locks in the same database.
+RUN_LOCK_SPACE = 0x53594E43
+
+# The lock session's TCP keepalive (seconds): PostgreSQL drops a silent peer after
+# IDLE + INTERVAL * COUNT, which frees the lock of a worker whose host is gone.
+_KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
+
+
+def this_process() -> str:
+    """How a run names its worker on the run page and in its log."""
+    return f"{socket.gethostname()} pid {os.getpid()}"[:200]
+
+
+def locks_available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class RunLease:
+    """Held by the worker executing one run; `release()` at the run's end (the process's death
+    releases it too). `locked` says whether a live-process lock backs it (PostgreSQL)."""
+
+    def __init__(self, run_id: int, session=None):
+        self.run_id = run_id
+        self.worker = this_process()
+        self._session = session
+
+    @property
+    def locked(self) -> bool:
+        return self._session is not None
+
+    def release(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.close()  # ends the session: PostgreSQL drops the lock with it
+        except Exception:  # the lock goes with the session whatever went wrong closing it
+            logger.warning("closing the lock session of run %s failed", self.run_id, exc_info=True)
+
+
+def acquire(run_id: int) -> RunLease | None:
+    """The lease of `run_id` for this process, or None when another live session holds it (another
+    worker executes the run, or is taking it over this very moment)."""
+    if not locks_available():
+        return RunLease(run_id)
+    session = _open_session()
+    try:
+        with session.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, run_id])
+            taken = cursor.fetchone()[0]
+    except BaseException:
+        session.close()
+        raise
+    if not taken:
+        session.close()
+        return None
+    return RunLease(run_id, session)
+
+
+def holder_is_gone(run_id: int) -> bool:
+    """True when nobody holds the lock of `run_id` (its worker's session ended). Takes the lock for
+    an instant to find out, through Django's own connection. Only for runs whose worker took it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, run_id])
+        taken = cursor.fetchone()[0]
+        if taken:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_SPACE, run_id])
+    return bool(taken)
+
+
+def _open_session():
+    """A psycopg connection to the default database, outside Django's connection handling."""
+    import psycopg
+
+    wrapper = connections["default"]
+    params = wrapper.get_connection_params()
+    options = " ".join(f"-c {name}={value}" for name, value in _KEEPALIVE.items())
+    params["options"] = f"{params.get('options', '')} {options}".strip()
+    params.setdefault("application_name", f"sync run lease ({this_process()})"[:63])
+    return psycopg.connect(**params, autocommit=True)
