@@ -9,7 +9,7 @@ PORT ?= 8000
 PAYMENTS ?= 300
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser migrate seed users-reset lint bench clean
+.PHONY: run test install browser migrate seed users-reset lint bench torture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,15 @@ bench: install .env
 	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_dash; createdb -h 127.0.0.1 -U postgres bench_dash
 	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py --sizes 10000 100000 --repeat 20
 	@echo "Written: bench/RESULTS.md"
+
+# The torture suite in full (tests/torture; `make test` runs its short version): kill -9 with
+# TORTURE_SEEDS seeds and every other scenario of issue 9 with worker processes, on PostgreSQL.
+# Prints Procore against the expected payments (duplicates, missing, wrong) per scenario and seed.
+# Replay one seed: make torture TORTURE_SEED=7
+TORTURE_SEEDS ?= 20
+torture: install
+	TORTURE_SEEDS=$(TORTURE_SEEDS) TORTURE_SEED=$(TORTURE_SEED) DATABASE_URL=$${DATABASE_URL:-$(PG)/torture} \
+	  $(BIN)/python -m pytest tests/torture -p no:randomly -q -rxX $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
