@@ -20,13 +20,19 @@ How single-flight is guaranteed:
 
 Call these outside any `transaction.atomic()` block of your own: a rollback of the caller's
 transaction would throw away a rotated refresh token that the provider has already retired.
+
+Stored tokens that TOKEN_ENCRYPTION_KEYS cannot decrypt raise `UnreadableTokens`, whose message
+names the provider and both ways out, and the connection records it as its last error. It is not
+marked "needs reconnect": restoring the previous key mends it as well as reconnecting does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection as db_connection
@@ -35,15 +41,36 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from syncapp.connections import oauth
-from syncapp.connections.crypto import decrypt, encrypt
+from syncapp.connections.crypto import TokenDecryptionError, decrypt, encrypt
 from syncapp.connections.health import mark_needs_reconnect, record_error
 from syncapp.connections.models import Connection, ConnectionStatus, Grant
-from syncapp.connectors.types import NeedsReconnect, TransientError
+from syncapp.connectors.types import ConnectorError, NeedsReconnect, TransientError
 
 logger = logging.getLogger(__name__)
 
 REFRESH_MARGIN = dt.timedelta(seconds=60)
 WAIT_POLL_SECONDS = 0.05
+
+
+class UnreadableTokens(ConnectorError):
+    """The connection's stored tokens cannot be decrypted with the configured keys."""
+
+
+def _noting_unreadable(method: Callable[..., str]) -> Callable[..., str]:
+    """The connection keeps the decryption failure as its last error. Noted here, outside every
+    transaction of the refresh, so that its rollback does not take the note with it."""
+
+    @functools.wraps(method)
+    def wrapper(self: ConnectionTokens, *args, **kwargs) -> str:
+        try:
+            return method(self, *args, **kwargs)
+        except UnreadableTokens as exc:
+            row = Connection.objects.filter(pk=self.connection_id).first()
+            if row is not None:
+                record_error(row, message=exc.message)
+            raise
+
+    return wrapper
 
 
 class ConnectionTokens:
@@ -56,17 +83,19 @@ class ConnectionTokens:
     def __repr__(self) -> str:  # never the token
         return f"<ConnectionTokens {self.provider} #{self.connection_id}>"
 
+    @_noting_unreadable
     def access_token(self) -> str:
         row = self._load()
         _fail_fast(row)
         if _usable(row):
-            return decrypt(row.access_token_encrypted)
+            return _read(row, row.access_token_encrypted)
         return self._renew(seen_version=row.token_version)
 
+    @_noting_unreadable
     def refresh_after_unauthorized(self, failed_token: str) -> str:
         row = self._load()
         _fail_fast(row)
-        if decrypt(row.access_token_encrypted) != failed_token:
+        if _read(row, row.access_token_encrypted) != failed_token:
             # Another worker renewed it since this one was handed out.
             return self.access_token()
         return self._renew(seen_version=row.token_version, forced=True)
@@ -91,7 +120,7 @@ class ConnectionTokens:
             row = Connection.objects.select_for_update().select_related("integration").get(pk=self.connection_id)
             _fail_fast(row)
             if row.token_version != seen_version and (forced or _usable(row)):
-                return decrypt(row.access_token_encrypted)  # renewed by the worker we queued behind
+                return _read(row, row.access_token_encrypted)  # renewed by the worker we queued behind
             try:
                 tokens = _fetch_new_tokens(row)
             except oauth.GrantRefused as exc:
@@ -123,7 +152,7 @@ class ConnectionTokens:
             row = self._load()
             _fail_fast(row)
             if row.token_version != seen_version and (forced or _usable(row)):
-                return decrypt(row.access_token_encrypted)
+                return _read(row, row.access_token_encrypted)
             if row.token_version != seen_version:
                 seen_version = row.token_version  # renewed, yet already stale: renew again
                 continue
@@ -169,10 +198,23 @@ def _fail_fast(row: Connection) -> None:
         raise NeedsReconnect(f"{name} is not connected: an Admin must connect it on the Connections page.")
 
 
+def _read(row: Connection, ciphertext: str) -> str:
+    try:
+        return decrypt(ciphertext)
+    except TokenDecryptionError:
+        name = row.get_provider_display()
+        message = (
+            f"The stored {name} tokens cannot be decrypted with the configured TOKEN_ENCRYPTION_KEYS (the key "
+            f"was changed, or an old key removed before `manage.py rotate_token_key` ran): reconnect {name} on "
+            "the Connections page, or restore the previous key."
+        )
+        raise UnreadableTokens(message) from None
+
+
 def _fetch_new_tokens(row: Connection) -> oauth.TokenSet:
     if row.grant == Grant.CLIENT_CREDENTIALS:
         return oauth.client_credentials(provider=row.provider)
-    refresh_token = decrypt(row.refresh_token_encrypted)
+    refresh_token = _read(row, row.refresh_token_encrypted)
     if not refresh_token:
         raise oauth.GrantRefused("no refresh token is stored (was offline_access granted?)", error="no_refresh_token")
     return oauth.refresh(provider=row.provider, refresh_token=refresh_token)
