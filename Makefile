@@ -62,7 +62,7 @@ bench: install .env
 	DATABASE_URL=$(PG)/bench_seed $(BIN)/python bench/seed_sandbox.py --payments 10000 100000
 	$(BIN)/python bench/procore_pacing.py --spike-limit 25 --window 10 --seconds 60
 	$(BIN)/python bench/sync_end_to_end.py --payments 10000 --paced-payments 300 --database bench_sync
-	$(BIN)/python bench/index_scale.py --projects 500 --commitments 5000 --invoices 20000 --payments 2000 --database bench_index
+	$(BIN)/python bench/index_scale.py --projects 500 --commitments 5000 --invoices 20000 --payments 1000 --database bench_index
 	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_dash; createdb -h 127.0.0.1 -U postgres bench_dash
 	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py --sizes 10000 100000 --repeat 20
 	@echo "Written: bench/RESULTS.md"

@@ -220,7 +220,7 @@ def first_run_figures(args, first: Measured) -> list:
             first.reads,
             at_most=reads_bar,
             note=f"The bar: no more than today's full read, about 3 calls a project (issue 9 §1), plus 10: "
-            f"{first.reads / args.projects:.2f} reads a project",
+            f"{first.reads / args.projects:.2f} reads a project; most read: {_largest_reads(first)}",
         ),
         figure(
             "a. first full run: Procore calls per payment sent",
@@ -273,17 +273,32 @@ def incremental_figures(changed: list[Measured]) -> list:
                 note=f"{READS_PER_TOUCHED_PROJECT} a touched project x {len(run.touched)} + a constant, taken as "
                 f"the {QUIET_RUN_MAX_CALLS} calls a run with nothing new may make; "
                 f"{run.reads - on_touched - elsewhere} reads name no project; Procore calls in all "
-                f"{run.run.api_calls_procore}, Xero {run.run.api_calls_xero}",
+                f"{run.run.api_calls_procore}, Xero {run.run.api_calls_xero}; most read: {_largest_reads(run)}",
             ),
             figure(
                 f"{run.label}: reads on projects not touched",
                 elsewhere,
                 at_most=0,
                 note=f"reads that name a project other than the {len(run.touched)} the new payments are on "
-                f"({on_touched} name a touched one). The bar: reads follow the change.",
+                f"({on_touched} name a touched one): {_reads_elsewhere(run)}. The bar: reads follow the change.",
             ),
         ]
     return figures
+
+
+def _largest_reads(run: Measured, count: int = 3) -> str:
+    """What limits a read figure: the endpoints read most, e.g. "GET /rest/v1.0/commitments/{id} x8"."""
+    reads = Counter(call.endpoint for call in run.calls if call.method == "GET")
+    return "; ".join(f"GET {endpoint} x{n}" for endpoint, n in reads.most_common(count))
+
+
+def _reads_elsewhere(run: Measured) -> str:
+    reads = Counter(
+        call.endpoint
+        for call in run.calls
+        if call.method == "GET" and call.project_id is not None and call.project_id not in run.touched
+    )
+    return "; ".join(f"GET {endpoint} x{n}" for endpoint, n in reads.most_common(3)) or "none"
 
 
 def _endpoint_summary(run: Measured) -> list[str]:
