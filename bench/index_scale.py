@@ -19,7 +19,7 @@ saw. Targets (issue 9): a run with nothing new makes at most 5 Procore calls; an
 makes at most 2 reads per touched project plus a constant, besides its 10 creates — the constant
 taken as the 5 calls a run with nothing new may make. Everything goes to bench/RESULTS.md (bench/report.py).
 
-    .venv/bin/python bench/index_scale.py                          # 500 / 5,000 / 20,000, 2,000 payments
+    .venv/bin/python bench/index_scale.py                          # 500 / 5,000 / 20,000, 1,000 payments
     .venv/bin/python bench/index_scale.py --projects 50 --commitments 500 --invoices 2000 --payments 300
 """
 
@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=500)
     parser.add_argument("--commitments", type=int, default=5_000)
     parser.add_argument("--invoices", type=int, default=20_000)
-    parser.add_argument("--payments", type=int, default=2_000)
+    parser.add_argument("--payments", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", default="bench_index")
     args = parser.parse_args()
