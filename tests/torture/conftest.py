@@ -41,7 +41,9 @@ class Torture:
 @pytest.fixture
 def torture(sandbox, settings, tmp_path):
     settings.SYNC_RETRY_BASE_SECONDS = 0.01  # runs made in this process (setup), like the workers'
-    workers = Workers(site_url=sandbox, log_dir=tmp_path)
+    # A killed worker's run is declared dead once its last Procore request is surely over
+    # (HTTP_TIMEOUT after it left): the sandbox answers in milliseconds, so 8 seconds keep that wait short.
+    workers = Workers(site_url=sandbox, log_dir=tmp_path, default_env={"HTTP_TIMEOUT": "8"})
     try:
         yield Torture(url=sandbox, workers=workers)
     finally:

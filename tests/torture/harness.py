@@ -310,19 +310,27 @@ def duplicate_origins() -> dict[str, int]:
 # --- Runs ------------------------------------------------------------------------------------------------
 
 
-def declare_killed_runs_dead() -> None:
-    """Let a new run start after a worker was killed. runs.py recognises a dead worker by a
-    heartbeat two minutes old; a scenario does not wait that long, so it ages the heartbeat first
-    (tests/sync/conftest.abandon_dead_runs). When runs.py tells a killed worker by its lost lease,
-    this becomes `recover_stale_runs()`: one line."""
-    from tests.sync.conftest import abandon_dead_runs
+def declare_killed_runs_dead(*, timeout: float = 60) -> float:
+    """Wait until runs.py itself declares the killed worker's run dead: its advisory lock is free
+    (the process is gone) and any Procore request it sent is over (`write_until`). Nothing is aged
+    or forced. Returns the seconds that took."""
+    from syncapp.sync.models import ACTIVE_RUN_STATES, SyncRun
+    from syncapp.sync.runs import recover_stale_runs
 
-    abandon_dead_runs()
+    started = time.monotonic()
+
+    def over() -> bool:
+        recover_stale_runs()
+        return not SyncRun.objects.filter(state__in=ACTIVE_RUN_STATES).exists()
+
+    wait_until(over, timeout=timeout, interval=0.2, what="the killed worker's run to be declared dead")
+    return time.monotonic() - started
 
 
 def declare_stalled_runs_dead() -> None:
-    """A stalled (SIGSTOPped) worker still holds its connection and any lease: only its silent
-    heartbeat gives it away, after two minutes, which a scenario ages instead of waiting for."""
+    """A stalled (SIGSTOPped) worker still holds its session and so the run's lock: only its
+    silent heartbeat gives it away, after SYNC_HUNG_SECONDS, which a scenario ages instead of
+    waiting for (tests/sync/conftest.abandon_dead_runs)."""
     from tests.sync.conftest import abandon_dead_runs
 
     abandon_dead_runs()

@@ -113,11 +113,12 @@ def test_kill_9_at_a_random_moment_then_run_again_ends_with_every_payment_once(t
     moment = KillMoment.of(seed)
     killed, landed = moment.strike(lambda **env: torture.workers.sync_payments("killed", **env))
 
-    declare_killed_runs_dead()
+    dead_after = declare_killed_runs_dead()
     run, runs = sync_until_done(torture.workers)
 
     comparison = compare_with_expected(summary.expected)
-    note = f"{moment.describe()}{'' if landed else ' (the run finished first)'}; {runs} more run(s)"
+    killed_run = f"declared dead in {dead_after:.1f}s" if landed else "the run finished first"
+    note = f"{moment.describe()} ({killed_run}); {runs} more run(s)"
     report("kill -9, run again", seed, comparison, started=started, note=note)
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
