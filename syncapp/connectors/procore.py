@@ -53,6 +53,7 @@ from syncapp.connectors.types import (
     ProcoreUser,
     ProcoreVendor,
     RateLimited,
+    TimeRange,
     TokenSource,
     TransientError,
 )
@@ -387,9 +388,16 @@ class ProcoreClient:
     def companies(self) -> list[ProcoreCompany]:
         return parse_rows(self._all_pages("/rest/v1.0/companies", {}), company_from_json, "company")
 
-    def projects(self) -> list[ProcoreProject]:
-        rows = self._all_pages("/rest/v1.0/projects", {"company_id": self.company_id})
-        return parse_rows(rows, project_from_json, "project")
+    def projects(self, *, changed: TimeRange | None = None, vendor_id: int | None = None) -> list[ProcoreProject]:
+        """The company's active projects; `changed`: only those updated in that range; `vendor_id`:
+        only those "with the specified Vendor ID" (RestV10ProjectsGet `filters[updated_at]`,
+        `filters[vendor_id]`; what the latter matches exactly is not documented further)."""
+        params: dict[str, Any] = {"company_id": self.company_id}
+        if changed is not None:
+            params["filters[updated_at]"] = changed.as_filter()
+        if vendor_id is not None:
+            params["filters[vendor_id]"] = vendor_id
+        return parse_rows(self._all_pages("/rest/v1.0/projects", params), project_from_json, "project")
 
     def project_count(self) -> int | None:
         """One page of one project: the cheap company-scoped read behind "Test connection" (it
@@ -399,23 +407,32 @@ class ProcoreClient:
         )
         return header_int(response.headers, "Total")
 
-    def vendors(self, *, origin_id: str | None = None, search: str | None = None) -> list[ProcoreVendor]:
+    def vendors(
+        self, *, origin_id: str | None = None, search: str | None = None, changed: TimeRange | None = None
+    ) -> list[ProcoreVendor]:
         params: dict[str, Any] = {"company_id": self.company_id}
+        if changed is not None:  # RestV10VendorsGet filters[updated_at]
+            params["filters[updated_at]"] = changed.as_filter()
         if origin_id:
             params["filters[origin_id]"] = origin_id
         if search:
             params["filters[search]"] = search
         return parse_rows(self._all_pages("/rest/v1.0/vendors", params), vendor_from_json, "vendor")
 
-    def commitments(self, project_id: int, *, deleted: bool = False) -> list[ProcoreCommitment]:
+    def commitments(
+        self, project_id: int, *, deleted: bool = False, changed: TimeRange | None = None
+    ) -> list[ProcoreCommitment]:
         """Subcontracts and purchase orders of a project, every status; with `deleted`, only the
         deleted ones (`filters[include_deleted]=only`, documented on both lists; without it Procore
-        leaves deleted commitments out). The generic /commitments list documents no filters, so
-        the two typed lists are read."""
+        leaves deleted commitments out); with `changed`, only those updated in that range
+        (`filters[updated_at]`, also on both). The generic /commitments list documents no filters
+        and no `type`, so the two typed lists are read."""
         found: list[ProcoreCommitment] = []
         params: dict[str, Any] = {"project_id": project_id}
         if deleted:
             params["filters[include_deleted]"] = "only"
+        if changed is not None:
+            params["filters[updated_at]"] = changed.as_filter()
         for path, kind in (
             ("/rest/v1.0/work_order_contracts", "WorkOrderContract"),
             ("/rest/v1.0/purchase_order_contracts", "PurchaseOrderContract"),
@@ -440,8 +457,11 @@ class ProcoreClient:
         commitment_id: int | None = None,
         status: str | None = None,
         origin_id: str | None = None,
+        changed: TimeRange | None = None,
     ) -> list[ProcoreRequisition]:
         params: dict[str, Any] = {"project_id": project_id}
+        if changed is not None:  # RestV11RequisitionsGet filters[updated_at]
+            params["filters[updated_at]"] = changed.as_filter()
         if commitment_id is not None:
             params["filters[commitment_id]"] = commitment_id
         if status:

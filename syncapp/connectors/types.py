@@ -212,6 +212,22 @@ class XeroTenant:
 
 
 @dataclass(frozen=True)
+class TimeRange:
+    """An updated-at range for Procore's `filters[updated_at]`: "START...END" in the documented
+    DateTime-with-UTC form (`YYYY-MM-DDTHH:MM:SSZ...YYYY-MM-DDTHH:MM:SSZ`, RestV10ProjectsGet)."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def as_filter(self) -> str:
+        return f"{_utc_text(self.start)}...{_utc_text(self.end)}"
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
 class ProcoreCompany:
     id: int
     name: str

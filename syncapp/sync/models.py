@@ -289,3 +289,44 @@ class RunLogLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class ProcoreObjectKind(models.TextChoices):
+    PROJECT = "project"
+    VENDOR = "vendor"
+    COMMITMENT = "commitment"
+    REQUISITION = "requisition"
+    REFUSAL = "refusal"  # a project Procore refused to show (403), until a read of it succeeds
+
+
+class ProcoreObject(models.Model):
+    """What Procore last told us about one object, kept between runs so that a run reads only
+    what changed (`procore_store`). `data` holds the connector's typed object as JSON."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ProcoreObjectKind.choices)
+    procore_id = models.BigIntegerField()
+    project_id = models.BigIntegerField(null=True, blank=True)  # commitments, invoices, refusals
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "kind", "procore_id"], name="sync_procore_object_unique")
+        ]
+        indexes = [models.Index(fields=["integration", "kind", "project_id"], name="sync_procore_object_project")]
+
+
+class ProcoreReadMark(models.Model):
+    """When a Procore list was last read in full, and from when its changes are still to read.
+    `project_id` 0 is the company's lists (projects, vendors) and the sweep of every project."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    project_id = models.BigIntegerField(default=0)
+    full_at = models.DateTimeField()
+    changes_from = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "kind", "project_id"], name="sync_procore_read_mark_unique")
+        ]

@@ -1,24 +1,39 @@
-"""Procore as one run sees it: each list read once per run, on first need, then looked up in memory.
+"""Procore as a run sees it: what was kept from earlier runs, plus what changed since, read where
+the run's payments are.
 
-Vendors and projects are read once; commitments and requisitions once per project; a
-commitment's existing payments once per commitment (re-read only after an ambiguous write).
-That is what keeps Procore calls per payment sent near one. A commitment whose payments Procore
-refuses to show (403/404) is refused once per run, not once per payment on it.
+Reads follow the work, not the size of the company (`procore_store` keeps the objects):
+- the company's projects and vendors: their changes (`filters[updated_at]`), one call each;
+- every project's commitments and subcontractor invoices in full only on the first run, when the
+  last full read is older than PROCORE_FULL_READ_HOURS, or for a project seen for the first time;
+- a project a payment points at: its invoices' changes (one call), and each commitment a payment
+  goes to is shown once (one call: its status now and the payments issued on it, which is what
+  exactly-once looks at before posting);
+- a bill nothing matches ("a lookup misses"): the vendor's projects (`filters[vendor_id]`, one
+  call, and those the stored commitments name) have their invoices' and commitments' changes read,
+  most recently invoiced first, until the bill matches.
+A commitment whose payments Procore refuses to show (403/404) is refused once per run.
 
 Procore may refuse one project and not the others (403: the account is not in its directory, or
 its Commitments or Invoicing tool is off or not permitted; developers.procore.com
 troubleshooting, "403: Tool disabled in the project", "403: Resource outside access scope"). That
-project is skipped, never the run: the refusal is recorded once (`refusals()`), and the resolver
-blocks the payments that could only belong there. Deleted commitments are read only when asked
-(`deleted_commitment`), so a bill pointing at one can be told why.
+project is skipped, never the run: the refusal is kept (`refusals()`) until a read of the project
+succeeds, and the resolver blocks the payments that could only belong there. Deleted commitments
+are read per project, only when asked (`commitment(..., project_id=)`), so a bill pointing at one
+can be told why.
 
 Which commitment statuses take payments is decided here, in `PAYABLE_STATUSES`, and nowhere else.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
 
 from syncapp.connectors.types import (
     ConnectorError,
@@ -28,7 +43,10 @@ from syncapp.connectors.types import (
     ProcoreProject,
     ProcoreRequisition,
     ProcoreVendor,
+    TimeRange,
 )
+from syncapp.sync.models import Payment
+from syncapp.sync.procore_store import SWEEP, Kind, ProcoreStore
 
 # Commitment statuses that take payments, by commitment type (Procore's `type`). Sources: the
 # documented status lists (RestV10WorkOrderContractsIdGet `status`: Draft, Out For Bid, Out For
@@ -66,7 +84,7 @@ def payable_words(kind: str) -> str:
 
 @dataclass
 class ProjectRefusal:
-    """A project Procore would not (fully) show this run, and what it refused."""
+    """A project Procore would not (fully) show, and what it refused."""
 
     project_id: int
     name: str
@@ -78,117 +96,261 @@ class ProjectRefusal:
         return ", ".join(self.refused) + " refused: 403"
 
 
+# Changes are read from a little before the last read started: clocks differ, and an object
+# written while the last read ran may carry an earlier updated_at. Reading it twice is harmless.
+CHANGES_OVERLAP = dt.timedelta(minutes=10)
+# The end of a changes range: "now" on a server clock that may run ahead of ours.
+RANGE_END_MARGIN = dt.timedelta(days=1)
+
+
+def _full_every() -> dt.timedelta:
+    return dt.timedelta(hours=getattr(settings, "PROCORE_FULL_READ_HOURS", 24))
+
+
 class ProcoreIndex:
-    def __init__(self, client):
+    def __init__(self, client, store: ProcoreStore, *, log: Callable[[str], None] = lambda line: None):
         self.client = client
+        self.store = store
+        self.log = log
+        self._loaded = False
+        self._projects: dict[int, ProcoreProject] = {}
+        self._vendors: dict[int, ProcoreVendor] = {}
+        self._commitments: dict[int, ProcoreCommitment] = {}
+        self._requisitions: dict[int, ProcoreRequisition] = {}
+        self._marks: dict[tuple[str, int], object] = {}
         self._refusals: dict[int, ProjectRefusal] = {}
-        self._deleted: dict[int, ProcoreCommitment] | None = None
+        self._maps: _Lookups | None = None
+        self._fresh_invoices: set[int] = set()  # projects whose invoices are current this run
+        self._fresh_commitments: set[int] = set()  # projects whose commitments are current this run
+        self._widened: set[int] = set()  # vendors whose projects were looked through this run
+        self._deleted: dict[int, dict[int, ProcoreCommitment]] = {}  # project -> its deleted commitments
         self._login: str | None = None
-        self._vendors: dict[int, ProcoreVendor] | None = None
-        self._projects: dict[int, ProcoreProject] | None = None
-        self._commitments: dict[int, ProcoreCommitment] | None = None
-        self._requisitions: list[ProcoreRequisition] | None = None
         self._payments: dict[int, dict[str, ProcorePayment]] = {}
         self._unkeyed: dict[int, list[ProcorePayment]] = {}  # payments without origin_id (hand-entered)
         self._refused: dict[int, DataError] = {}  # commitment -> Procore's 403/404 on its payments
 
+    # --- what is kept, brought up to date once per run ------------------------------------------
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        now = timezone.now()
+        self._marks = self.store.marks()
+        self._refusals = {pid: ProjectRefusal(**data) for pid, data in self.store.refusals().items()}
+        self._projects = self._company_list(Kind.PROJECT, self.client.projects, now)
+        self._vendors = self._company_list(Kind.VENDOR, self.client.vendors, now)
+        self._commitments = self.store.load(Kind.COMMITMENT)
+        self._requisitions = self.store.load(Kind.REQUISITION)
+        sweep = self._marks.get((SWEEP, 0))
+        if sweep is None or sweep.full_at < now - _full_every():
+            for project_id in list(self._projects):
+                self._read_project(project_id)
+            self.store.set_mark(SWEEP, 0, read_at=now, full=True)
+        else:
+            for project_id in list(self._projects):  # projects seen for the first time
+                if (Kind.REQUISITION, project_id) not in self._marks:
+                    self._read_project(project_id)
+
+    def _company_list(self, kind: str, read: Callable, now: dt.datetime) -> dict:
+        mark = self._marks.get((kind, 0))
+        full = mark is None or mark.full_at < now - _full_every()
+        if full:
+            self.store.replace(kind, read())
+        else:
+            self.store.save(kind, read(changed=self._since(mark, now)))
+        self.store.set_mark(kind, 0, read_at=now, full=full)
+        return self.store.load(kind)
+
+    @staticmethod
+    def _since(mark, now: dt.datetime) -> TimeRange:
+        return TimeRange(mark.changes_from - CHANGES_OVERLAP, now + RANGE_END_MARGIN)
+
+    def _read_project(self, project_id: int) -> None:
+        """Every commitment and subcontractor invoice of one project (3 calls)."""
+        now = timezone.now()
+        self._refusals.pop(project_id, None)
+        try:
+            commitments = self.client.commitments(project_id)
+        except DataError as exc:
+            self._refuse_or_raise(project_id, "Commitments tool", exc)
+        else:
+            self._replace_project(Kind.COMMITMENT, self._commitments, project_id, commitments, now)
+        try:
+            requisitions = self.client.requisitions(project_id=project_id)
+        except DataError as exc:
+            self._refuse_or_raise(project_id, "Invoicing tool", exc)
+        else:
+            self._replace_project(Kind.REQUISITION, self._requisitions, project_id, requisitions, now)
+        self._fresh_commitments.add(project_id)
+        self._fresh_invoices.add(project_id)
+        if project_id in self._refusals:
+            self.store.save_refusal(project_id, dataclasses.asdict(self._refusals[project_id]))
+        else:
+            self.store.clear_refusal(project_id)
+
+    def _replace_project(self, kind: str, held: dict, project_id: int, objects: list, now: dt.datetime) -> None:
+        for gone in [k for k, v in held.items() if v.project_id == project_id]:
+            del held[gone]
+        held.update((o.id, o) for o in objects)
+        self.store.replace(kind, objects, project_id=project_id)
+        self._marks[(kind, project_id)] = self.store.set_mark(kind, project_id, read_at=now, full=True)
+        self._maps = None
+
+    def _read_changes(self, kind: str, project_id: int) -> bool:
+        """The objects of `kind` of a project that changed since they were last read. Whether any
+        did. A project never read, or refused before, is read in full instead."""
+        mark = self._marks.get((kind, project_id))
+        if mark is None or project_id in self._refusals:
+            self._read_project(project_id)
+            return True
+        now = timezone.now()
+        held = self._commitments if kind == Kind.COMMITMENT else self._requisitions
+        changed = self._since(mark, now)
+        try:
+            if kind == Kind.COMMITMENT:
+                found = self.client.commitments(project_id, changed=changed)
+            else:
+                found = self.client.requisitions(project_id=project_id, changed=changed)
+        except DataError as exc:
+            self._refuse_or_raise(project_id, "Commitments tool" if kind == Kind.COMMITMENT else "Invoicing tool", exc)
+            self.store.save_refusal(project_id, dataclasses.asdict(self._refusals[project_id]))
+            return True
+        new = [o for o in found if held.get(o.id) != o]
+        held.update((o.id, o) for o in new)
+        self.store.save(kind, new)
+        self._marks[(kind, project_id)] = self.store.set_mark(kind, project_id, read_at=now, full=False)
+        if new:
+            self._maps = None
+        return bool(new)
+
+    def refresh_invoices(self, project_id: int) -> bool:
+        """Bring one project's subcontractor invoices up to date, once per run (one call).
+        Whether anything changed."""
+        self._load()
+        if project_id in self._fresh_invoices or project_id not in self._projects:
+            return False
+        self._fresh_invoices.add(project_id)
+        return self._read_changes(Kind.REQUISITION, project_id)
+
+    def refresh_commitments(self, project_id: int) -> bool:
+        """Bring one project's commitments up to date, once per run (two calls)."""
+        self._load()
+        if project_id in self._fresh_commitments or project_id not in self._projects:
+            return False
+        self._fresh_commitments.add(project_id)
+        return self._read_changes(Kind.COMMITMENT, project_id)
+
+    def look_wider(self, vendor_id: int, matched: Callable[[], bool]) -> bool:
+        """A bill of this vendor matched nothing kept: read the changes of the vendor's projects,
+        most recently invoiced first, until `matched()`. Once per vendor and run. Whether any
+        project had changes."""
+        self._load()
+        if vendor_id in self._widened:
+            return False
+        self._widened.add(vendor_id)
+        changed = False
+        for project_id in self._projects_of_vendor(vendor_id):
+            for refresh in (self.refresh_invoices, self.refresh_commitments):
+                if refresh(project_id):
+                    changed = True
+                    if matched():
+                        return True
+        return changed
+
+    def _projects_of_vendor(self, vendor_id: int) -> list[int]:
+        known = {c.project_id for c in self.commitments_of_vendor(vendor_id)}
+        try:
+            listed = {p.id for p in self.client.projects(vendor_id=vendor_id)}
+        except DataError:
+            listed = set()
+        if not listed and known:
+            name = self._vendors.get(vendor_id)
+            self.log(
+                f"Procore listed no project for vendor {name.name if name else vendor_id} (filters[vendor_id]), "
+                f"though {len(known)} project(s) hold its commitments here: those were looked through."
+            )
+        last_invoiced: dict[int, int] = defaultdict(int)
+        for r in self._requisitions.values():
+            if (c := self._commitments.get(r.commitment_id)) is not None and c.vendor_id == vendor_id:
+                last_invoiced[r.project_id] = max(last_invoiced[r.project_id], r.id)
+        candidates = [p for p in known | listed if p in self._projects]
+        return sorted(candidates, key=lambda p: (-last_invoiced[p], p))
+
     # --- vendors and projects ------------------------------------------------------------------
 
     def vendors(self) -> dict[int, ProcoreVendor]:
-        if self._vendors is None:
-            self._vendors = {v.id: v for v in self.client.vendors()}
+        self._load()
         return self._vendors
 
     def add_vendor(self, vendor: ProcoreVendor) -> None:
         self.vendors()[vendor.id] = vendor
+        self.store.save(Kind.VENDOR, [vendor])
 
     def projects(self) -> dict[int, ProcoreProject]:
-        if self._projects is None:
-            self._projects = {p.id: p for p in self.client.projects()}
+        self._load()
         return self._projects
 
     # --- commitments and subcontractor invoices -----------------------------------------------
 
     def commitments(self) -> dict[int, ProcoreCommitment]:
-        """Every commitment Procore lists (all statuses, not deleted) on the projects it shows."""
-        if self._commitments is None:
-            found: dict[int, ProcoreCommitment] = {}
-            for project_id in self.projects():
-                try:
-                    listed = self.client.commitments(project_id)
-                except DataError as exc:
-                    self._refuse_or_raise(project_id, "Commitments tool", exc)
-                    continue
-                for commitment in listed:
-                    found[commitment.id] = commitment
-            self._commitments = found
+        """Every commitment kept (all statuses, not deleted) of the projects Procore showed."""
+        self._load()
         return self._commitments
 
-    def commitment(self, commitment_id: int) -> ProcoreCommitment | None:
-        """A listed commitment, or a deleted one (read on first need), or None."""
-        return self.commitments().get(commitment_id) or self.deleted_commitment(commitment_id)
+    def commitment(self, commitment_id: int, *, project_id: int | None = None) -> ProcoreCommitment | None:
+        """A listed commitment, or a deleted one of `project_id` (read on first need), or None."""
+        found = self.commitments().get(commitment_id)
+        if found is None and project_id is not None:
+            found = self.deleted_commitment(commitment_id, project_id=project_id)
+        return found
 
-    def deleted_commitment(self, commitment_id: int) -> ProcoreCommitment | None:
-        return self._deleted_commitments().get(commitment_id)
+    def deleted_commitment(self, commitment_id: int, *, project_id: int) -> ProcoreCommitment | None:
+        return self._deleted_in(project_id).get(commitment_id)
 
-    def deleted_of_vendor(self, vendor_id: int) -> list[ProcoreCommitment]:
-        return [c for c in self._deleted_commitments().values() if c.vendor_id == vendor_id]
+    def deleted_of_vendor(self, vendor_id: int, *, projects: set[int]) -> list[ProcoreCommitment]:
+        """The vendor's deleted commitments on `projects` and on the projects of its listed ones;
+        on every project when that names none (a vendor left with deleted commitments only)."""
+        projects = projects | {c.project_id for c in self.commitments_of_vendor(vendor_id)}
+        if not projects:
+            projects = set(self.projects())
+        return [c for p in sorted(projects) for c in self._deleted_in(p).values() if c.vendor_id == vendor_id]
 
-    def _deleted_commitments(self) -> dict[int, ProcoreCommitment]:
-        """Deleted commitments of the readable projects: two calls a project, once per run, and
-        only when a bill points at something the live lists do not hold."""
-        if self._deleted is None:
-            self.commitments()
+    def _deleted_in(self, project_id: int) -> dict[int, ProcoreCommitment]:
+        """Deleted commitments of one project: two calls, once per run, only when a bill points at
+        something the kept lists do not hold."""
+        if project_id not in self._deleted:
             found: dict[int, ProcoreCommitment] = {}
-            for project_id in self.projects():
-                if project_id in self._refusals:
-                    continue
+            if project_id in self.projects() and project_id not in self._refusals:
                 try:
-                    listed = self.client.commitments(project_id, deleted=True)
+                    found = {c.id: c for c in self.client.commitments(project_id, deleted=True)}
                 except DataError as exc:
                     self._refuse_or_raise(project_id, "Commitments tool", exc)
-                    continue
-                found.update((c.id, c) for c in listed)
-            self._deleted = found
-        return self._deleted
+            self._deleted[project_id] = found
+        return self._deleted[project_id]
 
     def commitments_of_vendor(self, vendor_id: int) -> list[ProcoreCommitment]:
-        by_vendor = self._by_vendor()
-        return by_vendor.get(vendor_id, [])
-
-    def _by_vendor(self) -> dict[int, list[ProcoreCommitment]]:
-        if not hasattr(self, "_vendor_map"):
-            mapping: dict[int, list[ProcoreCommitment]] = defaultdict(list)
-            for commitment in self.commitments().values():
-                if commitment.vendor_id is not None:
-                    mapping[commitment.vendor_id].append(commitment)
-            self._vendor_map = mapping
-        return self._vendor_map
+        return self._lookups().by_vendor.get(vendor_id, [])
 
     def requisitions(self) -> list[ProcoreRequisition]:
-        if self._requisitions is None:
-            found: list[ProcoreRequisition] = []
-            for project_id in self.projects():
-                try:
-                    found.extend(self.client.requisitions(project_id=project_id))
-                except DataError as exc:
-                    self._refuse_or_raise(project_id, "Invoicing tool", exc)
-            self._requisitions = found
-            self._req_by_origin = {r.origin_id: r for r in found if r.origin_id}
-            by_number: dict[str, list[ProcoreRequisition]] = defaultdict(list)
-            for requisition in found:
-                if requisition.invoice_number:
-                    by_number[normalise_invoice_number(requisition.invoice_number)].append(requisition)
-            self._req_by_number = by_number
-        return self._requisitions
+        self._load()
+        return list(self._requisitions.values())
+
+    def requisition(self, requisition_id: int) -> ProcoreRequisition | None:
+        self._load()
+        return self._requisitions.get(requisition_id)
 
     def requisition_by_origin(self, origin_id: str) -> ProcoreRequisition | None:
-        self.requisitions()
-        return self._req_by_origin.get(origin_id)
+        return self._lookups().by_origin.get(origin_id)
 
     def requisitions_by_invoice_number(self, invoice_number: str) -> list[ProcoreRequisition]:
-        self.requisitions()
-        return self._req_by_number.get(normalise_invoice_number(invoice_number), [])
+        return self._lookups().by_number.get(normalise_invoice_number(invoice_number), [])
+
+    def _lookups(self) -> _Lookups:
+        self._load()
+        if self._maps is None:
+            self._maps = _Lookups.of(self._commitments.values(), self._requisitions.values())
+        return self._maps
 
     # --- payments already on a commitment ------------------------------------------------------
 
@@ -201,8 +363,17 @@ class ProcoreIndex:
         return self._payments[commitment_id]
 
     def reload_payments(self, *, project_id: int, commitment_id: int) -> dict[str, ProcorePayment]:
+        """The commitment as Procore shows it now (RestV10CommitmentsIdGet): its status, kept, and
+        the payments issued on it. Those lack `requisition_id`: ours are looked up in our rows; a
+        commitment holding any payment not ours (typed in by hand, another integration) has its
+        payments list read too, to tell which invoice each is on."""
         try:
-            payments = self.client.contract_payments(project_id=project_id, commitment_id=commitment_id)
+            shown, payments = self.client.commitment(commitment_id, project_id=project_id)
+            ours = self._our_invoices([p.origin_id for p in payments if p.origin_id])
+            if all(p.origin_id in ours for p in payments):
+                payments = [dataclasses.replace(p, requisition_id=ours[p.origin_id]) for p in payments]
+            else:
+                payments = self.client.contract_payments(project_id=project_id, commitment_id=commitment_id)
         except DataError as exc:  # a refusal (no permission, cannot see it) will not change this run
             if exc.status == 403:
                 commitment = self.commitment(commitment_id)
@@ -214,9 +385,26 @@ class ProcoreIndex:
             self._refused[commitment_id] = exc
             raise exc from None
         self._refused.pop(commitment_id, None)
+        self._keep_shown(shown)
         self._payments[commitment_id] = {p.origin_id: p for p in payments if p.origin_id}
         self._unkeyed[commitment_id] = [p for p in payments if not p.origin_id]
         return self._payments[commitment_id]
+
+    def _our_invoices(self, origin_ids: list[str]) -> dict[str, int | None]:
+        """For payments we sent: the subcontractor invoice each went to, by origin_id."""
+        rows = Payment.objects.filter(integration=self.store.integration, xero_payment_id__in=origin_ids)
+        return dict(rows.values_list("xero_payment_id", "procore_requisition_id"))
+
+    def _keep_shown(self, shown: ProcoreCommitment) -> None:
+        """The status a commitment's show states replaces the kept one (the rest of the kept row,
+        read from the typed list, stays: the show may state less)."""
+        kept = self.commitments().get(shown.id)
+        if kept is None or not shown.status or kept.status == shown.status:
+            return
+        updated = dataclasses.replace(kept, status=shown.status)
+        self._commitments[shown.id] = updated
+        self.store.save(Kind.COMMITMENT, [updated])
+        self._maps = None
 
     def payment_ids_on(self, commitment_id: int) -> set[int]:
         """Procore ids of every payment on a loaded commitment, ours and hand-entered ones."""
@@ -234,22 +422,17 @@ class ProcoreIndex:
     # --- projects Procore refused --------------------------------------------------------------
 
     def refusals(self) -> dict[int, ProjectRefusal]:
-        """Projects Procore refused (in part) so far this run, by id."""
+        """Projects Procore refused (in part), by id."""
+        self._load()
         return self._refusals
 
     def refusal(self, project_id: int | None) -> ProjectRefusal | None:
-        """The refusal of this project, once its commitments and invoices have been read."""
         if project_id is None:
             return None
-        self.commitments()
-        self.requisitions()
-        return self._refusals.get(project_id)
+        return self.refusals().get(project_id)
 
     def all_refusals(self) -> list[ProjectRefusal]:
-        """Every refusal of the run's reads of commitments and invoices, by project name."""
-        self.commitments()
-        self.requisitions()
-        return sorted(self._refusals.values(), key=lambda r: r.name.casefold())
+        return sorted(self.refusals().values(), key=lambda r: r.name.casefold())
 
     def procore_login(self) -> str:
         """Who the integration is in Procore (its login), for the fix of a refusal; read once."""
@@ -267,7 +450,7 @@ class ProcoreIndex:
         self._refuse(project_id, what, exc)
 
     def _refuse(self, project_id: int, what: str, exc: DataError) -> ProjectRefusal:
-        project = self.projects().get(project_id)
+        project = self._projects.get(project_id)
         refusal = self._refusals.get(project_id)
         if refusal is None:
             name = project.name if project else f"#{project_id}"
@@ -275,6 +458,30 @@ class ProcoreIndex:
         if what not in refusal.refused:
             refusal.refused.append(what)
         return refusal
+
+
+@dataclass
+class _Lookups:
+    """The kept commitments and invoices by the keys the resolver looks them up by."""
+
+    by_vendor: dict[int, list[ProcoreCommitment]]
+    by_origin: dict[str, ProcoreRequisition]
+    by_number: dict[str, list[ProcoreRequisition]]
+
+    @classmethod
+    def of(cls, commitments, requisitions) -> _Lookups:
+        by_vendor: dict[int, list[ProcoreCommitment]] = defaultdict(list)
+        for commitment in commitments:
+            if commitment.vendor_id is not None:
+                by_vendor[commitment.vendor_id].append(commitment)
+        by_number: dict[str, list[ProcoreRequisition]] = defaultdict(list)
+        by_origin: dict[str, ProcoreRequisition] = {}
+        for requisition in sorted(requisitions, key=lambda r: r.id):
+            if requisition.origin_id:
+                by_origin[requisition.origin_id] = requisition
+            if requisition.invoice_number:
+                by_number[normalise_invoice_number(requisition.invoice_number)].append(requisition)
+        return cls(by_vendor, by_origin, by_number)
 
 
 def normalise_invoice_number(number: str) -> str:

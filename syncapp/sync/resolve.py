@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from syncapp.connectors.types import DataError, ProcoreRequisition
+from syncapp.connectors.types import DataError, TransientError
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.matching import VendorMatcher
 from syncapp.sync.models import (
@@ -56,6 +56,9 @@ def not_bill_payment_message(payment_type: str) -> str:
 APPROVED_BILL_STATUSES = ("AUTHORISED", "PAID")
 APPROVED_REQUISITION_STATUSES = ("approved", "approved_as_noted")
 OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
+# Verdicts that may only mean the kept copy of Procore is behind: the vendor's projects are
+# looked through for changes before they stand.
+MISSES = frozenset({"invoice_not_found", "invoice_not_approved"})
 WRITE_BATCH = 500
 
 
@@ -137,7 +140,6 @@ class Resolver:
         self._matcher: VendorMatcher | None = None
         self._vendor_verdicts: dict[str, Verdict | int] = {}
         self._bill_verdicts: dict[tuple[str, int], Verdict] = {}
-        self._requisitions_by_id: dict[int, ProcoreRequisition] | None = None
         self.company_currency = company_currency(integration)
 
     # --- the checks, in order ----------------------------------------------------------------
@@ -224,9 +226,7 @@ class Resolver:
             return commitment.currency_code, f"commitment {commitment.number or commitment.id} in Procore"
         requisition_id = target.get("procore_requisition_id")
         if requisition_id:
-            if self._requisitions_by_id is None:
-                self._requisitions_by_id = {r.id: r for r in self.index.requisitions()}
-            requisition = self._requisitions_by_id.get(requisition_id)
+            requisition = self.index.requisition(requisition_id)
             if requisition is not None and requisition.currency_code:
                 return requisition.currency_code, f"subcontractor invoice #{requisition.number} in Procore"
         return "", ""
@@ -301,8 +301,41 @@ class Resolver:
     def target_for(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
         key = (bill.invoice_id, vendor_id)
         if key not in self._bill_verdicts:
-            self._bill_verdicts[key] = self._target(bill, vendor_id)
+            self._bill_verdicts[key] = self._current_target(bill, vendor_id)
         return self._bill_verdicts[key]
+
+    def _current_target(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
+        """The target on what is kept from Procore, checked against what changed where it points:
+        the invoices of its project, the commitment as Procore shows it now. A bill that matches
+        nothing kept has the vendor's projects looked through (`ProcoreIndex.look_wider`)."""
+        verdict = self._target(bill, vendor_id)
+        project_id = verdict.target.get("procore_project_id")
+        if project_id and self.index.refresh_invoices(project_id):
+            verdict = self._target(bill, vendor_id)
+        if verdict.reason_code in MISSES:
+            def matched() -> bool:
+                return self._target(bill, vendor_id).reason_code not in MISSES
+
+            if self.index.look_wider(vendor_id, matched):
+                verdict = self._target(bill, vendor_id)
+        if verdict.state == PaymentState.READY or verdict.reason_code == "commitment_not_payable":
+            if self._commitment_changed(verdict.target):
+                verdict = self._target(bill, vendor_id)
+        return verdict
+
+    def _commitment_changed(self, target: dict) -> bool:
+        """Show the target commitment (once per run): whether its status changed. Its payments,
+        read with it, are what the send step checks. A refusal or a failed read is left to the
+        send step, which retries and fails the payment with the reason."""
+        commitment_id = target.get("procore_commitment_id")
+        if not commitment_id:
+            return False
+        before = self.index.commitments().get(commitment_id)
+        try:
+            self.index.payments_on(project_id=target["procore_project_id"], commitment_id=commitment_id)
+        except (DataError, TransientError):
+            return False
+        return self.index.commitments().get(commitment_id) != before
 
     def _target(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
         index = self.index
@@ -322,7 +355,8 @@ class Resolver:
         same_number = [
             r
             for r in index.requisitions_by_invoice_number(bill.invoice_number)
-            if (c := index.commitment(r.commitment_id)) is not None and c.vendor_id == vendor_id
+            if (c := index.commitment(r.commitment_id, project_id=r.project_id)) is not None
+            and c.vendor_id == vendor_id
         ]
         approved = [r for r in same_number if r.status in APPROVED_REQUISITION_STATUSES]
         if len(approved) == 1:
@@ -331,7 +365,9 @@ class Resolver:
                 bill, r.project_id, r.commitment_id, r.id, how=f"its subcontractor invoice #{r.number} is on it"
             )
         if len(approved) > 1:
-            names = ", ".join(f"{index.commitment(r.commitment_id).number} #{r.number}" for r in approved[:5])
+            names = ", ".join(
+                f"{index.commitment(r.commitment_id, project_id=r.project_id).number} #{r.number}" for r in approved[:5]
+            )
             return _blocked(
                 "ambiguous_invoice",
                 f"Bill {label} matches {len(approved)} approved subcontractor invoices in Procore: {names}.",
@@ -403,7 +439,9 @@ class Resolver:
             return self._no_access(refusal.name, refusal.what, label, project_id=project_id)
         if project_id not in self.index.projects():
             return self._no_access(f"#{project_id}", "it is not among the projects the Procore account can see", label)
-        deleted = self.index.commitments().get(commitment_id) is None and self.index.deleted_commitment(commitment_id)
+        deleted = self.index.commitments().get(commitment_id) is None and self.index.deleted_commitment(
+            commitment_id, project_id=project_id
+        )
         if deleted:
             return self._not_payable(deleted, label, how=how, deleted=True)
         commitment = self.index.commitments().get(commitment_id)
@@ -488,7 +526,9 @@ class Resolver:
             return []
         found = [c for c in self.index.commitments_of_vendor(vendor_id) if c.number and _names(c.number, text)]
         if not found:
-            found = [c for c in self.index.deleted_of_vendor(vendor_id) if c.number and _names(c.number, text)]
+            tracked = set(self._visible_projects_named(" ".join(bill.tracking))) if bill.tracking else set()
+            deleted = self.index.deleted_of_vendor(vendor_id, projects=tracked)
+            found = [c for c in deleted if c.number and _names(c.number, text)]
         return found
 
     def _commitments_on_tracked_projects(self, bill: XeroBillRecord, vendor_id: int) -> list:

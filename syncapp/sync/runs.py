@@ -248,6 +248,7 @@ def _pipeline(ctx: RunContext) -> None:
     from syncapp.sync import fetch, resolve, send
     from syncapp.sync.clients import open_clients
     from syncapp.sync.procore_index import ProcoreIndex
+    from syncapp.sync.procore_store import ProcoreStore
 
     # The clients sleep through the run (rate-limit waits, backoff): it beats while they wait.
     xero, procore = open_clients(
@@ -258,7 +259,7 @@ def _pipeline(ctx: RunContext) -> None:
         fetch.fetch_all(ctx=ctx, xero=xero)
         crashpoints.reached("after_fetch")
         ctx.current_provider = "procore"
-        index = ProcoreIndex(procore)
+        index = ProcoreIndex(procore, ProcoreStore(ctx.run.integration), log=ctx.log)
         resolve.resolve_pending(ctx=ctx, index=index)
         crashpoints.reached("after_resolve")
         send.send_ready(ctx=ctx, procore=procore, index=index)

@@ -238,11 +238,13 @@ def test_a_bill_with_an_unknown_status_blocks_its_payments_and_the_run_goes_on(b
     assert procore_duplicates() == {}
 
 
-def test_a_procore_commitment_row_without_an_id_blocks_only_its_payments(bad_data_world, monkeypatch):
+def test_a_procore_commitment_row_without_an_id_blocks_only_its_payments(bad_data_world, monkeypatch, settings):
     """Procore's list answer mangled on the way out of the sandbox: the commitment the bill
-    resolved to comes without its id, a sibling row is not even an object."""
+    resolved to comes without its id, a sibling row is not even an object. (The lists are read in
+    full on this run, as on the first run or a run after PROCORE_FULL_READ_HOURS.)"""
     from syncapp.sandbox.procore import payloads as procore_payloads
 
+    settings.PROCORE_FULL_READ_HOURS = 0
     world = bad_data_world
     target = world.payment(
         Payment.objects.filter(integration=world.integration, state=PaymentState.SENT)

@@ -89,10 +89,11 @@ def test_a_commitment_whose_payments_procore_refuses_to_show_is_asked_once_per_r
     from syncapp.connectors.procore import ProcoreClient
     from syncapp.connectors.types import DataError
     from syncapp.sync.procore_index import ProcoreIndex
+    from syncapp.sync.procore_store import ProcoreStore
 
     connection = get_connection(integration=world.integration, provider="procore")
     with ProcoreClient(tokens=ConnectionTokens(connection), company_id=int(connection.tenant_id)) as client:
-        index = ProcoreIndex(client)
+        index = ProcoreIndex(client, ProcoreStore(world.integration))
         for _ in range(5):
             with pytest.raises(DataError):
                 index.payments_on(project_id=123, commitment_id=456)  # no such project: 404
