@@ -5,6 +5,7 @@ production (DEBUG off) a missing secret is an error, not a silent fallback.
 """
 
 import base64
+import datetime as dt
 import os
 import secrets
 import sys
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "axes",
     "syncapp.core",
     "syncapp.connections",
     "syncapp.sync",
@@ -111,6 +113,8 @@ if SANDBOX_ENABLED:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "syncapp.core.middleware.RejectNulBytesMiddleware",  # before anything reads the session or a form
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +124,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the login page that says so
 ]
 
 ROOT_URLCONF = "syncapp.urls"
@@ -167,6 +172,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords a username is locked
+# whatever the address, and an address whatever the username, for LOGIN_COOLOFF_MINUTES after the
+# last failure. Per username stops a guesser who rotates addresses; per address stops one who
+# sprays many usernames. (A username+address pair adds nothing: with axes' one limit the address
+# lock always comes first.) An Admin unlocks early with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = strict("LOGIN_FAILURE_LIMIT", env.int, "expected a whole number, e.g. 5.", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=strict("LOGIN_COOLOFF_MINUTES", env.float, "expected a number of minutes, e.g. 15.", default=15.0)
+)
+AXES_RESET_ON_SUCCESS = True  # a right password forgives earlier typos of that user and address
+AXES_LOCKOUT_CALLABLE = "syncapp.core.lockout.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,6 +202,42 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS in production: a site that sends its cookies only over HTTPS also redirects plain HTTP to
+# it and tells browsers (HSTS) never to try HTTP again. The plain-http demo turns all of it off
+# with SECURE_COOKIES=false. Behind a proxy that ends TLS, name the header it sets
+# (SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO), or the redirect would loop.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = strict(
+    "SECURE_HSTS_SECONDS",
+    env.int,
+    "expected a whole number of seconds, e.g. 31536000 (a year).",
+    default=31_536_000 if SECURE_SSL_REDIRECT else 0,
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only hosts under this site's own name
+SECURE_HSTS_PRELOAD = True  # effective only once the owner submits the domain to the preload list
+if _proxy_ssl_header := env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https")
+
+# Content-Security-Policy: scripts and styles only from our own static files, so injected markup
+# cannot run script. No inline <script>, on...= handler or style= attribute exists in templates/
+# (a test guards it); htmx's own inline indicator style is switched off in base.html.
+CONTENT_SECURITY_POLICY = {
+    # The sandbox imitates Xero's and Procore's own pages (inline styles); it is a local demo tool.
+    "EXCLUDE_URL_PREFIXES": ["/sandbox/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        # form-action gets the OAuth login pages below, once their URLs are known.
+    },
+}
 
 # --- Background work (django-q2). ORM broker by default; Redis when Q_REDIS_URL is set. ---
 Q_CLUSTER = {
@@ -224,6 +278,13 @@ for _name, (_real, _path) in SERVICE_URLS.items():
     _default = sandbox_url(_name, SITE_URL) if SANDBOX_ENABLED else _real
     globals()[_name] = env.str(_name, default=_default).rstrip("/")
 
+# The Connect buttons post to us and are redirected to these login pages: browsers hold a form's
+# redirects to form-action too.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+    "'self'",
+    *sorted({"/".join(globals()[name].split("/", 3)[:3]) for name in ("XERO_AUTHORIZE_URL", "PROCORE_LOGIN_URL")}),
+]
+
 XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
 XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
 XERO_SCOPES = env.list(
@@ -255,6 +316,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # one line per lockout, not three per typo
         "urllib3": {"level": "WARNING"},
     },
 }

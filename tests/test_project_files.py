@@ -32,6 +32,7 @@ def test_every_setting_read_from_the_environment_is_documented_in_env_example():
     import re
 
     read = set(re.findall(r'env(?:\.\w+)?\("([A-Z_]+)"', settings_source))
+    read |= set(re.findall(r'strict\(\s*"([A-Z_]+)"', settings_source))
     read |= set(re.findall(r'^    "([A-Z_]+_URL)": \(', settings_source, flags=re.M))
     assert read, "the settings read no variables?"
     assert read <= documented, f"undocumented: {sorted(read - documented)}"
@@ -52,8 +53,9 @@ def test_make_run_gives_the_worker_the_same_site_url_as_the_web_server():
     assert recipe.index("export SITE_URL") < recipe.index("qcluster") < recipe.index("runserver")
 
 
-def _manage(*args: str, tmp_path: Path, **variables: str):
-    """manage.py as a fresh clone runs it: no .env, no secrets in the environment (unless given)."""
+def _manage(*args: str, tmp_path: Path, with_assets: bool = False, **variables: str):
+    """manage.py as a fresh clone runs it: no .env, no secrets in the environment (unless given).
+    with_assets: also the templates and static files (for checks that look at them)."""
     import os
     import shutil
     import subprocess
@@ -61,9 +63,10 @@ def _manage(*args: str, tmp_path: Path, **variables: str):
 
     shutil.copytree(ROOT / "syncapp", tmp_path / "syncapp", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
-    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEYS")}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    environment.pop("DEBUG", None)
+    for folder in ("templates", "static") if with_assets else ():
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    # Only what finds programs: the test settings put their own variables into os.environ.
+    environment = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     environment.update(variables)
     return subprocess.run(
@@ -129,3 +132,22 @@ def test_good_settings_start(tmp_path):
 def test_a_short_secret_key_is_accepted_for_the_local_demo_with_debug_on(tmp_path):
     result = _manage("check", tmp_path=tmp_path, **{**_good_secrets(), "SECRET_KEY": "demo", "DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
+    """HTTPS redirect, HSTS, secure cookies, a long secret: what Django's deploy check asks for is
+    what production gets by default, with nothing silenced."""
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        tmp_path=tmp_path,
+        with_assets=True,
+        **_good_secrets(),
+        DEBUG="false",
+        ALLOWED_HOSTS="sync.example.com",
+        SITE_URL="https://sync.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout

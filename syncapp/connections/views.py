@@ -48,6 +48,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def connect(request: HttpRequest, provider: str) -> HttpResponse:
     """Start the authorization code flow; state and the PKCE verifier wait in the session."""
     name = request.POST.get("integration") or request.GET.get("integration") or None
+    longest = Integration._meta.get_field("name").max_length
+    if name and len(name) > longest:
+        messages.error(request, f"An integration name has at most {longest} characters.")
+        return redirect("connections")
     try:
         integration = services.resolve_integration(name=name)
         url, state, verifier = oauth.start_authorization(provider=provider)

@@ -135,6 +135,11 @@ class Outcome:
     count: int
     percent: float
     phrase: str = ""  # "already in Procore": after the number in a sentence
+    start: float = 0.0  # where the segment begins on the bar, in percent
+
+    @property
+    def middle(self) -> float:
+        return self.start + self.percent / 2
 
 
 def run_outcomes(*, run: SyncRun) -> list[Outcome]:
@@ -142,11 +147,12 @@ def run_outcomes(*, run: SyncRun) -> list[Outcome]:
     and with the words of `syncapp.sync.outcomes`."""
     counted = outcomes.ordered(run.counts or {})
     total = sum(n for _, n in counted)
-    return (
-        [Outcome(key, outcomes.label(key), n, 100 * n / total, outcomes.phrase(key)) for key, n in counted]
-        if total
-        else []
-    )
+    bar: list[Outcome] = []
+    start = 0.0
+    for key, n in counted if total else []:
+        bar.append(Outcome(key, outcomes.label(key), n, 100 * n / total, outcomes.phrase(key), start=start))
+        start += 100 * n / total
+    return bar
 
 
 # --- Payments -----------------------------------------------------------------------------------
@@ -512,6 +518,12 @@ def bill_rows(*, integration: Integration) -> list[BillRow]:
     for bill in bills:
         bill.link = links.get(bill.xero_invoice_id)
     return bills
+
+
+def is_known_contact(*, integration: Integration, contact_id: str) -> bool:
+    """Whether the id names a Xero contact we have read for this integration (a posted id may be
+    stale or made up)."""
+    return XeroContactRecord.objects.filter(integration=integration, contact_id=contact_id).exists()
 
 
 def vendor_ids_by_contact(*, integration: Integration) -> dict[str, int]:

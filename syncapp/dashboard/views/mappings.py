@@ -129,6 +129,9 @@ def vendor_create(request: HttpRequest) -> HttpResponse:
     if integration is None or not contact_id:
         messages.error(request, "Say which Xero contact to create in Procore.")
         return _back(request, "mappings", integration, integrations)
+    if not selectors.is_known_contact(integration=integration, contact_id=contact_id):
+        messages.error(request, "That is not a Xero contact of this integration (any more): pick one from the list.")
+        return _back(request, "mappings", integration, integrations)
     try:
         with procore_catalog.procore_client(integration) as client:
             link = services.create_vendor_from_contact(

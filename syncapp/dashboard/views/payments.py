@@ -126,7 +126,10 @@ def _act(request: HttpRequest, payment_id: int, action) -> HttpResponse:
 
 def _back(request: HttpRequest, *, default: str) -> str:
     target = request.POST.get("next", "")
-    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else default
+    # Only a path of this site: anything else (another host, or a bare word redirect() would try
+    # to reverse as a URL name) goes to the default.
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if local else default
 
 
 @require_POST
