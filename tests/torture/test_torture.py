@@ -476,3 +476,38 @@ def test_a_stalled_worker_that_wakes_after_its_run_was_declared_dead_sends_and_w
         assert SyncRun.objects.get(pk=stalled_run.pk).state == RunState.FAILED
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
+
+
+STALL_BEFORE_POST_DUPLICATES = pytest.mark.xfail(
+    strict=True,
+    raises=DuplicatesInProcore,
+    reason=(
+        "Reported to the lead: a worker stopped after its last lease check, with a payment create "
+        "about to leave, and declared dead (SYNC_HUNG_SECONDS of silence) sends that create when it "
+        "wakes; the run that replaced it has sent the payment already: a duplicate unless Procore "
+        "refuses a taken origin_id. No lease can fence a request already past its checks."
+    ),
+)
+
+
+@STALL_BEFORE_POST_DUPLICATES
+@pytest.mark.parametrize("seed", seeds(share=7))
+def test_a_worker_stalled_as_its_payment_create_leaves_sends_nothing_after_waking(torture, seed):
+    started = time.monotonic()
+    summary = torture.world(seed)
+    nth = rng(seed, "stall-post").randint(1, 20)
+    stalled = torture.workers.sync_payments("stalled", TORTURE_CRASH_AT=f"post:{nth}:stop")
+    wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"create #{nth}")
+    assert stalled.stopped(), f"the run made fewer than {nth} creates:\n{stalled.tail()}"
+
+    declare_stalled_runs_dead()
+    run, runs = sync_until_done(torture.workers)
+    stalled.send(signal.SIGCONT)
+    stalled.wait(RUN_TIMEOUT)
+    time.sleep(1)  # its request, if it sent one, lands
+
+    comparison = compare_with_expected(summary.expected)
+    note = f"SIGSTOP as payment create #{nth} leaves; {runs} more run(s)"
+    report("stalled as its create leaves", seed, comparison, started=started, note=note)
+    assert run.state == RunState.SUCCEEDED
+    assert_clean(comparison, payments_left_unfinished())

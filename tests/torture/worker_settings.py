@@ -5,7 +5,9 @@ The test settings (the secrets come from the parent pytest process's environment
 stored decrypt here), a short retry backoff (a run meets hundreds of injected faults), and one
 seam: `TORTURE_CRASH_AT=<point>:<nth>[:stop]` makes the process SIGKILL itself (or SIGSTOP itself,
 with `:stop`) the nth time the run reaches that crash point (syncapp/sync/crashpoints.py), so a
-seed can choose the exact moment a real OS process dies.
+seed can choose the exact moment a real OS process dies. The point `post` is the nth payment
+create leaving the process (in httpx, after every check the run makes before it: no crash point
+sits that late), the worst moment for a worker to stall.
 """
 
 import os
@@ -30,7 +32,23 @@ def _arm(spec: str) -> None:
             if seen["n"] == nth:
                 os.kill(os.getpid(), sig)
 
-    crashpoints.hook = hook
+    if point == "post":
+        _before_payment_posts(hook)
+    else:
+        crashpoints.hook = hook
+
+
+def _before_payment_posts(hook) -> None:
+    import httpx
+
+    send = httpx.Client.send
+
+    def send_after_hook(self, request, **kwargs):
+        if request.method == "POST" and request.url.path.endswith("/contract_payments"):
+            hook("post")
+        return send(self, request, **kwargs)
+
+    httpx.Client.send = send_after_hook
 
 
 if os.environ.get("TORTURE_CRASH_AT"):
