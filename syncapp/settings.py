@@ -307,6 +307,12 @@ HTTP_TIMEOUT = strict("HTTP_TIMEOUT", env.float, _TIMEOUT_HINT, default=30.0)
 if not 0 < HTTP_TIMEOUT < float("inf"):  # also refuses nan
     raise ImproperlyConfigured(f"HTTP_TIMEOUT is not valid: {_TIMEOUT_HINT}")
 
+# A run reads every Procore project in full this often (hours); in between it reads what changed
+# where its payments are (sync.procore_index).
+PROCORE_FULL_READ_HOURS = strict(
+    "PROCORE_FULL_READ_HOURS", env.float, "expected a number of hours, e.g. 24.", default=24.0
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
