@@ -11,6 +11,10 @@ tasks (`close_old_connections`), and a session-level lock lives exactly as long 
 The lock session also asks PostgreSQL to probe the worker's TCP connection often, so a host that
 vanishes (power off, network gone) frees the lock in about half a minute instead of hours.
 
+The lock session must be a session of its own at the server too: through a proxy that pools by
+transaction (PgBouncer's transaction mode) a session lock outlives the worker; point such a
+deployment's DATABASE_URL at PostgreSQL itself or a session-pooling proxy.
+
 SQLite has no such locks: `acquire` returns a lease without a lock there, and the heartbeat stays
 the only sign of life. The heartbeat remains the fallback on PostgreSQL too, for a worker whose
 process lives but no longer works (a stopped process, a hung host whose kernel still answers).
@@ -22,7 +26,7 @@ import logging
 import os
 import socket
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,13 @@ def acquire(run_id: int) -> RunLease | None:
     worker executes the run, or is taking it over this very moment)."""
     if not locks_available():
         return RunLease(run_id)
-    session = _open_session()
+    try:
+        session = _open_session()
+    except Exception:
+        # No connection to spare (max_connections, say): the run still runs, known alive by its
+        # heartbeat alone, as on SQLite. The claim, not the lock, keeps it to one worker.
+        logger.warning("run %s: no session for its lock; the heartbeat alone shows it alive", run_id, exc_info=True)
+        return RunLease(run_id)
     try:
         with session.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, run_id])
@@ -88,13 +98,12 @@ def acquire(run_id: int) -> RunLease | None:
 
 def holder_is_gone(run_id: int) -> bool:
     """True when nobody holds the lock of `run_id` (its worker's session ended). Takes the lock for
-    an instant to find out, through Django's own connection. Only for runs whose worker took it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, run_id])
-        taken = cursor.fetchone()[0]
-        if taken:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_SPACE, run_id])
-    return bool(taken)
+    the length of a transaction to find out, through Django's own connection (a transaction lock
+    needs no unlock, which a transaction-pooling proxy could send to another session). Only for
+    runs whose worker took the lock."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_SPACE, run_id])
+        return bool(cursor.fetchone()[0])
 
 
 def _open_session():

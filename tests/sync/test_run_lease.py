@@ -50,6 +50,7 @@ def integration(db) -> Integration:
 def test_a_run_whose_worker_holds_its_lock_stays_running_however_old_its_heartbeat(integration):
     run = _running(integration, heartbeat_age=dt.timedelta(minutes=5))
     held = lease.acquire(run.pk)  # the worker's own session, as in the process executing the run
+    assert held is not None and held.locked, "no session for the lock (see the log)"
     try:
         assert recover_stale_runs() == []
         assert SyncRun.objects.get(pk=run.pk).state == RunState.RUNNING
@@ -65,6 +66,7 @@ def test_a_run_whose_worker_holds_its_lock_but_is_silent_for_minutes_is_declared
     settings.SYNC_HUNG_SECONDS = 600
     run = _running(integration, heartbeat_age=dt.timedelta(minutes=11))
     held = lease.acquire(run.pk)
+    assert held is not None and held.locked, "no session for the lock (see the log)"
     try:
         [dead] = recover_stale_runs()
     finally:
@@ -108,6 +110,17 @@ def test_once_a_run_writes_every_procore_call_moves_write_until_and_a_run_declar
     time.sleep(1.05)
     with pytest.raises(RunAborted):
         ctx.procore_calls.count()
+
+
+def test_a_worker_that_cannot_open_a_lock_session_still_runs_known_alive_by_its_heartbeat(integration, monkeypatch):
+    def no_connection_left():
+        raise OSError("FATAL: sorry, too many clients already")
+
+    monkeypatch.setattr(lease, "_open_session", no_connection_left)
+    run, _ = start_run(integration=integration, trigger="command")
+    run = execute_run(run.pk)
+    assert run.state == RunState.FAILED and "not connected" in run.error  # it ran, to its own end
+    assert not run.worker_lock and run.worker
 
 
 @pytest.mark.django_db(transaction=True)
