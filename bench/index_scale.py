@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from calls import Call, EndpointCounter, largest  # noqa: E402
 from procore_pacing import configure_environment, free_port  # noqa: E402
 from sync_end_to_end import connected_integration, fresh_database, manage, start_server  # noqa: E402
 
@@ -48,60 +46,6 @@ NEW_PAYMENTS = 10
 TOUCHED_PROJECTS = 3
 QUIET_RUN_MAX_CALLS = 5  # issue 9, section 1 (c)
 READS_PER_TOUCHED_PROJECT = 2  # issue 9, section 1 (b)
-# Query parameters that say WHAT a list call reads (they go into the endpoint's name in the table);
-# paging and scoping parameters do not.
-SCOPE_PARAMS = {"page", "per_page", "company_id", "project_id", "commitment_id", "contract_id", "view"}
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    endpoint: str  # "/rest/v1.0/work_order_contracts [filters[updated_at]]"
-    project_id: int | None
-
-
-@dataclass
-class EndpointCounter:
-    """Every Procore API request this process sends, by method and endpoint (ids replaced by {id})."""
-
-    calls: list[Call] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def install(self) -> None:
-        import httpx
-
-        counter = self
-        original_send = httpx.Client.send
-
-        def send(self, request, *args, **kwargs):
-            call = counter.classify(request.method, str(request.url.path), request.url.query.decode())
-            if call is not None:
-                with counter._lock:
-                    counter.calls.append(call)
-            return original_send(self, request, *args, **kwargs)
-
-        httpx.Client.send = send
-
-    @staticmethod
-    def classify(method: str, path: str, query: str) -> Call | None:
-        if "/rest/" not in path:
-            return None  # the token endpoint, Xero
-        path = path[path.index("/rest/") :]
-        params = dict(parse_qsl(query))
-        project = params.get("project_id")
-        matched = re.search(r"/projects/(\d+)", path)
-        project_id = int(project) if project and project.isdigit() else int(matched[1]) if matched else None
-        template = re.sub(r"/\d+(?=/|$)", "/{id}", path)
-        what = sorted(name for name in params if name not in SCOPE_PARAMS)
-        return Call(method, template + (f" [{', '.join(what)}]" if what else ""), project_id)
-
-    def mark(self) -> int:
-        with self._lock:
-            return len(self.calls)
-
-    def since(self, mark: int) -> list[Call]:
-        with self._lock:
-            return self.calls[mark:]
 
 
 @dataclass
@@ -286,19 +230,12 @@ def incremental_figures(changed: list[Measured]) -> list:
     return figures
 
 
-def _largest_reads(run: Measured, count: int = 3) -> str:
-    """What limits a read figure: the endpoints read most, e.g. "GET /rest/v1.0/commitments/{id} x8"."""
-    reads = Counter(call.endpoint for call in run.calls if call.method == "GET")
-    return "; ".join(f"GET {endpoint} x{n}" for endpoint, n in reads.most_common(count))
+def _largest_reads(run: Measured) -> str:
+    return largest(run.calls, method="GET")
 
 
 def _reads_elsewhere(run: Measured) -> str:
-    reads = Counter(
-        call.endpoint
-        for call in run.calls
-        if call.method == "GET" and call.project_id is not None and call.project_id not in run.touched
-    )
-    return "; ".join(f"GET {endpoint} x{n}" for endpoint, n in reads.most_common(3)) or "none"
+    return largest([c for c in run.calls if c.project_id is not None and c.project_id not in run.touched], method="GET")
 
 
 def _endpoint_summary(run: Measured) -> list[str]:

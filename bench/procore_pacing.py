@@ -225,7 +225,9 @@ def with_figures(section, result: dict):
             at_least=90,
             note=f"{result['successful_per_s']} successful calls/s against {result['ceiling_per_s']}/s; "
             f"{result['waited_s']} s spent waiting on the pacer. The bar: a paced client loses at most a tenth of "
-            "what the limit allows.",
+            f"what the limit allows. A sliding window admits up to {result['spike_limit']} calls more than the "
+            f"ceiling rate over any span, so {result['seconds']} s may reach "
+            f"{100 * (1 + result['window_s'] / result['seconds']):.0f}% without a 429.",
         ),
     )
     section.tables.append(Table("raw", ["measure", "value"], [[k, v] for k, v in result.items()]))

@@ -142,8 +142,8 @@ def write_results() -> None:
         for fig in section["figures"]:
             if fig["verdict"]:
                 lines.append(
-                    f"| {section['title']} | {fig['name']} | {_shown(fig)} | {fig['target']} | {fig['source']} "
-                    f"| **{fig['verdict']}** |"
+                    f"| [{section['key']}](#{_anchor(section['title'])}) | {fig['name']} | {_shown(fig)} "
+                    f"| {fig['target']} | {fig['source']} | **{fig['verdict']}** |"
                 )
     for section in sections:
         lines += ["", _section_markdown(_as_section(section))]
@@ -203,6 +203,12 @@ def _section_markdown(section: Section) -> str:
     if section.notes:
         lines += [""] + [f"- {note}" for note in section.notes]
     return "\n".join(lines)
+
+
+def _anchor(title: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
 
 
 def _shown(fig: dict) -> str:
