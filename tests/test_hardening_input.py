@@ -43,3 +43,33 @@ def test_a_wrong_next_address_after_an_action_goes_back_to_the_payment(admin_cli
     response = admin_client.post(f"/payments/{world.failed.pk}/retry/", {"next": "abc"})
     assert response.status_code == 302
     assert response["Location"] == f"/payments/{world.failed.pk}/"
+
+
+def test_linking_an_unknown_contact_is_refused_with_a_message_and_links_nothing(admin_client):
+    from syncapp.sync.models import VendorLink
+    from tests.dashboard.conftest import make_world
+
+    make_world()
+    before = VendorLink.objects.count()
+    response = admin_client.post("/mappings/vendors/link/", {"contact_id": "x" * 3000, "vendor_id": "501"}, follow=True)
+    assert response.status_code == 200
+    assert b"not a Xero contact of this integration" in response.content
+    assert VendorLink.objects.count() == before
+
+
+def test_linking_an_unknown_bill_is_refused_with_a_message_and_links_nothing(admin_client):
+    from syncapp.sync.models import BillLink
+    from tests.dashboard.conftest import make_world
+
+    make_world()
+    response = admin_client.post(
+        "/mappings/bills/link/", {"xero_invoice_id": "no-such-bill", "choice": "5:77:"}, follow=True
+    )
+    assert response.status_code == 200
+    assert b"not a Xero bill of this integration" in response.content
+    assert not BillLink.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["²", "99999999999999999999", "12"])
+def test_a_search_that_looks_like_a_number_is_never_an_error(admin_client, text):
+    assert admin_client.get("/payments/", {"q": text}).status_code == 200

@@ -18,6 +18,7 @@ from syncapp.connectors.types import (
     ProcoreRequisition,
     ProcoreVendor,
 )
+from syncapp.connectors.values import integer_id
 
 CACHE_SECONDS = 60
 
@@ -114,6 +115,9 @@ def _unless_refused(read, *args, **kwargs) -> list:
 def parse_choice(value: str) -> tuple[int, int, int | None] | None:
     """ "project:commitment:requisition" -> ids, or None when it is not that shape."""
     parts = value.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or (parts[2] and not parts[2].isdigit()):
+    if len(parts) != 3:
         return None
-    return int(parts[0]), int(parts[1]), int(parts[2]) if parts[2] else None
+    project_id, commitment_id, requisition_id = (integer_id(part) for part in parts)
+    if project_id is None or commitment_id is None or (parts[2] and requisition_id is None):
+        return None
+    return project_id, commitment_id, requisition_id

@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
+from syncapp.connectors.values import integer_id
 from syncapp.core.models import AuditEntry
 from syncapp.sync import outcomes
 from syncapp.sync.models import (
@@ -278,8 +279,8 @@ def _search(text: str) -> Q:
     the texts by prefix, so the database can use an index rather than scan every row."""
     text = text.strip()
     query = Q(xero_payment_id=text) | Q(invoice_number__istartswith=text) | Q(reference__istartswith=text)
-    if text.isdigit():
-        query |= Q(procore_payment_id=int(text))
+    if (procore_id := integer_id(text)) is not None:
+        query |= Q(procore_payment_id=procore_id)
     return query
 
 
@@ -524,6 +525,10 @@ def is_known_contact(*, integration: Integration, contact_id: str) -> bool:
     """Whether the id names a Xero contact we have read for this integration (a posted id may be
     stale or made up)."""
     return XeroContactRecord.objects.filter(integration=integration, contact_id=contact_id).exists()
+
+
+def is_known_bill(*, integration: Integration, xero_invoice_id: str) -> bool:
+    return XeroBillRecord.objects.filter(integration=integration, invoice_id=xero_invoice_id).exists()
 
 
 def vendor_ids_by_contact(*, integration: Integration) -> dict[str, int]:

@@ -17,6 +17,7 @@ from django_htmx.http import reswap, retarget
 
 from syncapp.connections.models import Integration
 from syncapp.connections.services import connection_problem
+from syncapp.connectors.values import integer_id
 from syncapp.core import audit
 from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors as dashboard_selectors
@@ -35,9 +36,9 @@ COMMITMENTS_SHOWN = 200  # more than this: the XLSX has them all
 def reconciliation(request: HttpRequest) -> HttpResponse:
     integrations, integration = page_integration(request)
     shown = None
-    wanted = request.GET.get("report", "")
-    if wanted.isdigit():
-        shown = get_object_or_404(ReconciliationReport, pk=int(wanted), state=ReportState.DONE)
+    wanted = integer_id(request.GET.get("report", ""))
+    if wanted is not None:
+        shown = get_object_or_404(ReconciliationReport, pk=wanted, state=ReportState.DONE)
         integration = shown.integration
     context = page_context(request, integrations=integrations, integration=integration, shown=shown)
     return render(request, "reconcile/page.html", context)
@@ -140,7 +141,7 @@ def _report_context(request: HttpRequest, *, integrations: list[Integration], re
     keep = {}
     if len(integrations) > 1:
         keep["integration"] = report.integration.name
-    if request.GET.get("report", "").isdigit():
+    if integer_id(request.GET.get("report", "")) is not None:
         keep["report"] = str(report.pk)
     base = reverse("reconciliation")
     page = Paginator(selectors.report_lines(report=report, filters=filters), LINES_PER_PAGE).get_page(

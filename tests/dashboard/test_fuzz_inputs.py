@@ -12,9 +12,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from syncapp.connectors.types import ProcoreVendor
+from syncapp.dashboard import procore_catalog
 from syncapp.dashboard.forms import PaymentFilterForm, ReasonForm
 from syncapp.reconcile.models import ReconciliationReport
 from syncapp.reconcile.selectors import LineFilters
@@ -30,8 +33,21 @@ GARBAGE = [
     "99999999999999999999999",  # beyond bigint
     "2024-13-45",
     "1e309",  # beyond float
+    "²",  # str.isdigit() says yes, int() says no
     "x" * 3000,
 ]
+# A sensible value for each parameter the world knows, so that a request with ONE bad parameter
+# gets past the checks of the others and reaches the code behind them.
+VALID = {
+    "contact_id": "contact-1",
+    "vendor_id": "501",
+    "xero_invoice_id": "inv-000002",
+    "choice": "5:77:",
+    "reason": "Paid by cheque outside Xero",
+    "reason_code": "procore_refused",
+    "next": "/failures/",
+    "show": "all",
+}
 UNKNOWN_IDS = ["999999", "99999999999999999999"]
 # What the views read besides their own request.GET/POST look-ups: shared helpers and forms.
 SHARED_PARAMS = {"integration", "page"}
@@ -63,6 +79,11 @@ def _params_read_by(entry: URLPattern) -> set[str]:
 
 def _ids(world: World) -> dict[str, list[str]]:
     report = ReconciliationReport.objects.create(integration=world.integration, state="succeeded")
+    # What Procore offers in the Mappings pickers, as if just read (the catalog's one-minute cache):
+    # links and vendor picks then go past "that vendor is not in Procore" to the code behind.
+    cache.set(procore_catalog._key(world.integration, "vendors"), [ProcoreVendor(id=501, name="Vendor One")], 600)
+    choices = [procore_catalog.Choice(value=VALID["choice"], label="Project 5 / SC-77", vendor_id=501)]
+    cache.set(procore_catalog._key(world.integration, "commitments"), choices, 600)
     return {
         "payment_id": [str(world.failed.pk)],
         "run_id": [str(world.run.pk)],
@@ -129,9 +150,10 @@ def test_every_page_and_action_survives_garbage_in_every_parameter(admin_client,
         params = sorted(_params_read_by(entry))
         for url in _urls(route, ids):
             for method in _methods(admin_client, url):
+                base = {name: VALID[name] for name in params if name in VALID}
                 for name in params:
                     for value in GARBAGE:
-                        response = _isolated(method, url, {name: value})
+                        response = _isolated(method, url, {**base, name: value})
                         requests += 1
                         if route == "logout/":
                             admin_client.force_login(admin_user)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from syncapp.connectors.types import ConnectorError
+from syncapp.connectors.values import integer_id
 from syncapp.core.roles import admin_required
 from syncapp.dashboard import procore_catalog, selectors
 from syncapp.dashboard.views.common import page_integration, pager
@@ -20,6 +21,8 @@ from syncapp.sync.models import VendorLink
 from syncapp.sync.services import ActionRefused
 
 CONTACTS_PER_PAGE = 50
+# A posted id that names nothing we read from Xero: stale page, or made up.
+UNKNOWN_CONTACT = "That is not a Xero contact of this integration (any more): pick one from the list."
 
 
 def _back(request: HttpRequest, name: str, integration, integrations) -> HttpResponse:
@@ -69,12 +72,15 @@ def vendor_mappings(request: HttpRequest) -> HttpResponse:
 def vendor_link(request: HttpRequest) -> HttpResponse:
     integrations, integration = page_integration(request)
     contact_id = request.POST.get("contact_id", "")
-    vendor_id = request.POST.get("vendor_id", "")
-    if integration is None or not contact_id or not vendor_id.isdigit():
+    vendor_id = integer_id(request.POST.get("vendor_id", ""))
+    if integration is None or not contact_id or vendor_id is None:
         messages.error(request, "Pick a Procore vendor to link.")
         return _back(request, "mappings", integration, integrations)
+    if not selectors.is_known_contact(integration=integration, contact_id=contact_id):
+        messages.error(request, UNKNOWN_CONTACT)
+        return _back(request, "mappings", integration, integrations)
     try:
-        vendor = next((v for v in procore_catalog.vendors(integration) if v.id == int(vendor_id)), None)
+        vendor = next((v for v in procore_catalog.vendors(integration) if v.id == vendor_id), None)
     except procore_catalog.CatalogUnavailable as exc:
         messages.error(request, str(exc))
         return _back(request, "mappings", integration, integrations)
@@ -130,7 +136,7 @@ def vendor_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Say which Xero contact to create in Procore.")
         return _back(request, "mappings", integration, integrations)
     if not selectors.is_known_contact(integration=integration, contact_id=contact_id):
-        messages.error(request, "That is not a Xero contact of this integration (any more): pick one from the list.")
+        messages.error(request, UNKNOWN_CONTACT)
         return _back(request, "mappings", integration, integrations)
     try:
         with procore_catalog.procore_client(integration) as client:
@@ -185,6 +191,9 @@ def bill_link(request: HttpRequest) -> HttpResponse:
     picked = procore_catalog.parse_choice(request.POST.get("choice", ""))
     if integration is None or not bill_id or picked is None:
         messages.error(request, "Pick the Procore commitment (and invoice) for this bill.")
+        return _back(request, "mapping-bills", integration, integrations)
+    if not selectors.is_known_bill(integration=integration, xero_invoice_id=bill_id):
+        messages.error(request, "That is not a Xero bill of this integration (any more): pick one from the list.")
         return _back(request, "mapping-bills", integration, integrations)
     try:
         offered = {c.value for c in procore_catalog.commitment_choices(integration)}
