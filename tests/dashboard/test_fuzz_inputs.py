@@ -11,10 +11,12 @@ import re
 import time
 from collections.abc import Iterator
 
+import hypothesis
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import strategies as st
 
 from syncapp.connectors.types import ProcoreVendor
 from syncapp.dashboard import procore_catalog
@@ -183,3 +185,28 @@ def test_creating_a_vendor_for_an_unknown_contact_says_so(admin_client, world, n
     assert response.status_code in (200, 400)
     if response.status_code == 200:
         assert b"not a Xero contact" in response.content
+
+
+def _list_pages() -> list[tuple[str, set[str]]]:
+    """The pages without ids in their path that answer GET, with the parameters each reads."""
+    return [
+        ("/" + route, _params_read_by(entry))
+        for route, entry in _product_routes()
+        if "<" not in route and route not in ("login/", "logout/") and "connect/" not in route
+    ]
+
+
+@pytest.mark.parametrize("path, params", _list_pages(), ids=[path for path, _ in _list_pages()])
+def test_random_text_in_the_filters_of_a_list_page_is_never_an_error(admin_client, world, path, params):
+    """Hypothesis draws any text (NUL, unicode digits, emoji, lone accents...) for several
+    parameters at once, where the sweep above changes one at a time."""
+    admin_client.raise_request_exception = False
+    drawn = st.dictionaries(st.sampled_from(sorted(params)), st.text(max_size=40), max_size=4)
+
+    @hypothesis.settings(max_examples=25, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(query=drawn)
+    def check(query):
+        response = _isolated(admin_client.get, path, query)
+        assert _allowed(response), f"GET {path} {query!r}: {response.status_code}"
+
+    check()
