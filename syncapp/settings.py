@@ -185,6 +185,10 @@ AXES_COOLOFF_TIME = dt.timedelta(
 )
 AXES_RESET_ON_SUCCESS = True  # a right password forgives earlier typos of that user and address
 AXES_LOCKOUT_CALLABLE = "syncapp.core.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "syncapp.core.lockout.client_address"
+# Reverse proxies in front of the web server (each appends to X-Forwarded-For); 0 when gunicorn
+# faces the network itself. The login limits count per client address, not per proxy.
+PROXY_COUNT = strict("PROXY_COUNT", env.int, "expected the number of proxies in front, e.g. 0 or 1.", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

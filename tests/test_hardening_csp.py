@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.dashboard.conftest import make_world
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,9 +91,13 @@ def test_htmx_is_told_not_to_inject_its_indicator_style(client):
     assert ".htmx-indicator" in (ROOT / "static" / "css" / "app.css").read_text()
 
 
-@pytest.mark.parametrize("path", ["/", "/payments/", "/runs/", "/failures/", "/mappings/", "/mappings/bills/",
-                                  "/settings/", "/audit/", "/connections/", "/reconciliation/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/payments/", "/payments/{payment}/", "/runs/", "/runs/{run}/", "/failures/", "/mappings/",
+     "/mappings/bills/", "/settings/", "/audit/", "/connections/", "/reconciliation/", "/login/"],
+)
 def test_rendered_pages_carry_nothing_the_policy_blocks(admin_client, path):
-    response = admin_client.get(path)
+    world = make_world()  # payments in every state, a finished run with its outcomes
+    response = admin_client.get(path.format(payment=world.blocked.pk, run=world.run.pk))
     assert response.status_code == 200
     assert _inline(response.content.decode()) == []

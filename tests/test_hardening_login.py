@@ -91,3 +91,36 @@ def test_a_right_password_forgives_the_earlier_typos(client, finance_user):
     client.post("/logout/")
     _fail(client, "fin-finance", LIMIT - 1)
     assert _login(client, "fin-finance", PASSWORD).status_code == 302
+
+
+def test_behind_a_proxy_each_client_address_counts_on_its_own(client, finance_user, admin_user, settings):
+    settings.PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
+    for _ in range(LIMIT):
+        client.post("/login/", {"username": "nobody", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    locked = client.post("/login/", {"username": "ada-admin", "password": PASSWORD},
+                         HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert locked.status_code == 429
+    other = client.post("/login/", {"username": "fin-finance", "password": PASSWORD},
+                        HTTP_X_FORWARDED_FOR="198.51.100.77", **proxy)
+    assert other.status_code == 302 and _logged_in(client)
+
+
+def test_a_forged_forwarded_address_does_not_dodge_the_limit(client, finance_user, settings):
+    settings.PROXY_COUNT = 1
+    for i in range(LIMIT):
+        # The client writes its own X-Forwarded-For; the proxy appends the address it really saw.
+        forged = f"192.0.2.{i + 1}, 203.0.113.5"
+        client.post("/login/", {"username": f"guess-{i}", "password": "x"}, HTTP_X_FORWARDED_FOR=forged,
+                    REMOTE_ADDR="10.0.0.2")
+    response = client.post("/login/", {"username": "fin-finance", "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.5", REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 429
+
+
+def test_without_a_proxy_a_forwarded_header_is_ignored(client, finance_user):
+    for i in range(LIMIT):
+        client.post("/login/", {"username": f"guess-{i}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}",
+                    REMOTE_ADDR="203.0.113.8")
+    response = client.post("/login/", {"username": "fin-finance", "password": PASSWORD}, REMOTE_ADDR="203.0.113.8")
+    assert response.status_code == 429
