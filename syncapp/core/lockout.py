@@ -16,7 +16,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
     # this one included, so the lock ends one cool-off from now.
     cool_off = settings.AXES_COOLOFF_TIME
     context = {
-        "form": AuthenticationForm(request),
+        "form": AuthenticationForm(request, initial={"username": request.POST.get("username", "")}),
         "next": request.POST.get("next", ""),
         "locked_minutes": max(1, round(cool_off.total_seconds() / 60)),
         "locked_until": timezone.localtime() + cool_off,
