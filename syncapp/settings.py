@@ -184,6 +184,7 @@ AXES_COOLOFF_TIME = dt.timedelta(
     minutes=strict("LOGIN_COOLOFF_MINUTES", env.float, "expected a number of minutes, e.g. 15.", default=15.0)
 )
 AXES_RESET_ON_SUCCESS = True  # a right password forgives earlier typos of that user and address
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # hammering keeps it locked; the page says so
 AXES_LOCKOUT_CALLABLE = "syncapp.core.lockout.locked_out"
 AXES_CLIENT_IP_CALLABLE = "syncapp.core.lockout.client_address"
 # Reverse proxies in front of the web server (each appends to X-Forwarded-For); 0 when gunicorn
