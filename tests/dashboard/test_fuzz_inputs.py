@@ -79,14 +79,16 @@ def _params_read_by(entry: URLPattern) -> set[str]:
     return SHARED_PARAMS.union(READ.findall(source), *forms)
 
 
-def _ids(world: World) -> dict[str, list[str]]:
+@pytest.fixture
+def ids(world: World) -> Iterator[dict[str, list[str]]]:
+    """The world's ids by URL argument name, with Procore's picker lists cached for its integration."""
     report = ReconciliationReport.objects.create(integration=world.integration, state="succeeded")
     # What Procore offers in the Mappings pickers, as if just read (the catalog's one-minute cache):
     # links and vendor picks then go past "that vendor is not in Procore" to the code behind.
     cache.set(procore_catalog._key(world.integration, "vendors"), [ProcoreVendor(id=501, name="Vendor One")], 600)
     choices = [procore_catalog.Choice(value=VALID["choice"], label="Project 5 / SC-77", vendor_id=501)]
     cache.set(procore_catalog._key(world.integration, "commitments"), choices, 600)
-    return {
+    yield {
         "payment_id": [str(world.failed.pk)],
         "run_id": [str(world.run.pk)],
         "link_id": [str(VendorLink.objects.get().pk)],
@@ -94,6 +96,7 @@ def _ids(world: World) -> dict[str, list[str]]:
         "pk": [str(c.pk) for c in world.integration.connections.all()],
         "fmt": ["csv", "xlsx"],
     }
+    procore_catalog.forget(world.integration)  # a later test may get an integration with this pk
 
 
 def _urls(route: str, ids: dict[str, list[str]], *, unknown: bool = False) -> list[str]:
@@ -144,9 +147,8 @@ def test_the_url_map_is_enumerated():
     assert len(routes) >= 30
 
 
-def test_every_page_and_action_survives_garbage_in_every_parameter(admin_client, admin_user, world, nowhere):
+def test_every_page_and_action_survives_garbage_in_every_parameter(admin_client, admin_user, ids, nowhere):
     admin_client.raise_request_exception = False  # a 500 is a finding to list, not the end
-    ids = _ids(world)
     started, failures, requests = time.monotonic(), [], 0
     for route, entry in _product_routes():
         params = sorted(_params_read_by(entry))
@@ -166,9 +168,8 @@ def test_every_page_and_action_survives_garbage_in_every_parameter(admin_client,
     print(f"{requests} requests in {time.monotonic() - started:.1f}s")
 
 
-def test_unknown_and_out_of_range_ids_are_not_found_not_errors(admin_client, world, nowhere):
+def test_unknown_and_out_of_range_ids_are_not_found_not_errors(admin_client, ids, nowhere):
     admin_client.raise_request_exception = False
-    ids = _ids(world)
     failures = []
     for route, _ in _product_routes():
         for url in _urls(route, ids, unknown=True):
