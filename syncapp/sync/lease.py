@@ -66,9 +66,13 @@ class RunLease:
         if session is None:
             return
         try:
-            session.close()  # ends the session: PostgreSQL drops the lock with it
-        except Exception:  # the lock goes with the session whatever went wrong closing it
-            logger.warning("closing the lock session of run %s failed", self.run_id, exc_info=True)
+            # Unlocked before the session closes: the server ends a closed session a moment after
+            # the client has moved on, and whoever looks next must find the lock free already.
+            session.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_SPACE, self.run_id])
+        except Exception:  # the lock goes with the session whatever went wrong unlocking it
+            logger.warning("unlocking run %s failed; closing its session frees it", self.run_id, exc_info=True)
+        finally:
+            session.close()
 
 
 def acquire(run_id: int) -> RunLease | None:
