@@ -317,6 +317,11 @@ if not 0 < HTTP_TIMEOUT < float("inf"):  # also refuses nan
 PROCORE_FULL_READ_HOURS = strict(
     "PROCORE_FULL_READ_HOURS", env.float, "expected a number of hours, e.g. 24.", default=24.0
 )
+# How long after our client gave up on a payment create Procore may still carry it out (seconds):
+# the payment is looked for only then, and posted again only if absent (sync.send).
+SYNC_UNANSWERED_SETTLE_SECONDS = strict(
+    "SYNC_UNANSWERED_SETTLE_SECONDS", env.float, "expected a number of seconds, e.g. 60.", default=60.0
+)
 
 LOGGING = {
     "version": 1,

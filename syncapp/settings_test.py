@@ -12,6 +12,9 @@ os.environ.setdefault("XERO_CLIENT_ID", "test-xero-client")
 os.environ.setdefault("XERO_CLIENT_SECRET", secrets.token_urlsafe(24))
 os.environ.setdefault("PROCORE_CLIENT_ID", "test-procore-client")
 os.environ.setdefault("PROCORE_CLIENT_SECRET", secrets.token_urlsafe(24))
+# The sandbox carries out a create before it answers (or within its hang, which a test sets with
+# its own value): no create of it lands later, so nothing waits for one.
+os.environ.setdefault("SYNC_UNANSWERED_SETTLE_SECONDS", "0")
 
 from syncapp.settings import *  # noqa: E402,F403
 

@@ -203,7 +203,12 @@ class ProcoreClient:
             base_url=settings.PROCORE_API_URL,
             timeout=timeout if timeout is not None else settings.HTTP_TIMEOUT,
             headers={"Procore-Company-Id": str(self.company_id), "Accept": "application/json"},
+            event_hooks={"request": [self._before_send]},
         )
+
+    def _before_send(self, request: httpx.Request) -> None:
+        if self.counter.before_send is not None:
+            self.counter.before_send()
 
     def close(self) -> None:
         self._http.close()

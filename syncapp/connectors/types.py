@@ -105,6 +105,9 @@ class CallCounter:
     throttled: int = 0  # 429 answers received
     waited_seconds: float = 0.0
     on_call: Callable[[], None] | None = None
+    # Called as each request is handed to the network (after waits and token reads); it may raise
+    # to stop a request that must no longer leave (a run's lease lapsed while its process stood).
+    before_send: Callable[[], None] | None = None
 
     def count(self) -> None:
         self.calls += 1

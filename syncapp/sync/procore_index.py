@@ -104,7 +104,7 @@ RANGE_END_MARGIN = dt.timedelta(days=1)
 
 
 def _full_every() -> dt.timedelta:
-    return dt.timedelta(hours=getattr(settings, "PROCORE_FULL_READ_HOURS", 24))
+    return dt.timedelta(hours=settings.PROCORE_FULL_READ_HOURS)
 
 
 class ProcoreIndex:

@@ -58,6 +58,7 @@ class RunContext:
         self._writing = False  # from the run's first write to Procore on
         self._last_write_mark = 0.0
         self.procore_calls.on_call = self._before_procore_call
+        self.procore_calls.before_send = self._fence
         self.current_provider = ""  # which connection a NeedsReconnect refers to
         self.http_seconds = 0.0  # time spent waiting on the APIs (benchmarks subtract it)
 
@@ -128,6 +129,15 @@ class RunContext:
         # `write_until` (at most once a second: WRITE_MARGIN covers the second).
         if self._writing and time.monotonic() - self._last_write_mark >= 1.0:
             self.beat(force=True, writing=True)
+
+    def _fence(self) -> None:
+        """The last check as a Procore request is handed to the network, after every wait and
+        token read: a process that stopped (SIGSTOP, a frozen VM) past the `write_until` it promised
+        may have been declared dead and replaced, so its request is not sent. (Between this check
+        and the socket a stall can still slip through: no lease fences that without an idempotency
+        key on Procore's side.)"""
+        if self._writing and self.run.write_until and timezone.now() >= self.run.write_until:
+            raise RunAborted(f"Run #{self.run.pk} stalled past its write deadline; its request was not sent.")
 
     def sleep(self, seconds: float) -> None:
         """Sleep (capped at MAX_SLEEP) in slices, beating between them: a long rate-limit wait

@@ -94,12 +94,14 @@ def _death_of(run: SyncRun, now: dt.datetime) -> str | None:
             return f"No worker picked this run up. {_AGAIN}"
         return None
     last = run.heartbeat_at or run.started_at or run.created_at
+    if run.write_until and run.write_until > now:
+        # A request it sent to Procore may still land (or, were its process frozen, still leave:
+        # the process itself refuses to send past this moment, progress.RunContext._fence).
+        return None
     if not (run.worker_lock and lease.locks_available()):
         return f"The worker stopped responding. {_AGAIN}" if last < now - _stale_after() else None
     if last < now - _hung_after():
         return f"The worker ({run.worker}) stopped responding, though its process is still there. {_AGAIN}"
-    if run.write_until and run.write_until > now:
-        return None  # a request it sent to Procore may still land: wait until that is over
     if lease.holder_is_gone(run.pk):
         return f"The worker ({run.worker}) is gone: its process ended in the middle of the run. {_AGAIN}"
     return None

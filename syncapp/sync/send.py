@@ -16,6 +16,7 @@ lease (a conditional heartbeat), so a run declared dead stops before it can post
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 from decimal import Decimal
@@ -52,6 +53,7 @@ from syncapp.sync.progress import MAX_SLEEP, RunContext
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+MAX_UNANSWERED_ROUNDS = 3
 UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
@@ -70,6 +72,16 @@ class GaveUp(Exception):
 
 class LostClaim(Exception):
     """The row is no longer this run's to send (an Admin ignored it, or it was taken over)."""
+
+
+class Unanswered(Exception):
+    """Procore did not answer a create (timeout, reset, 5xx): it may still be carried out."""
+
+
+def _settle_after() -> dt.timedelta:
+    """How long after our client gave up on a create Procore may still carry it out: looking for it
+    sooner, and posting again when it is not there yet, is how a slow Procore would get it twice."""
+    return dt.timedelta(seconds=settings.SYNC_UNANSWERED_SETTLE_SECONDS)
 
 
 def _ours(ctx: RunContext) -> Q:
@@ -107,13 +119,17 @@ def send_ready(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
         )
     }
     listed = 0
+    unanswered: list[tuple[Payment, NewContractPayment, dt.datetime]] = []
     for payment in payments:
         body = build_contract_payment(payment, bill=bills.get(payment.xero_invoice_id), payment_method=method)
         if ctx.dry_run:
             listed += _dry_run_one(ctx, index, payment, body, listed)
-        else:
-            _send_one(ctx, procore, index, payment, body)
+        elif _may_still_land(payment):
+            unanswered.append((payment, body, payment.updated_at))
+        elif _send_one(ctx, procore, index, payment, body):
+            unanswered.append((payment, body, timezone.now()))
         ctx.advance()
+    _settle_unanswered(ctx, procore, index, unanswered)
     if ctx.dry_run:
         ctx.log(
             f"Dry run: {ctx.counts['would_send']} payments would be sent to Procore, "
@@ -162,25 +178,65 @@ def _existing(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> Procore
     return payments.get(payment.xero_payment_id)
 
 
-def _send_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, body: NewContractPayment) -> None:
+def _may_still_land(payment: Payment) -> bool:
+    """A payment left "sending" so recently that a create of it may still be carried out: it waits
+    in `_settle_unanswered` like one of ours. (A run that died is declared dead only once its last
+    request has timed out, `SyncRun.write_until`, so the row's last change is when it gave up.)"""
+    return payment.state == PaymentState.SENDING and payment.updated_at > timezone.now() - _settle_after()
+
+
+def _settle_unanswered(
+    ctx: RunContext, procore, index: ProcoreIndex, waiting: list[tuple[Payment, NewContractPayment, dt.datetime]]
+) -> None:
+    """Creates Procore did not answer: each is looked for once it can no longer land (`_settle_after`
+    from when it left), and posted again only if absent. Three rounds at most in a run; then the
+    payment stays "sending" for the next run, which does the same."""
+    for _ in range(MAX_UNANSWERED_ROUNDS):
+        again = []
+        for payment, body, left_at in sorted(waiting, key=lambda item: item[2]):
+            while (wait := (left_at + _settle_after() - timezone.now()).total_seconds()) > 0:
+                ctx.sleep(wait)  # in slices, beating; at most MAX_SLEEP a call
+            payment.refresh_from_db()
+            if payment.state not in UNSENT_STATES:
+                continue
+            if _send_one(ctx, procore, index, payment, body, fresh=True):
+                again.append((payment, body, timezone.now()))
+        waiting = again
+    for payment, _, _ in waiting:
+        _set_aside(ctx, payment, maybe_sent=True)
+        _event(ctx, payment, "error", "Procore did not answer its creates: the next run looks for it first")
+
+
+def _send_one(
+    ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, body: NewContractPayment, *, fresh: bool = False
+) -> bool:
+    """Send one payment unless Procore holds it already (`fresh`: re-read the commitment's payments
+    first). Whether Procore left the create unanswered (the caller looks for it again later)."""
     try:
-        existing = _read_existing_with_retry(ctx, index, payment)
+        existing = _read_existing_with_retry(ctx, index, payment, fresh=fresh)
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message, kind="failed")
-        return
+        return False
     except DataError as exc:
         _fail(ctx, payment, f"Procore refused to show the commitment's payments: {exc.message}", kind="failed")
-        return
+        return False
+    if existing is not None and fresh:  # an unanswered create of ours was carried out after all
+        _event(ctx, payment, "reconciled", "Found in Procore after an unanswered attempt: not sent again")
+        _mark_sent(ctx, payment, existing, already=False)
+        return False
     if existing is not None:
         _mark_sent(ctx, payment, existing, already=True)
-        return
+        return False
     if not _claim(ctx, payment):
-        return  # an Admin ignored it meanwhile, or another run holds it
+        return False  # an Admin ignored it meanwhile, or another run holds it
     crashpoints.reached("before_create")
     try:
         created = _create_with_retry(ctx, procore, index, payment, body)
     except LostClaim:
-        return
+        return False
+    except Unanswered as exc:
+        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:1000], updated_at=timezone.now())
+        return True
     except NeedsReconnect:
         Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).update(
             state=PaymentState.READY, claimed_by_run=None
@@ -188,18 +244,24 @@ def _send_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, b
         raise
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message, kind="failed")
-        return
+        return False
     except DataError as exc:
         _fail(ctx, payment, f"Procore refused the payment: {exc.message}", kind="failed")
-        return
+        return False
     crashpoints.reached("after_create")
     index.remember_payment(commitment_id=payment.procore_commitment_id, payment=created)
     _mark_sent(ctx, payment, created, already=False)
+    return False
 
 
-def _read_existing_with_retry(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> ProcorePayment | None:
+def _read_existing_with_retry(
+    ctx: RunContext, index: ProcoreIndex, payment: Payment, *, fresh: bool = False
+) -> ProcorePayment | None:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
+            if fresh:
+                ids = {"project_id": payment.procore_project_id, "commitment_id": payment.procore_commitment_id}
+                return index.reload_payments(**ids).get(payment.xero_payment_id)
             return _existing(ctx, index, payment)
         except (TransientError, RateLimited) as exc:
             if _out_of_attempts(ctx, exc, attempt):
@@ -241,7 +303,8 @@ def _create_with_retry(
         try:
             return procore.create_contract_payment(body)
         except TransientError as exc:
-            reread = reread or exc.ambiguous
+            if exc.ambiguous:  # it may be carried out yet: looked for later, not posted again now
+                raise Unanswered(exc.message) from exc
             Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
             if _out_of_attempts(ctx, exc, attempt):
                 raise GaveUp(exc) from exc

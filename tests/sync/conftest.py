@@ -103,10 +103,12 @@ def crash_at():
 
 
 def abandon_dead_runs() -> None:
-    """What the heartbeat check does after two silent minutes, without waiting for them."""
+    """What the heartbeat check does after two silent minutes, without waiting for them (its
+    heartbeat and the deadline of its last Procore request long past)."""
     from syncapp.sync.runs import recover_stale_runs
 
-    SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at="2000-01-01T00:00:00Z")
+    long_ago = "2000-01-01T00:00:00Z"
+    SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at=long_ago, write_until=long_ago)
     recover_stale_runs()
 
 

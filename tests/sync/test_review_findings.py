@@ -35,7 +35,8 @@ def test_a_run_declared_dead_while_it_slept_stops_and_never_duplicates_a_payment
         crashpoints.hook = None
         # Worker A stalls here (a long Retry-After, say) until its heartbeat is stale; a click
         # then recovers A as dead and starts run B, which runs to the end. Then A wakes up.
-        SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at="2000-01-01T00:00:00Z")
+        long_ago = "2000-01-01T00:00:00Z"  # its heartbeat and the deadline of its last request
+        SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at=long_ago, write_until=long_ago)
         run_b, created = start_run(integration=world.integration, trigger="button")
         assert created
         second["run"] = execute_run(run_b.pk)

@@ -327,13 +327,23 @@ def declare_killed_runs_dead(*, timeout: float = 60) -> float:
     return time.monotonic() - started
 
 
-def declare_stalled_runs_dead() -> None:
+def declare_stalled_runs_dead(timeout: float = 120) -> float:
     """A stalled (SIGSTOPped) worker still holds its session and so the run's lock: only its
     silent heartbeat gives it away, after SYNC_HUNG_SECONDS, which a scenario ages instead of
-    waiting for (tests/sync/conftest.abandon_dead_runs)."""
-    from tests.sync.conftest import abandon_dead_runs
+    waiting for. The deadline of its last Procore request (`write_until`) is real time the stalled
+    process also sees, so it is waited for, not aged. Returns the seconds it took."""
+    from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
+    from syncapp.sync.runs import recover_stale_runs
 
-    abandon_dead_runs()
+    started = time.monotonic()
+    SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at="2000-01-01T00:00:00Z")
+
+    def over() -> bool:
+        recover_stale_runs()
+        return not SyncRun.objects.filter(state__in=ACTIVE_RUN_STATES).exists()
+
+    wait_until(over, timeout=timeout, interval=0.2, what="the stalled worker's run to be declared dead")
+    return time.monotonic() - started
 
 
 def latest_run():
