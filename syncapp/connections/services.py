@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from syncapp.connections import oauth, providers
-from syncapp.connections.crypto import decrypt, encrypt
+from syncapp.connections.crypto import TokenDecryptionError, decrypt, encrypt
 from syncapp.connections.health import mark_needs_reconnect, record_error, record_success
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration, Provider
 from syncapp.connections.tokens import ConnectionTokens
@@ -349,9 +349,35 @@ def _with_token(connection: Connection, call: Callable[[str], T]) -> T:
 def disconnect(connection: Connection, *, actor=None) -> list[str]:
     """Revoke the tokens at the provider (Xero: also remove the organisation connection), then forget
     them here. Returns warnings about remote steps that failed; the local disconnect always happens."""
-    warnings: list[str] = []
     name = connection.get_provider_display()
     row = Connection.objects.get(pk=connection.pk)
+    try:
+        warnings = _revoke_remotely(row, name)
+    except TokenDecryptionError as exc:  # keys changed: nothing to revoke with, forget them anyway
+        warnings = [f"The stored {name} tokens were not revoked at {name}: {exc}"]
+    Connection.objects.filter(pk=row.pk).update(
+        status=ConnectionStatus.DISCONNECTED,
+        status_reason="",
+        access_token_encrypted="",
+        refresh_token_encrypted="",
+        expires_at=None,
+        token_version=F("token_version") + 1,
+        refresh_claimed_until=None,
+    )
+    record(
+        action="connection.disconnected",
+        summary=f"Disconnected {name}" + (f" {TENANT_WORD[row.provider]} '{row.tenant_name}'" * bool(row.tenant_name)),
+        actor=actor,
+        integration=row.integration,
+        provider=row.provider,
+        warnings=warnings,
+    )
+    return warnings
+
+
+def _revoke_remotely(row: Connection, name: str) -> list[str]:
+    """Revoke the connection's tokens at the provider; warnings for the steps that failed."""
+    warnings: list[str] = []
     access, refresh_token = decrypt(row.access_token_encrypted), decrypt(row.refresh_token_encrypted)
     if row.provider == Provider.XERO and row.xero_connection_id and row.grant == Grant.AUTHORIZATION_CODE:
         try:
@@ -372,21 +398,4 @@ def disconnect(connection: Connection, *, actor=None) -> list[str]:
             oauth.revoke(provider=row.provider, token=token, token_type_hint=hint)
         except (ConnectorError, oauth.GrantRefused) as exc:
             warnings.append(f"Could not revoke the {name} token: {exc}")
-    Connection.objects.filter(pk=row.pk).update(
-        status=ConnectionStatus.DISCONNECTED,
-        status_reason="",
-        access_token_encrypted="",
-        refresh_token_encrypted="",
-        expires_at=None,
-        token_version=F("token_version") + 1,
-        refresh_claimed_until=None,
-    )
-    record(
-        action="connection.disconnected",
-        summary=f"Disconnected {name}" + (f" {TENANT_WORD[row.provider]} '{row.tenant_name}'" * bool(row.tenant_name)),
-        actor=actor,
-        integration=row.integration,
-        provider=row.provider,
-        warnings=warnings,
-    )
     return warnings

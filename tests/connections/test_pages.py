@@ -107,6 +107,23 @@ def test_disconnecting_procore_revokes_the_tokens(admin_client, both_connected):
     assert not procore.Token.objects.filter(revoked=False).exists()
 
 
+def test_a_connection_whose_tokens_the_keys_cannot_decrypt_still_disconnects_and_says_so(
+    admin_client, admin_user, both_connected, settings
+):
+    from cryptography.fernet import Fernet
+
+    _, procore_conn = both_connected
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key is gone
+
+    response = admin_client.post(f"/connections/{procore_conn.pk}/disconnect/", follow=True)
+
+    procore_conn.refresh_from_db()
+    assert response.status_code == 200
+    assert procore_conn.status == ConnectionStatus.DISCONNECTED and procore_conn.access_token_encrypted == ""
+    [entry] = AuditEntry.objects.filter(action="connection.disconnected", actor=admin_user)
+    assert "were not revoked at Procore" in str(entry.details)
+
+
 def test_admins_see_a_banner_when_a_connection_needs_reconnecting(admin_client, finance_user, both_connected):
     from syncapp.connections.services import mark_needs_reconnect
 
