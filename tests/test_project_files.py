@@ -96,6 +96,9 @@ def _good_secrets() -> dict[str, str]:
     return {"SECRET_KEY": secrets.token_urlsafe(50), "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
 
 
+TIMEOUT_HINT = "expected a number of seconds above 0, e.g. 30."
+
+
 @pytest.mark.parametrize(
     "variable, value, line",
     [
@@ -114,6 +117,22 @@ def test_a_bad_setting_stops_the_start_with_one_line_that_names_it(tmp_path, var
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith(f"Configuration error: {line}")
     assert "hunter2" not in result.stderr  # a password in a bad URL is never echoed
+
+
+def test_the_wsgi_entry_point_stops_with_the_same_one_line(tmp_path):
+    """What gunicorn imports: a bad setting there reads as it does for manage.py."""
+    import os
+    import subprocess
+    import sys
+
+    assert _manage("--version", tmp_path=tmp_path, **_good_secrets()).returncode == 0  # copies the code
+    environment = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    environment.update(_good_secrets(), HTTP_TIMEOUT="thirty", DATABASE_URL=f"sqlite:///{tmp_path / 'db'}")
+    result = subprocess.run(
+        [sys.executable, "-c", "import syncapp.wsgi"], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "Configuration error: HTTP_TIMEOUT is not valid: " + TIMEOUT_HINT
 
 
 def test_a_second_rotation_key_that_is_not_a_fernet_key_is_named_by_its_place(tmp_path):
