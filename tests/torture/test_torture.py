@@ -409,16 +409,60 @@ def test_a_token_expiring_mid_run_is_renewed_once_for_four_workers_and_the_conne
 # --- A stalled worker that wakes after its run was declared dead --------------------------------------------
 
 
-def remote_and_local_state() -> tuple:
+@dataclass(frozen=True)
+class Snapshot:
     """What a woken worker must not change: Procore's payments, our payments, their events."""
-    from syncapp.sandbox.procore.models import ContractPayment
-    from syncapp.sync.models import Payment, PaymentEvent
 
-    return (
-        sorted(ContractPayment.objects.values_list("pk", "origin_id", "amount")),
-        sorted(Payment.objects.values_list("pk", "state", "procore_payment_id")),
-        PaymentEvent.objects.count(),
-    )
+    procore: list
+    payments: list
+    events: list
+
+    @classmethod
+    def now(cls) -> Snapshot:
+        from syncapp.sandbox.procore.models import ContractPayment
+        from syncapp.sync.models import Payment, PaymentEvent
+
+        return cls(
+            sorted(ContractPayment.objects.values_list("pk", "origin_id", "amount")),
+            sorted(Payment.objects.values_list("pk", "state", "procore_payment_id", "last_error")),
+            list(PaymentEvent.objects.order_by("pk").values_list("pk", "kind", "message", "run_id")),
+        )
+
+    def added_since(self, before: Snapshot) -> dict[str, list]:
+        return {
+            name: sorted(set(getattr(self, name)) - set(getattr(before, name)))
+            for name in ("procore", "payments", "events")
+            if getattr(self, name) != getattr(before, name)
+        }
+
+
+class WokenWorkerWrote(AssertionError):
+    """The worker of a run declared dead wrote after it woke: what the xfail of that known gap expects."""
+
+
+def stall_replace_and_wake(torture, stalled: Worker) -> tuple:
+    """The stalled worker's run is declared dead, a new run finishes, then the stalled one wakes
+    and ends. Returns (its run, the new run, runs it took, what the woken worker added)."""
+    stalled_run = latest_run()
+    declare_stalled_runs_dead()
+    run, runs = sync_until_done(torture.workers)
+    before = Snapshot.now()
+    stalled.send(signal.SIGCONT)
+    stalled.wait(RUN_TIMEOUT)
+    time.sleep(1)  # a request it sent on waking lands
+    return stalled_run, run, runs, Snapshot.now().added_since(before)
+
+
+LATE_SENT_EVENT = "sent"  # see test_a_worker_stalled_between_marking_a_payment_sent_and_its_event_...
+
+
+def assert_woken_worker_wrote_nothing(added: dict[str, list], stalled_run, *, tolerate_late_sent_event: bool) -> None:
+    events = added.get("events", [])
+    if tolerate_late_sent_event:  # the known gap, proved on its own below: not this scenario's business
+        events = [e for e in events if not (e[1] == LATE_SENT_EVENT and e[3] == stalled_run.pk)]
+    wrote = {name: rows for name, rows in {**added, "events": events}.items() if rows}
+    if wrote:
+        raise WokenWorkerWrote(f"the woken worker of run #{stalled_run.pk} wrote: {wrote}")
 
 
 @pytest.mark.parametrize("seed", seeds(share=4))
@@ -445,25 +489,48 @@ def test_a_stalled_worker_that_wakes_after_its_run_was_declared_dead_sends_and_w
         )
         time.sleep(moment.after_seconds)
         stalled.send(signal.SIGSTOP)
-    stalled_run = latest_run()
     landed = stalled.alive() and wait_until(stalled.stopped, timeout=5)
 
-    declare_stalled_runs_dead()
-    run, runs = sync_until_done(torture.workers)
-    after_new_run = remote_and_local_state()
-    stalled.send(signal.SIGCONT)
-    stalled.wait(RUN_TIMEOUT)
-    after_waking = remote_and_local_state()
+    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
 
     comparison = compare_with_expected(summary.expected)
     what = moment.describe().replace("SIGKILL", "SIGSTOP")
-    note = f"{what}{'' if landed else ' (the run finished first)'}; {runs} more run(s)"
+    late = f"; {len(added['events'])} late event(s)" if added.get("events") else ""
+    note = f"{what}{'' if landed else ' (the run finished first)'}; {runs} more run(s){late}"
     report("stalled worker wakes", seed, comparison, started=started, note=note)
-    assert after_waking == after_new_run, "the woken worker changed something"
+    assert_woken_worker_wrote_nothing(added, stalled_run, tolerate_late_sent_event=True)
     if landed:  # declared dead it stays: the woken worker did not finish it
         assert SyncRun.objects.get(pk=stalled_run.pk).state == RunState.FAILED
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=WokenWorkerWrote,
+    reason=(
+        "Reported to the lead (minor, no duplicate): send._mark_sent updates the payment to sent and "
+        "writes its 'sent' event in two statements, not one transaction; a worker stalled between them "
+        "and declared dead writes the event when it wakes, after the run that replaced it"
+    ),
+)
+@pytest.mark.parametrize("seed", seeds(share=7))
+def test_a_worker_stalled_between_marking_a_payment_sent_and_its_event_writes_nothing_after_waking(torture, seed):
+    started = time.monotonic()
+    summary = torture.world(seed)
+    nth = rng(seed, "stall-event").randint(1, 20)
+    stalled = torture.workers.sync_payments("stalled", TORTURE_CRASH_AT=f"sent_event:{nth}:stop")
+    wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"sent event #{nth}")
+    assert stalled.stopped(), f"the run sent fewer than {nth} payments:\n{stalled.tail()}"
+
+    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
+
+    comparison = compare_with_expected(summary.expected)
+    note = f"SIGSTOP between payment #{nth}'s sent state and its event; {runs} more run(s)"
+    report("stalled before its sent event", seed, comparison, started=started, note=note)
+    assert run.state == RunState.SUCCEEDED
+    assert_clean(comparison, payments_left_unfinished())
+    assert_woken_worker_wrote_nothing(added, stalled_run, tolerate_late_sent_event=False)
 
 
 @pytest.mark.parametrize("seed", seeds(share=7))
@@ -475,14 +542,11 @@ def test_a_worker_stalled_as_its_payment_create_leaves_sends_nothing_after_wakin
     wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"create #{nth}")
     assert stalled.stopped(), f"the run made fewer than {nth} creates:\n{stalled.tail()}"
 
-    declare_stalled_runs_dead()
-    run, runs = sync_until_done(torture.workers)
-    stalled.send(signal.SIGCONT)
-    stalled.wait(RUN_TIMEOUT)
-    time.sleep(1)  # its request, if it sent one, lands
+    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
 
     comparison = compare_with_expected(summary.expected)
     note = f"SIGSTOP as payment create #{nth} leaves; {runs} more run(s)"
     report("stalled as its create leaves", seed, comparison, started=started, note=note)
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
+    assert_woken_worker_wrote_nothing(added, stalled_run, tolerate_late_sent_event=True)

@@ -7,7 +7,8 @@ seam: `TORTURE_CRASH_AT=<point>:<nth>[:stop]` makes the process SIGKILL itself (
 with `:stop`) the nth time the run reaches that crash point (syncapp/sync/crashpoints.py), so a
 seed can choose the exact moment a real OS process dies. The point `post` is the nth payment
 create leaving the process (in httpx, after every check the run makes before it: no crash point
-sits that late), the worst moment for a worker to stall.
+sits that late), the worst moment for a worker to stall; `sent_event` is the nth "sent" event
+about to be written, after the payment's row already says sent.
 """
 
 import os
@@ -34,8 +35,32 @@ def _arm(spec: str) -> None:
 
     if point == "post":
         _before_payment_posts(hook)
+    elif point == "sent_event":
+        crashpoints.hook = _before_sent_events(hook)
     else:
         crashpoints.hook = hook
+
+
+def _before_sent_events(hook):
+    """A crash point hook that, from the first create on, calls `hook("sent_event")` right
+    before each "sent" PaymentEvent is inserted: after the payment's row says sent, before its
+    event does (connected late: models cannot be imported while settings load)."""
+    connected = []
+
+    def on_point(name: str) -> None:
+        if name == "after_create" and not connected:
+            from django.db.models.signals import pre_save
+
+            from syncapp.sync.models import PaymentEvent
+
+            def before_save(sender, instance, **kwargs):
+                if instance.kind == "sent":
+                    hook("sent_event")
+
+            pre_save.connect(before_save, sender=PaymentEvent, weak=False)
+            connected.append(before_save)
+
+    return on_point
 
 
 def _before_payment_posts(hook) -> None:
