@@ -42,10 +42,10 @@ class Torture:
 def torture(sandbox, settings, tmp_path):
     settings.SYNC_RETRY_BASE_SECONDS = 0.01  # runs made in this process (setup), like the workers'
     # A killed worker's run is declared dead once its last Procore request is surely over
-    # (HTTP_TIMEOUT after it left): the sandbox answers in milliseconds, so 5 seconds keep that wait
+    # (HTTP_TIMEOUT after it left): the sandbox answers in milliseconds, so 3 seconds keep that wait
     # short. An unanswered create is looked for again only after the settle time; the test settings'
     # 0 would leave a create the loaded sandbox carries out late to chance.
-    env = {"HTTP_TIMEOUT": "5", "SYNC_UNANSWERED_SETTLE_SECONDS": "5"}
+    env = {"HTTP_TIMEOUT": "3", "SYNC_UNANSWERED_SETTLE_SECONDS": "3"}
     workers = Workers(site_url=sandbox, log_dir=tmp_path, default_env=env)
     try:
         yield Torture(url=sandbox, workers=workers)

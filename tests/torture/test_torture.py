@@ -143,8 +143,8 @@ def _429_storm(settings) -> None:
 
     # Procore's own limiter refusing (a small spike window) and injected 429s on both services. A
     # one-second window keeps each X-Rate-Limit-Reset close, so the storm fits in a test.
-    Behaviour.set("procore", spike_limit=8, spike_window_seconds=1, throttle_rate=0.15)
-    Behaviour.set("xero", throttle_rate=0.15)
+    Behaviour.set("procore", spike_limit=8, spike_window_seconds=1, throttle_rate=0.1)
+    Behaviour.set("xero", throttle_rate=0.1)
 
 
 def _commit_then_fail(settings) -> None:
@@ -158,7 +158,7 @@ def _slower_than_the_timeout(settings) -> None:
 
     for service in ("xero", "procore"):
         Behaviour.set(service, hang_seconds=HANG)
-    settings.SANDBOX_SLOW_ANSWER_RATE = 0.25  # held past the client's timeout, then processed: creates too
+    settings.SANDBOX_SLOW_ANSWER_RATE = 0.15  # held past the client's timeout, then processed: creates too
 
 
 FAULTS = {
