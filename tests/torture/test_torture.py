@@ -3,9 +3,13 @@ against the sandbox on PostgreSQL with Procore's origin_id uniqueness off.
 
 Each scenario ends with the one comparison (harness.compare_with_expected): Procore holds every
 payment the seeded world expects there exactly once, with Xero's amount, date and bill number, and
-nothing else of ours: 0 duplicates, 0 missing, 0 wrong. `make test` runs TORTURE_SEEDS=3 (the
-short version); `make torture` runs 20 or more and prints the table of comparisons.
-Replay one seed: TORTURE_SEED=7 make torture (or pytest tests/torture -k 'kill and 7').
+nothing else of ours: 0 duplicates, 0 missing, 0 wrong. A scenario about a woken worker also
+compares what it wrote after waking, row by row.
+
+Seeds: kill -9 runs TORTURE_SEEDS of them, the random stall one in four, every other scenario one
+in seven (at least one). `make test` runs TORTURE_SEEDS=3 (the short version, 13 tests); `make
+torture` runs 20 (52 tests) and prints the table of comparisons. A seed picks the world and the
+moment, so a failure replays with `make torture TORTURE_SEED=7` (seed 7 in every scenario).
 """
 
 from __future__ import annotations

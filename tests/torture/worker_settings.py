@@ -6,9 +6,10 @@ stored decrypt here), a short retry backoff (a run meets hundreds of injected fa
 seam: `TORTURE_CRASH_AT=<point>:<nth>[:stop]` makes the process SIGKILL itself (or SIGSTOP itself,
 with `:stop`) the nth time the run reaches that crash point (syncapp/sync/crashpoints.py), so a
 seed can choose the exact moment a real OS process dies. The point `post` is the nth payment
-create leaving the process (in httpx, after every check the run makes before it: no crash point
-sits that late), the worst moment for a worker to stall; `sent_event` is the nth "sent" event
-about to be written, after the payment's row already says sent.
+create handed to httpx (`Client.send`): after the run's lease and claim checks, just before
+httpx's request hooks, where the client's last check as the request leaves sits (no crash point
+sits that late), the worst moment for a worker to stall; `sent_event` is the nth "sent" event about
+to be written, after the payment's row already says sent.
 """
 
 import os
