@@ -53,7 +53,10 @@ from syncapp.sync.progress import MAX_SLEEP, RunContext
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-MAX_UNANSWERED_ROUNDS = 3
+MAX_UNANSWERED_ROUNDS = 5
+# No answer (timeout, reset), or a gateway's instead of Procore's (502, 504: the request may still
+# be at work behind it). Any other answer, even a 500, means Procore is done with the request.
+UNANSWERED_STATUSES = (None, 502, 504)
 UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
@@ -189,7 +192,7 @@ def _settle_unanswered(
     ctx: RunContext, procore, index: ProcoreIndex, waiting: list[tuple[Payment, NewContractPayment, dt.datetime]]
 ) -> None:
     """Creates Procore did not answer: each is looked for once it can no longer land (`_settle_after`
-    from when it left), and posted again only if absent. Three rounds at most in a run; then the
+    from when it left), and posted again only if absent. Five rounds at most in a run; then the
     payment stays "sending" for the next run, which does the same."""
     for _ in range(MAX_UNANSWERED_ROUNDS):
         again = []
@@ -303,8 +306,10 @@ def _create_with_retry(
         try:
             return procore.create_contract_payment(body)
         except TransientError as exc:
-            if exc.ambiguous:  # it may be carried out yet: looked for later, not posted again now
+            if exc.ambiguous and exc.status in UNANSWERED_STATUSES:
+                # No answer from Procore itself: it may be carrying it out yet. Looked for later.
                 raise Unanswered(exc.message) from exc
+            reread = reread or exc.ambiguous  # an answer (5xx) ends the request: re-read, then retry
             Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
             if _out_of_attempts(ctx, exc, attempt):
                 raise GaveUp(exc) from exc
