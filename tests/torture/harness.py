@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,13 +297,6 @@ def procore_payment_count() -> int:
     from syncapp.sandbox.procore.models import ContractPayment
 
     return ContractPayment.objects.count()
-
-
-def duplicate_origins() -> dict[str, int]:
-    from syncapp.sandbox.procore.models import ContractPayment
-
-    origins = Counter(ContractPayment.objects.exclude(origin_id="").values_list("origin_id", flat=True))
-    return {origin: n for origin, n in origins.items() if n > 1}
 
 
 # --- Runs ------------------------------------------------------------------------------------------------
