@@ -318,9 +318,15 @@ class Resolver:
 
             if self.index.look_wider(vendor_id, matched):
                 verdict = self._target(bill, vendor_id)
+        # Last, as they cost two calls a project: deleted commitments the bill may name, where no
+        # subcontractor invoice decided (a bill naming a deleted one is told so, not sent elsewhere).
+        if verdict.reason_code in MISSES or (
+            verdict.state == PaymentState.READY and not verdict.target.get("procore_requisition_id")
+        ):
+            verdict = self._target(bill, vendor_id, deleted=True)
         if verdict.state == PaymentState.READY or verdict.reason_code == "commitment_not_payable":
             if self._commitment_changed(verdict.target):
-                verdict = self._target(bill, vendor_id)
+                verdict = self._target(bill, vendor_id, deleted=True)
         return verdict
 
     def _commitment_changed(self, target: dict) -> bool:
@@ -337,7 +343,8 @@ class Resolver:
             return False
         return self.index.commitments().get(commitment_id) != before
 
-    def _target(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
+    def _target(self, bill: XeroBillRecord, vendor_id: int, *, deleted: bool = False) -> Verdict:
+        """`deleted`: also look among the vendor's deleted commitments for one the bill names."""
         index = self.index
         label = _bill_label(bill, None)
         link = self.bill_links.get(bill.invoice_id)
@@ -373,7 +380,7 @@ class Resolver:
                 f"Bill {label} matches {len(approved)} approved subcontractor invoices in Procore: {names}.",
                 f"Pick the right commitment for bill {label} (link the bill by hand).",
             )
-        named = self._commitments_named_by(bill, vendor_id)
+        named = self._commitments_named_by(bill, vendor_id, deleted=deleted)
         if len(named) == 1:
             return self._checked(bill, named[0].project_id, named[0].id, None, how="its reference names it")
         if len(named) > 1:
@@ -518,17 +525,17 @@ class Resolver:
     def _access_fix(self, project: str) -> str:
         return access_fix(self.index, project)
 
-    def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int) -> list:
+    def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int, *, deleted: bool) -> list:
         """The vendor's commitments whose number the bill's reference or tracking names; deleted ones
         only when no listed one is named (so a bill naming one is told it is deleted)."""
         text = " ".join([bill.reference, *bill.tracking]).casefold()
         if not text.strip():
             return []
         found = [c for c in self.index.commitments_of_vendor(vendor_id) if c.number and _names(c.number, text)]
-        if not found:
+        if not found and deleted:
             tracked = set(self._visible_projects_named(" ".join(bill.tracking))) if bill.tracking else set()
-            deleted = self.index.deleted_of_vendor(vendor_id, projects=tracked)
-            found = [c for c in deleted if c.number and _names(c.number, text)]
+            gone = self.index.deleted_of_vendor(vendor_id, projects=tracked)
+            found = [c for c in gone if c.number and _names(c.number, text)]
         return found
 
     def _commitments_on_tracked_projects(self, bill: XeroBillRecord, vendor_id: int) -> list:
