@@ -77,6 +77,14 @@ def test_the_progress_bar_polls_while_the_run_works_and_stops_when_it_ends(finan
     assert 'id="sync-action" hx-swap-oob="true"' in html and "Get All Payments" in html  # the button is back
 
 
+def test_the_run_page_names_the_worker_process_that_ran_it(finance_client, world):
+    SyncRun.objects.filter(pk=world.run.pk).update(worker="sync-host-2 pid 4242")
+
+    html = finance_client.get(reverse("run", args=[world.run.pk])).content.decode()
+
+    assert "<dt>Worker</dt>" in html and "sync-host-2 pid 4242" in html
+
+
 def test_the_log_tail_returns_only_lines_after_the_cursor(finance_client, world):
     run = SyncRun.objects.create(integration=world.integration, trigger="button", state=RunState.RUNNING)
     first = RunLogLine.objects.create(run=run, message="Run started")
