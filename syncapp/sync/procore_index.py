@@ -332,10 +332,6 @@ class ProcoreIndex:
     def commitments_of_vendor(self, vendor_id: int) -> list[ProcoreCommitment]:
         return self._lookups().by_vendor.get(vendor_id, [])
 
-    def requisitions(self) -> list[ProcoreRequisition]:
-        self._load()
-        return list(self._requisitions.values())
-
     def requisition(self, requisition_id: int) -> ProcoreRequisition | None:
         self._load()
         return self._requisitions.get(requisition_id)

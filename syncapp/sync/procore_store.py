@@ -108,16 +108,11 @@ class ProcoreStore:
         defaults: dict[str, Any] = {"changes_from": read_at}
         if full:
             defaults["full_at"] = read_at
-        mark, created = ProcoreReadMark.objects.get_or_create(
-            integration=self.integration, kind=kind, project_id=project_id, defaults={**defaults, "full_at": read_at}
+        mark, _ = ProcoreReadMark.objects.update_or_create(
+            integration=self.integration,
+            kind=kind,
+            project_id=project_id,
+            defaults=defaults,
+            create_defaults={"changes_from": read_at, "full_at": read_at},
         )
-        if not created:
-            for name, value in defaults.items():
-                setattr(mark, name, value)
-            mark.save(update_fields=list(defaults))
         return mark
-
-    def forget(self) -> None:
-        """Drop everything kept (the next run reads Procore in full)."""
-        self._rows(Kind.PROJECT).model.objects.filter(integration=self.integration).delete()
-        ProcoreReadMark.objects.filter(integration=self.integration).delete()

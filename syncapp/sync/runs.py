@@ -107,17 +107,6 @@ def _death_of(run: SyncRun, now: dt.datetime) -> str | None:
     return None
 
 
-def may_still_write(run: SyncRun, *, now: dt.datetime | None = None) -> bool:
-    """Whether the worker of `run` may still send a request to Procore, even though the run is over
-    (declared dead while its process lives, say): its process still holds the run's lock, or a
-    request it sent may still land (`write_until`). Until this is False, another run must not send
-    again a payment `run` left "sending": its worker may be about to send it, or sending it."""
-    now = now or timezone.now()
-    if run.write_until and run.write_until > now:
-        return True
-    return run.worker_lock and lease.locks_available() and not lease.holder_is_gone(run.pk)
-
-
 def start_run(
     *,
     integration: Integration,

@@ -20,7 +20,7 @@ from syncapp.sandbox.procore.models import ContractPayment
 from syncapp.sync import lease
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.progress import RunAborted, RunContext
-from syncapp.sync.runs import execute_run, may_still_write, recover_stale_runs, start_run, take_and_execute
+from syncapp.sync.runs import execute_run, recover_stale_runs, start_run, take_and_execute
 from tests.torture.harness import Workers, compare_with_expected
 
 pytestmark = pytest.mark.postgres
@@ -110,22 +110,6 @@ def test_once_a_run_writes_every_procore_call_moves_write_until_and_a_run_declar
     time.sleep(1.05)
     with pytest.raises(RunAborted):
         ctx.procore_calls.count()
-
-
-def test_a_run_declared_dead_may_still_write_while_its_process_holds_the_lock_or_a_request_may_land(integration):
-    run = _running(integration, heartbeat_age=dt.timedelta(minutes=11))
-    held = lease.acquire(run.pk)
-    assert held is not None and held.locked, "no session for the lock (see the log)"
-    try:
-        [dead] = recover_stale_runs()  # hung: its process lives, but has been silent for minutes
-        assert may_still_write(dead)  # it may wake up with a payment create about to leave
-    finally:
-        held.release()
-    assert not may_still_write(dead)  # its process is gone
-    dead.write_until = timezone.now() + dt.timedelta(seconds=10)
-    assert may_still_write(dead)  # ... but the last request it sent may still land
-    dead.write_until, dead.worker_lock = None, False
-    assert not may_still_write(dead)  # no lock: the heartbeat's two minutes were its only sign
 
 
 def test_a_worker_that_cannot_open_a_lock_session_still_runs_known_alive_by_its_heartbeat(integration, monkeypatch):
