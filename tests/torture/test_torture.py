@@ -509,6 +509,25 @@ def test_a_stalled_worker_that_wakes_after_its_run_was_declared_dead_sends_and_w
     assert_clean(comparison, payments_left_unfinished())
 
 
+def stall_at_point_then_wake(
+    torture, seed: int, *, point: str, rng_key: str, what: str, label: str, note: str
+) -> tuple:
+    """A worker SIGSTOPs itself the nth time (from the seed) it reaches `point`, its run is declared
+    dead and replaced, then it wakes. Returns (its run, the new run, the comparison, what it added)."""
+    started = time.monotonic()
+    summary = torture.world(seed)
+    nth = rng(seed, rng_key).randint(1, 20)
+    stalled = torture.workers.sync_payments("stalled", TORTURE_CRASH_AT=f"{point}:{nth}:stop")
+    wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"{what} #{nth}")
+    assert stalled.stopped(), f"the run reached fewer than {nth} of {what}:\n{stalled.tail()}"
+
+    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
+
+    comparison = compare_with_expected(summary.expected)
+    report(label, seed, comparison, started=started, note=note.format(nth=nth) + f"; {runs} more run(s)")
+    return stalled_run, run, comparison, added
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=WokenWorkerWrote,
@@ -520,18 +539,10 @@ def test_a_stalled_worker_that_wakes_after_its_run_was_declared_dead_sends_and_w
 )
 @pytest.mark.parametrize("seed", seeds(share=7))
 def test_a_worker_stalled_between_marking_a_payment_sent_and_its_event_writes_nothing_after_waking(torture, seed):
-    started = time.monotonic()
-    summary = torture.world(seed)
-    nth = rng(seed, "stall-event").randint(1, 20)
-    stalled = torture.workers.sync_payments("stalled", TORTURE_CRASH_AT=f"sent_event:{nth}:stop")
-    wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"sent event #{nth}")
-    assert stalled.stopped(), f"the run sent fewer than {nth} payments:\n{stalled.tail()}"
-
-    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
-
-    comparison = compare_with_expected(summary.expected)
-    note = f"SIGSTOP between payment #{nth}'s sent state and its event; {runs} more run(s)"
-    report("stalled before its sent event", seed, comparison, started=started, note=note)
+    stalled_run, run, comparison, added = stall_at_point_then_wake(
+        torture, seed, point="sent_event", rng_key="stall-event", what="sent event",
+        label="stalled before its sent event", note="SIGSTOP between payment #{nth}'s sent state and its event",
+    )  # fmt: skip
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
     assert_woken_worker_wrote_nothing(added, stalled_run, tolerate_late_sent_event=False)
@@ -539,18 +550,10 @@ def test_a_worker_stalled_between_marking_a_payment_sent_and_its_event_writes_no
 
 @pytest.mark.parametrize("seed", seeds(share=7))
 def test_a_worker_stalled_as_its_payment_create_leaves_sends_nothing_after_waking(torture, seed):
-    started = time.monotonic()
-    summary = torture.world(seed)
-    nth = rng(seed, "stall-post").randint(1, 20)
-    stalled = torture.workers.sync_payments("stalled", TORTURE_CRASH_AT=f"post:{nth}:stop")
-    wait_until(lambda: stalled.stopped() or not stalled.alive(), timeout=RUN_TIMEOUT, what=f"create #{nth}")
-    assert stalled.stopped(), f"the run made fewer than {nth} creates:\n{stalled.tail()}"
-
-    stalled_run, run, runs, added = stall_replace_and_wake(torture, stalled)
-
-    comparison = compare_with_expected(summary.expected)
-    note = f"SIGSTOP as payment create #{nth} leaves; {runs} more run(s)"
-    report("stalled as its create leaves", seed, comparison, started=started, note=note)
+    stalled_run, run, comparison, added = stall_at_point_then_wake(
+        torture, seed, point="post", rng_key="stall-post", what="create", label="stalled as its create leaves",
+        note="SIGSTOP as payment create #{nth} leaves",
+    )  # fmt: skip
     assert run.state == RunState.SUCCEEDED
     assert_clean(comparison, payments_left_unfinished())
     assert_woken_worker_wrote_nothing(added, stalled_run, tolerate_late_sent_event=True)
