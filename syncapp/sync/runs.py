@@ -33,7 +33,7 @@ from django.utils import timezone
 from syncapp.connections.models import Integration
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core import audit
-from syncapp.sync import crashpoints, lease
+from syncapp.sync import crashpoints, lease, signals
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
 from syncapp.sync.progress import RunAborted, RunContext
@@ -81,7 +81,15 @@ def recover_stale_runs(*, integration: Integration | None = None, now: dt.dateti
             RunLogLine.objects.create(run=run, level="error", message=message)
             run.refresh_from_db()
             recovered.append(run)
+            _announce_end(run)
     return recovered
+
+
+def _announce_end(run: SyncRun) -> None:
+    """Tell alerts and schedules that `run` ended; what they do cannot change how it ended."""
+    for receiver, result in signals.run_ended.send_robust(sender=SyncRun, run=run):
+        if isinstance(result, Exception):
+            logger.error("after run %s: %s failed", run.pk, receiver, exc_info=result)
 
 
 _AGAIN = "Start the sync again: it resumes where this run stopped."
@@ -243,6 +251,8 @@ def _execute(run: SyncRun) -> SyncRun:
     else:
         if _finish(ctx, RunState.SUCCEEDED):
             ctx.log(f"Run finished: {summary_line(ctx.run.counts)}")
+    if ctx.run.state != RunState.RUNNING:
+        _announce_end(ctx.run)
     return ctx.run
 
 

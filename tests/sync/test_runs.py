@@ -106,3 +106,25 @@ def test_two_runs_requested_at_the_same_moment_give_one_run():
     assert sum(created for _, created in results) == 1
     assert SyncRun.objects.filter(integration=integration).count() == 1
     assert connection.vendor == "postgresql"
+
+
+def test_run_ended_is_sent_once_when_a_run_fails_and_once_when_its_dead_worker_is_noticed(integration):
+    from syncapp.sync.signals import run_ended
+
+    ended = []
+
+    def receiver(sender, run, **kwargs):
+        ended.append((run.pk, run.state))
+
+    run_ended.connect(receiver)
+    try:
+        failed, _ = start_run(integration=integration, trigger="button")
+        execute_run(failed.pk)  # no connections: it fails at once
+        dead, _ = start_run(integration=integration, trigger="button")
+        claim_run(dead.pk)
+        SyncRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+        recover_stale_runs(integration=integration)
+        recover_stale_runs(integration=integration)
+    finally:
+        run_ended.disconnect(receiver)
+    assert ended == [(failed.pk, RunState.FAILED), (dead.pk, RunState.FAILED)]
