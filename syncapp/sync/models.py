@@ -244,9 +244,6 @@ class SyncRun(BackgroundJob):
     resumes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     dry_run = models.BooleanField(default=False)
     since = models.DateField(null=True, blank=True)
-    # A targeted run (Xero webhook): only these bills' payments (Xero InvoiceIDs); empty for a
-    # full run, which reads every change since the watermark.
-    bill_ids = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.QUEUED)
     phase = models.CharField(max_length=20, blank=True)  # fetch | resolve | send | reversals
     paused_until = models.DateTimeField(null=True, blank=True)

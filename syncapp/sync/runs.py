@@ -251,8 +251,6 @@ def _execute(run: SyncRun) -> SyncRun:
     else:
         if _finish(ctx, RunState.SUCCEEDED):
             ctx.log(f"Run finished: {summary_line(ctx.run.counts)}")
-    if ctx.run.state != RunState.RUNNING:
-        _announce_end(ctx.run)
     return ctx.run
 
 
@@ -338,4 +336,5 @@ def _finish(ctx: RunContext, state: str, *, error: str = "", paused_until: dt.da
     run.error = error[:1000]
     run.finished_at = finished_at
     run.paused_until = paused_until
+    _announce_end(run)
     return True

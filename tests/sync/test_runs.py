@@ -13,6 +13,7 @@ from syncapp.connections.models import Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.runs import claim_run, execute_run, recover_stale_runs, start_run
+from syncapp.sync.signals import run_ended
 
 
 @pytest.fixture
@@ -109,8 +110,6 @@ def test_two_runs_requested_at_the_same_moment_give_one_run():
 
 
 def test_run_ended_is_sent_once_when_a_run_fails_and_once_when_its_dead_worker_is_noticed(integration):
-    from syncapp.sync.signals import run_ended
-
     ended = []
 
     def receiver(sender, run, **kwargs):
