@@ -244,6 +244,9 @@ class SyncRun(BackgroundJob):
     resumes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     dry_run = models.BooleanField(default=False)
     since = models.DateField(null=True, blank=True)
+    # A targeted run (Xero webhook) handles only these bills' payments and leaves the watermark
+    # where it is; empty: every payment changed since the watermark.
+    bill_ids = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.QUEUED)
     phase = models.CharField(max_length=20, blank=True)  # fetch | resolve | send | reversals
     paused_until = models.DateTimeField(null=True, blank=True)
