@@ -9,11 +9,18 @@ from django.db import models
 
 
 class Integration(models.Model):
+    # The short name in URLs (?integration=) and commands (--integration); never changes meaning.
     name = models.SlugField(max_length=50, unique=True)
+    # What people read in the switcher and page titles ("Northwind AU"); empty means the name.
+    label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
 
 
 class Provider(models.TextChoices):
