@@ -7,6 +7,7 @@ production (DEBUG off) a missing secret is an error, not a silent fallback.
 import base64
 import datetime as dt
 import os
+import re
 import secrets
 import sys
 import warnings
@@ -27,6 +28,25 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
+def _inline_comment(path: Path) -> str:
+    """The first `KEY=value  # note` line of a .env, if any. django-environ keeps such a note as part
+    of the value (its parse_comments is off by default, and turning it on would cut a secret holding
+    a '#'): SITE_URL would carry the note and SECURE_COOKIES=true  # ... would read as false."""
+    lines = path.read_text().splitlines() if path.is_file() else []
+    for number, line in enumerate(lines, start=1):
+        found = re.match(r"(?:export )?([A-Za-z_0-9]+)=(.*)\Z", line)
+        if found and re.search(r"\s#", found[2]) and not re.fullmatch(r"""(['"]).*\1""", found[2]):
+            return f"{found[1]} on line {number}"
+    return ""
+
+
+if _commented := _inline_comment(BASE_DIR / ".env"):
+    raise ImproperlyConfigured(
+        f".env has a comment after a value ({_commented}), which would become part of the value: "
+        "put the comment on a line of its own."
+    )
+
+
 def strict(name: str, read, hint: str, **kwargs):
     """One variable read through django-environ; a value it cannot parse stops the start with one
     line that names the variable and says what it must look like (never the value: it may hold a
@@ -40,26 +60,44 @@ def strict(name: str, read, hint: str, **kwargs):
         raise ImproperlyConfigured(f"{name} is not valid: {hint}") from None
 
 
-DEBUG = env.bool("DEBUG", default=False)
+def flag(name: str, default: bool) -> bool:
+    """A true/false variable; unset or blank is the default. env.bool reads any other word as false,
+    so a typo would silently switch a protection such as SECURE_COOKIES off: here it stops the start."""
+    value = env.str(name, default="").strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    if value:
+        raise ImproperlyConfigured(f"{name} is not valid: expected true or false.")
+    return default
+
+
+DEBUG = flag("DEBUG", default=False)
 # Commands that read only the code (e.g. `makemigrations --check` on a fresh clone) need no
 # secrets: they get throwaway ones that nothing is ever signed or encrypted with.
 _CODE_ONLY_COMMANDS = {"makemigrations", "check", "showmigrations", "sqlmigrate", "help"}
 _code_only = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in _CODE_ONLY_COMMANDS
 
-SECRET_KEY = env.str("SECRET_KEY", default="") or (secrets.token_urlsafe(50) if _code_only else "")
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY.strip():
+    SECRET_KEY = secrets.token_urlsafe(50) if _code_only else ""
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is not set: run `make .env` or set it in the environment.")
 # The bar of Django's own deploy check (security.W009): a short key can be guessed offline from
-# any signed cookie, and with it every session forged.
+# any signed cookie, and with it every session forged. Nor is a key random that holds a space (a
+# note pasted after it) or is the throwaway one of `startproject`.
+_KEY_HINT = "use at least 50 random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
 if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(f"SECRET_KEY is too short for production: {_KEY_HINT}")
+if not DEBUG and (re.search(r"\s", SECRET_KEY) or SECRET_KEY.startswith("django-insecure-")):
     raise ImproperlyConfigured(
-        "SECRET_KEY is too short for production: use at least 50 random characters, "
-        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        f"SECRET_KEY is not a random key (it holds a space or starts django-insecure-): {_KEY_HINT}"
     )
 
 # Fernet keys (comma-separated, newest first) that encrypt OAuth tokens at rest. Rotation: put a
 # new key first, keep the old ones after it, run `manage.py rotate_token_key`, then drop the old.
-TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or (
+TOKEN_ENCRYPTION_KEYS = [key.strip() for key in env.list("TOKEN_ENCRYPTION_KEYS", default=[]) if key.strip()] or (
     [base64.urlsafe_b64encode(os.urandom(32)).decode()] if _code_only else []
 )
 if not TOKEN_ENCRYPTION_KEYS:
@@ -107,7 +145,7 @@ INSTALLED_APPS = [
     "syncapp.reconcile",
 ]
 
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+SANDBOX_ENABLED = flag("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:
     INSTALLED_APPS += ["syncapp.sandbox", "syncapp.sandbox.xero", "syncapp.sandbox.procore"]
 
@@ -204,7 +242,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = flag("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
@@ -212,7 +250,7 @@ X_FRAME_OPTIONS = "DENY"
 # it and tells browsers (HSTS) never to try HTTP again. The plain-http demo turns all of it off
 # with SECURE_COOKIES=false. Behind a proxy that ends TLS, name the header it sets
 # (SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO), or the redirect would loop.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = flag("SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
 SECURE_HSTS_SECONDS = strict(
     "SECURE_HSTS_SECONDS",
     env.int,
