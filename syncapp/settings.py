@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "syncapp.sync",
     "syncapp.dashboard",
     "syncapp.reconcile",
+    "syncapp.alerts",
 ]
 
 SANDBOX_ENABLED = flag("SANDBOX_ENABLED", default=False)
@@ -281,6 +282,32 @@ CONTENT_SECURITY_POLICY = {
         # form-action gets the OAuth login pages below, once their URLs are known.
     },
 }
+
+# --- Email: alerts to Admins and the optional run summary for Finance (syncapp.alerts). ---
+# EMAIL_URL picks Django's email backend: consolemail:// prints each mail to the server's output
+# (the demo); smtp+tls://user:password@smtp.example.com:587 sends it (percent-encode an @ or : in
+# the user or password). A slow mail server cannot hold a worker longer than EMAIL_TIMEOUT.
+def _email_url(name: str, **kwargs) -> dict:
+    try:
+        return env.email_url(name, **kwargs)
+    except ImproperlyConfigured:  # environ's own message would not name the variable
+        raise ValueError(name) from None
+
+
+globals().update(
+    {
+        key: value
+        for key, value in strict(
+            "EMAIL_URL",
+            _email_url,
+            "expected a URL such as smtp+tls://user:password@smtp.example.com:587 or consolemail://.",
+            default="consolemail://",
+        ).items()
+        if value is not None
+    }
+)
+EMAIL_TIMEOUT = strict("EMAIL_TIMEOUT", env.float, "expected a number of seconds, e.g. 10.", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Xero-Procore sync <sync@localhost>")
 
 # --- Background work (django-q2). ORM broker by default; Redis when Q_REDIS_URL is set. ---
 Q_CLUSTER = {

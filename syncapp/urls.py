@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("connections/", include("syncapp.connections.urls")),
     path("reconciliation/", include("syncapp.reconcile.urls")),
+    path("alerts/", include("syncapp.alerts.urls")),
     path("", include("syncapp.dashboard.urls")),
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from syncapp.connections import signals
 from syncapp.connections.models import Connection, ConnectionStatus
 from syncapp.core.audit import record
 
@@ -28,6 +29,8 @@ def mark_needs_reconnect(connection: Connection, *, reason: str) -> None:
             integration=connection.integration,
             provider=connection.provider,
         )
+        # Alerts mail the Admins once per such change (syncapp.alerts.receivers).
+        signals.needs_reconnect.send(sender=Connection, connection=connection, marked_at=now)
     connection.status = ConnectionStatus.NEEDS_RECONNECT
     connection.status_reason = reason
     connection.last_error = reason

@@ -1,0 +1,118 @@
+"""Alerts after a run's end, with runs that really fail (no connections): the Admins get one mail
+with a link to the run, however often the end is announced, and a mail server that is down is
+noted, not raised."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core import mail
+
+from syncapp.alerts.models import AlertKind, AlertSent
+from syncapp.alerts.services import set_finance_summary
+from syncapp.sync.models import RunState, SyncRun
+from syncapp.sync.signals import run_ended
+from tests.alerts.conftest import ADMINS, failing_run
+
+
+@pytest.fixture
+def site(settings):
+    settings.SITE_URL = "https://sync.example.com"
+    return settings.SITE_URL
+
+
+def test_a_failed_run_mails_the_active_admins_once_with_a_link_to_the_run(
+    people, integration, site, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = failing_run(integration)
+    assert run.state == RunState.FAILED
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ADMINS  # not the Admin without an address, the inactive one, nor Finance
+    assert sent.subject == f"northwind: sync run #{run.pk} failed"
+    assert f"https://sync.example.com/runs/{run.pk}/" in sent.body
+    assert run.error in sent.body and "not connected" in sent.body
+    assert "&#x27;" not in sent.body and "&quot;" not in sent.body  # plain text, not HTML-escaped
+    alert = AlertSent.objects.get()
+    assert (alert.kind, alert.error, alert.recipients) == (AlertKind.RUN_FAILED, "", ADMINS)
+    assert alert.sent_at is not None
+
+
+def test_the_same_run_end_announced_again_sends_no_second_mail(people, integration, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = failing_run(integration)
+        run_ended.send(sender=SyncRun, run=run)
+        run_ended.send(sender=SyncRun, run=SyncRun.objects.get(pk=run.pk))
+    assert len(mail.outbox) == 1
+    assert AlertSent.objects.count() == 1
+
+
+def test_each_failed_run_gets_its_own_mail(people, integration, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = failing_run(integration)
+        second = failing_run(integration)
+    assert [m.subject for m in mail.outbox] == [
+        f"northwind: sync run #{first.pk} failed",
+        f"northwind: sync run #{second.pk} failed",
+    ]
+
+
+def test_a_mail_server_that_is_down_is_logged_and_noted_and_the_run_ends_as_it_would(
+    people, integration, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.alerts.backends.RefusingBackend"
+    with caplog.at_level(logging.ERROR, logger="syncapp.alerts"), django_capture_on_commit_callbacks(execute=True):
+        run = failing_run(integration)
+    assert run.state == RunState.FAILED and "not connected" in run.error
+    assert SyncRun.objects.get(pk=run.pk).state == RunState.FAILED
+    alert = AlertSent.objects.get()
+    assert alert.sent_at is None
+    assert "SMTPServerDisconnected" in alert.error
+    assert any("could not be sent" in r.getMessage() for r in caplog.records)
+    # Noted once: the next announcement of that end does not try again, nor raise.
+    with django_capture_on_commit_callbacks(execute=True):
+        run_ended.send(sender=SyncRun, run=run)
+    assert AlertSent.objects.count() == 1
+
+
+def test_with_no_admin_address_nothing_is_sent_and_the_alert_says_why(integration, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        failing_run(integration)
+    assert mail.outbox == []
+    assert AlertSent.objects.get().error == "Not sent: no active Admin has an email address."
+
+
+def test_the_finance_summary_is_off_until_an_admin_turns_it_on(
+    people, integration, site, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        failing_run(integration)
+    assert all("fin@example.com" not in m.to for m in mail.outbox)
+
+    set_finance_summary(integration=integration, enabled=True, actor=people["admin"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = failing_run(integration)
+    summaries = [m for m in mail.outbox if m.to == ["fin@example.com"]]
+    assert len(summaries) == 1
+    assert summaries[0].subject.startswith(f"northwind: sync run #{run.pk} failed")
+    assert f"https://sync.example.com/runs/{run.pk}/" in summaries[0].body
+    assert [m.to for m in mail.outbox if m not in summaries] == [ADMINS]  # the Admins' alert as before
+
+    set_finance_summary(integration=integration, enabled=False, actor=people["admin"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        failing_run(integration)
+    assert [m.to for m in mail.outbox] == [ADMINS]
+
+
+def test_a_dry_run_gets_no_finance_summary(people, integration, django_capture_on_commit_callbacks):
+    from syncapp.sync.runs import execute_run, start_run
+
+    set_finance_summary(integration=integration, enabled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        run, _ = start_run(integration=integration, trigger="button", dry_run=True)
+        execute_run(run.pk)
+    assert [m.to for m in mail.outbox] == [ADMINS]
