@@ -47,6 +47,7 @@ def filled(**changes: str) -> dict[str, str]:
         XERO_CLIENT_SECRET=secrets.token_urlsafe(36),
         PROCORE_CLIENT_ID=secrets.token_hex(32),
         PROCORE_CLIENT_SECRET=secrets.token_hex(32),
+        POSTGRES_PASSWORD=secrets.token_hex(24),
     )
     variables.update(changes)
     return variables
