@@ -252,6 +252,7 @@ X_FRAME_OPTIONS = "DENY"
 # with SECURE_COOKIES=false. Behind a proxy that ends TLS, name the header it sets
 # (SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO), or the redirect would loop.
 SECURE_SSL_REDIRECT = flag("SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers and monitors probe it over plain HTTP
 SECURE_HSTS_SECONDS = strict(
     "SECURE_HSTS_SECONDS",
     env.int,
@@ -388,11 +389,29 @@ SYNC_UNANSWERED_SETTLE_SECONDS = strict(
     "SYNC_UNANSWERED_SETTLE_SECONDS", env.float, "expected a number of seconds, e.g. 60.", default=60.0
 )
 
+# Run log lines, finished background tasks and webhook deliveries older than this many days are
+# deleted by the daily `prune` (syncapp.core.retention); payments and their history are kept.
+RETENTION_DAYS = strict("RETENTION_DAYS", env.int, "expected a whole number of days, e.g. 90.", default=90)
+if RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("RETENTION_DAYS is not valid: expected a whole number of days, e.g. 90.")
+
+# "text" (readable) or "json" (one JSON object a line, for a log collector); both carry the sync
+# run's and the payment's id when a line is about one (syncapp.core.logcontext).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is not valid: expected text or json.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "syncapp.core.logcontext.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "syncapp.core.logcontext.TextFormatter"},
+        "json": {"()": "syncapp.core.logcontext.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},

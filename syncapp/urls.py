@@ -4,9 +4,12 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from syncapp.core import views as core_views
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("connections/", include("syncapp.connections.urls")),
     path("reconciliation/", include("syncapp.reconcile.urls")),
     path("alerts/", include("syncapp.alerts.urls")),

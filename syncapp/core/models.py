@@ -22,3 +22,15 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The background worker's last sign of life: a django-q2 schedule runs `core.tasks.beat`
+    every minute, which stamps this one row. A stale stamp means no worker is taking tasks (or
+    the scheduler is stopped): /healthz and `manage.py worker_health` say so."""
+
+    beat_at = models.DateTimeField()
+    worker = models.CharField(max_length=255, blank=True)  # host and pid of the last beat
+
+    def __str__(self) -> str:
+        return f"worker beat at {self.beat_at:%Y-%m-%d %H:%M:%S}"
