@@ -12,6 +12,8 @@ import logging
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +21,7 @@ from syncapp.connections import oauth, services
 from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
 from syncapp.connectors.types import ConnectorError
 from syncapp.core.roles import admin_required, finance_required, is_admin
+from syncapp.dashboard.views.common import page_integration, remembered_integration, show_integration
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,11 @@ SESSION_KEY = "oauth_flow_{provider}"
 @require_GET
 @finance_required
 def index(request: HttpRequest) -> HttpResponse:
-    integrations = list(Integration.objects.order_by("name").prefetch_related("connections__connected_by"))
+    """The chosen integration's two connections (the switcher picks another)."""
+    _, chosen = page_integration(request)
+    integrations = list(
+        Integration.objects.filter(pk=chosen.pk if chosen else None).prefetch_related("connections__connected_by")
+    )
     rows = []
     for integration in integrations:
         found = {c.provider: c for c in integration.connections.all()}
@@ -52,6 +59,8 @@ def connect(request: HttpRequest, provider: str) -> HttpResponse:
     if name and len(name) > longest:
         messages.error(request, f"An integration name has at most {longest} characters.")
         return redirect("connections")
+    if name is None:  # the integration this session switched to, if it chose one (else no guess)
+        name = getattr(remembered_integration(request), "name", None)
     try:
         integration = services.resolve_integration(name=name)
         url, state, verifier = oauth.start_authorization(provider=provider)
@@ -90,7 +99,16 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
     except ConnectorError as exc:
         return _refused(request, label, exc.message, status=502)
     connection = services.save_tokens(integration=integration, provider=provider, tokens=tokens, actor=request.user)
+    show_integration(request, integration)
     return _after_connect(request, connection)
+
+
+def _back(connection: Connection) -> HttpResponse:
+    """To the Connections page of the connection's integration (named in the URL when several exist)."""
+    if Integration.objects.count() < 2:
+        return redirect("connections")
+    query = urlencode({"integration": connection.integration.name})
+    return redirect(f"{reverse('connections')}?{query}")
 
 
 def _after_connect(request: HttpRequest, connection: Connection) -> HttpResponse:
@@ -98,14 +116,14 @@ def _after_connect(request: HttpRequest, connection: Connection) -> HttpResponse
         choices = services.available_tenants(connection)
     except ConnectorError as exc:
         messages.error(request, f"Connected, but could not list what it can reach: {exc.message}")
-        return redirect("connections")
+        return _back(connection)
     if services.pick_tenant_automatically(connection, choices, actor=request.user):
         messages.success(request, f"Connected {connection.get_provider_display()}: {connection.tenant_name}.")
-        return redirect("connections")
+        return _back(connection)
     if not choices:
         word = services.TENANT_WORD[connection.provider]
         messages.error(request, f"Connected, but this sign-in gives access to no {word}.")
-        return redirect("connections")
+        return _back(connection)
     return redirect("connections-choose", pk=connection.pk)
 
 
@@ -118,14 +136,15 @@ def _refused(request: HttpRequest, label: str, message: str, *, status: int = 40
 def choose(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the Xero organisation or Procore company when the sign-in reaches several."""
     connection = get_object_or_404(Connection.objects.select_related("integration"), pk=pk)
+    show_integration(request, connection.integration)
     if connection.status != ConnectionStatus.CONNECTED:
         messages.error(request, "Connect first, then choose.")
-        return redirect("connections")
+        return _back(connection)
     try:
         choices = services.available_tenants(connection)
     except ConnectorError as exc:
         messages.error(request, exc.message)
-        return redirect("connections")
+        return _back(connection)
     if request.method == "POST":
         wanted = request.POST.get("tenant", "")
         chosen = next((c for c in choices if c.id == wanted), None)
@@ -134,7 +153,7 @@ def choose(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             services.choose_tenant(connection, tenant=chosen, actor=request.user)
             messages.success(request, f"{connection.get_provider_display()} now uses {chosen.name}.")
-            return redirect("connections")
+            return _back(connection)
     word = services.TENANT_WORD[connection.provider]
     return render(request, "connections/choose.html", {"connection": connection, "choices": choices, "word": word})
 
@@ -145,7 +164,7 @@ def test(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection.objects.select_related("integration"), pk=pk)
     result = services.test_connection(connection, actor=request.user)
     (messages.success if result.ok else messages.error)(request, result.message)
-    return redirect("connections")
+    return _back(connection)
 
 
 @require_POST
@@ -156,4 +175,4 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"Disconnected {connection.get_provider_display()}.")
     for warning in warnings:
         messages.warning(request, warning)
-    return redirect("connections")
+    return _back(connection)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from syncapp.dashboard.views import audit, failures, home, mappings, payments, runs, settings
+from syncapp.dashboard.views import audit, failures, home, integrations, mappings, payments, runs, settings
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -29,4 +29,8 @@ urlpatterns = [
     path("mappings/bills/link/", mappings.bill_link, name="mapping-bill-link"),
     path("settings/", settings.integration_settings, name="settings"),
     path("audit/", audit.audit_log, name="audit"),
+    path("integrations/", integrations.integration_list, name="integrations"),
+    path("integrations/add/", integrations.integration_add, name="integration-add"),
+    path("integrations/<int:pk>/rename/", integrations.integration_rename, name="integration-rename"),
+    path("integrations/<int:pk>/remove/", integrations.integration_remove, name="integration-remove"),
 ]

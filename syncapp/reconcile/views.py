@@ -21,7 +21,7 @@ from syncapp.connectors.values import integer_id
 from syncapp.core import audit
 from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors as dashboard_selectors
-from syncapp.dashboard.views.common import page_integration, pager, stop_polling
+from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
 from syncapp.reconcile import export, selectors
 from syncapp.reconcile.models import CommitmentTotal, LineStatus, ReconciliationReport, ReportState
 from syncapp.reconcile.presentation import line_look
@@ -40,6 +40,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     if wanted is not None:
         shown = get_object_or_404(ReconciliationReport, pk=wanted, state=ReportState.DONE)
         integration = shown.integration
+        show_integration(request, integration)
     context = page_context(request, integrations=integrations, integration=integration, shown=shown)
     return render(request, "reconcile/page.html", context)
 

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from syncapp.core.roles import is_admin
@@ -56,14 +57,40 @@ def main_nav(context) -> dict:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     admin = context.get("user_is_admin", False) if "user_is_admin" in context else is_admin(request.user)
+    keep = _keep_integration(request)
     items = []
     for label, name, admin_only, names in _NAV:
         if admin_only and not admin:
             continue
         url = _url(name)
         here = current in names or (not names and request.path.startswith(url))
-        items.append({"label": label, "url": url, "current": here})
+        items.append({"label": label, "url": url + keep, "current": here})
     return {"items": items}
+
+
+def _keep_integration(request) -> str:
+    """"?integration=<name>" for links to other pages while several integrations exist, so a
+    link copied from any page opens the same integration; "" with one."""
+    from syncapp.dashboard.views.common import chosen_integration
+
+    integrations, integration = chosen_integration(request)
+    if len(integrations) < 2 or integration is None:
+        return ""
+    return "?" + urlencode({"integration": integration.name})
+
+
+@register.inclusion_tag("dashboard/components/integration_switcher.html", takes_context=True)
+def integration_switcher(context) -> dict:
+    """The integration every page shows: its name alone with one integration, a menu with several
+    (a GET form, so it works without JavaScript; the page's own section opens on the new choice)."""
+    from syncapp.dashboard.views.common import chosen_integration
+
+    request = context["request"]
+    integrations, integration = chosen_integration(request)
+    match = getattr(request, "resolver_match", None)
+    current = match.url_name if match else ""
+    action = next((_url(name) for _, name, _, names in _NAV if current in names), request.path)
+    return {"integrations": integrations, "integration": integration, "action": action}
 
 
 @register.filter

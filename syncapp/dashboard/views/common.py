@@ -1,4 +1,10 @@
-"""Helpers every dashboard view shares: which integration a page shows, and htmx answers."""
+"""Helpers every dashboard view shares: which integration a page shows, and htmx answers.
+
+Which integration: the one named in the URL or form (?integration=<name>) wins and is remembered
+in the session; without one, the session's choice; else the first. A page about one object (a
+payment, a run, a report) shows that object's integration and remembers it too, so the switcher
+and the links from there stay on it.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,58 @@ from syncapp.dashboard import selectors
 HTMX_STOP_POLLING = 286
 
 
+SESSION_KEY = "integration"  # the pk of the integration last chosen (a rename does not lose it)
+
+
 def page_integration(request: HttpRequest) -> tuple[list[Integration], Integration | None]:
     integrations = selectors.list_integrations()
     name = request.POST.get("integration") or request.GET.get("integration")
-    integration = selectors.pick_integration(name=name, integrations=integrations)
-    if name and integration is None:
-        raise Http404(f"No integration named {name!r}.")
+    if name:
+        integration = selectors.pick_integration(name=name, integrations=integrations)
+        if integration is None:
+            raise Http404(f"No integration named {name!r}.")
+    else:
+        integration = _remembered(request, integrations)
+    show_integration(request, integration, integrations=integrations)
     return integrations, integration
+
+
+def show_integration(
+    request: HttpRequest, integration: Integration | None, *, integrations: list[Integration] | None = None
+) -> None:
+    """This page shows `integration`: the switcher says so and the session remembers it."""
+    request.shown_integration = integration
+    if integrations is not None:
+        request.integrations = integrations
+    if integration is not None and hasattr(request, "session") and request.session.get(SESSION_KEY) != integration.pk:
+        request.session[SESSION_KEY] = integration.pk
+
+
+def chosen_integration(request: HttpRequest) -> tuple[list[Integration], Integration | None]:
+    """For pages that did not call page_integration (the switcher on every page): the same choice,
+    but an unknown name in the URL falls back instead of raising."""
+    integrations = getattr(request, "integrations", None)
+    if integrations is None:
+        integrations = request.integrations = selectors.list_integrations()
+    if hasattr(request, "shown_integration"):
+        return integrations, request.shown_integration
+    name = request.GET.get("integration")
+    integration = selectors.pick_integration(name=name, integrations=integrations) if name else None
+    return integrations, integration or _remembered(request, integrations)
+
+
+def _remembered(request: HttpRequest, integrations: list[Integration]) -> Integration | None:
+    return remembered_integration(request, integrations) or (integrations[0] if integrations else None)
+
+
+def remembered_integration(request: HttpRequest, integrations: list[Integration] | None = None) -> Integration | None:
+    """The integration this session chose last (None when it chose none, or it was removed)."""
+    pk = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    if pk is None:
+        return None
+    if integrations is None:
+        return Integration.objects.filter(pk=pk).first()
+    return next((i for i in integrations if i.pk == pk), None)
 
 
 def stop_polling(response: HttpResponse) -> HttpResponse:

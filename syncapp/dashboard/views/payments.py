@@ -18,7 +18,7 @@ from syncapp.core.roles import admin_required, finance_required
 from syncapp.dashboard import selectors
 from syncapp.dashboard.forms import PaymentFilterForm, ReasonForm
 from syncapp.dashboard.links import external_links, fix_link
-from syncapp.dashboard.views.common import page_integration
+from syncapp.dashboard.views.common import page_integration, show_integration
 from syncapp.sync import services
 from syncapp.sync.models import Payment
 from syncapp.sync.services import ActionRefused
@@ -102,6 +102,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 @finance_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = get_object_or_404(Payment.objects.select_related("integration"), pk=payment_id)
+    show_integration(request, payment.integration)
     context = {
         "payment": payment,
         **selectors.payment_context(payment=payment),

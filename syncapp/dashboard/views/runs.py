@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 
 from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors
-from syncapp.dashboard.views.common import page_integration, pager, stop_polling
+from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
 from syncapp.sync.models import SyncRun
 from syncapp.sync.runs import recover_stale_runs
 
@@ -41,6 +41,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @finance_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(run_id)
+    show_integration(request, run.integration)
     lines = selectors.last_log_lines(run=run)
     return render(
         request,
