@@ -78,3 +78,10 @@ def test_a_change_without_the_csrf_token_is_refused(admin_user, integrations):
 def test_an_unknown_integration_is_not_found(admin_client, integrations):
     assert admin_client.post(URL, {"integration": "nowhere", "finance_summary": "on"}).status_code == 404
     assert not AlertSettings.objects.exists()
+
+
+def test_the_settings_page_links_admins_to_it(admin_client, finance_user, integrations):
+    assert f'href="{URL}"' in admin_client.get("/settings/").content.decode()
+    client = Client()
+    client.force_login(finance_user)
+    assert f'href="{URL}"' not in client.get("/settings/").content.decode()
