@@ -29,6 +29,7 @@ RUN_STATES: dict[str, Look] = {
     "succeeded": Look("ok", "check-circle"),
     "failed": Look("bad", "x-circle"),
     "paused": Look("warn", "clock"),
+    "skipped": Look("", "slash"),
 }
 
 CONNECTION_STATES: dict[str, Look] = {

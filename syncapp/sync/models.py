@@ -4,6 +4,8 @@ Every payment's state, reason, Procore id, attempts and last error are columns h
 dashboard's lists and filters are plain queries. A run's progress, counts and log are rows too.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -117,6 +119,23 @@ class SyncSettings(models.Model):
     xero_base_currency = models.CharField(max_length=3, blank=True)
     company_currency = models.CharField(max_length=3, blank=True)
 
+    # Scheduled runs: `sync.schedules` keeps one django-q2 Schedule per integration in step with
+    # these, and pauses it after `pause_after_failures` failed runs in a row (0: never).
+    class ScheduleMode(models.TextChoices):
+        OFF = "off", "Off: runs start only when someone starts one"
+        EVERY_HOURS = "every_hours", "Every few hours"
+        DAILY = "daily", "Daily at a set time"
+
+    schedule = models.CharField(max_length=20, choices=ScheduleMode.choices, default=ScheduleMode.OFF)
+    schedule_every_hours = models.PositiveSmallIntegerField(default=6)
+    schedule_daily_at = models.TimeField(default=datetime.time(2, 0))  # off-peak
+    schedule_timezone = models.CharField(max_length=64, blank=True)  # IANA name; empty: TIME_ZONE
+    pause_after_failures = models.PositiveSmallIntegerField(default=3)
+    schedule_paused_at = models.DateTimeField(null=True, blank=True)
+    schedule_paused_reason = models.CharField(max_length=500, blank=True)
+    # Runs that failed before this (the schedule was switched on or resumed) do not count to pause it.
+    failures_count_from = models.DateTimeField(null=True, blank=True)
+
 
 class SyncCursor(models.Model):
     """Durable watermarks (Xero UpdatedDateUTC) per integration; moved only after the rows they
@@ -222,6 +241,8 @@ class RunState(models.TextChoices):
     SUCCEEDED = "succeeded", "Finished"
     FAILED = "failed", "Failed"
     PAUSED = "paused", "Paused"
+    # A scheduled run that did not start because another was active or waiting for a rate limit.
+    SKIPPED = "skipped", "Skipped"
 
 
 ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)

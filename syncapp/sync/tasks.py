@@ -23,7 +23,7 @@ def schedule_resume(run: SyncRun) -> None:
     from django_q.models import Schedule
 
     Schedule.objects.get_or_create(
-        name=f"resume-sync-run-{run.pk}",
+        name=resume_schedule_name(run.pk),
         defaults={
             "func": "syncapp.sync.tasks.resume_paused",
             "args": str(run.pk),
@@ -32,6 +32,10 @@ def schedule_resume(run: SyncRun) -> None:
             "repeats": 1,
         },
     )
+
+
+def resume_schedule_name(run_id: int) -> str:
+    return f"resume-sync-run-{run_id}"
 
 
 def resume_paused(run_id: int) -> int | None:
@@ -45,3 +49,10 @@ def resume_paused(run_id: int) -> int | None:
 def recover_stale() -> int:
     """For a schedule: mark runs whose worker died as failed."""
     return len(recover_stale_runs())
+
+
+def scheduled_run(integration_id: int) -> str:
+    """A tick of an integration's schedule (`sync.schedules`): start a run, or skip visibly."""
+    from syncapp.sync.schedules import run_scheduled
+
+    return run_scheduled(integration_id=integration_id)

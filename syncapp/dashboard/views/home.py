@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 
 from syncapp.connections.models import Integration
 from syncapp.connections.services import connection_problem
-from syncapp.core.roles import finance_required
+from syncapp.core.roles import finance_required, is_admin
 from syncapp.dashboard import charts, selectors
 from syncapp.dashboard.presentation import PAYMENT_STATE_ORDER, look
 from syncapp.dashboard.views.common import page_integration
-from syncapp.sync.models import PaymentState
+from syncapp.sync.models import PaymentState, SyncSettings
 from syncapp.sync.runs import recover_stale_runs, request_run
 
 CHART_DAYS = 28
@@ -56,6 +56,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "health": health,
         "run": selectors.active_run(integration=integration),
         "chart_weeks": CHART_DAYS // 7,
+        "schedule": SyncSettings.objects.filter(integration=integration).first() if integration else None,
+        "can_resume": is_admin(request.user),
         **live_parts(integration=integration, measure=measure),
     }
     return render(request, "dashboard/home.html", context)

@@ -1,5 +1,6 @@
-"""Settings of an integration: the field mapping in force (everyone with a role sees it) and the
-defaults an Admin may change (payment method, how far back the first sync reads)."""
+"""Settings of an integration: the field mapping in force (everyone with a role sees it), the
+defaults an Admin may change (payment method, how far back the first sync reads), and the
+schedule of its runs (with the Resume schedule button, also shown on Home)."""
 
 import re
 
@@ -8,10 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
-from syncapp.core.roles import finance_required, is_admin
+from syncapp.core.roles import admin_required, finance_required, is_admin
+from syncapp.dashboard.forms import ScheduleForm
 from syncapp.dashboard.views.common import page_integration
-from syncapp.sync import services
+from syncapp.sync import schedules, services
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.models import SyncSettings
 
@@ -73,14 +78,69 @@ def integration_settings(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, "Settings saved: the next run uses them.")
             return redirect(f"{request.path}?integration={integration.name}")
+    return _render(request, integration=integration, current=current, form=form)
+
+
+def _render(request: HttpRequest, *, integration, current, form=None, schedule_form=None) -> HttpResponse:
     return render(
         request,
         "dashboard/settings.html",
         {
             "integration": integration,
-            "form": form,
+            "form": form or SettingsForm(instance=current or SyncSettings()),
+            "schedule_form": schedule_form or ScheduleForm.for_settings(current),
+            "schedule": current or SyncSettings(),
+            "schedule_zone": schedules.zone_name(current or SyncSettings()),
+            "next_run": schedules.next_run_at(integration=integration) if integration else None,
             "mapping": FIELD_MAPPING,
             "can_edit": is_admin(request.user),
             "currency": company_currency(integration) if integration else None,
         },
     )
+
+
+def _back_to(name: str, integration) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'integration': integration.name})}")
+
+
+@require_POST
+@admin_required
+def schedule_settings(request: HttpRequest) -> HttpResponse:
+    """Save an integration's schedule; `sync.schedules` puts it in force at the next scheduler tick."""
+    _, integration = page_integration(request)
+    if integration is None:
+        return redirect("settings")
+    current = SyncSettings.objects.filter(integration=integration).first()
+    form = ScheduleForm.for_settings(current, data=request.POST)
+    if not form.is_valid():
+        return _render(request, integration=integration, current=current, schedule_form=form)
+    saved = schedules.update_schedule(
+        integration=integration,
+        schedule=form.cleaned_data["schedule"],
+        every_hours=form.cleaned_data["every_hours"],
+        daily_at=form.cleaned_data["daily_at"],
+        zone=form.cleaned_data["zone"],
+        pause_after_failures=form.cleaned_data["pause_after_failures"],
+        actor=request.user,
+    )
+    if saved.schedule == SyncSettings.ScheduleMode.OFF:
+        messages.success(request, "Schedule off: runs start only when someone starts one.")
+    elif saved.schedule_paused_at:
+        messages.warning(request, "Schedule saved, but it is paused: resume it to start scheduled runs again.")
+    else:
+        messages.success(request, "Schedule saved: it is in force from now on.")
+    return _back_to("settings", integration)
+
+
+@require_POST
+@admin_required
+def schedule_resume(request: HttpRequest) -> HttpResponse:
+    """The Resume schedule button (Home, Settings): an Admin starts a paused schedule again."""
+    _, integration = page_integration(request)
+    if integration is None:
+        return redirect("home")
+    if schedules.resume_schedule(integration=integration, actor=request.user):
+        messages.success(request, "Schedule resumed: the next scheduled run starts at its time.")
+    else:
+        messages.info(request, "The schedule was not paused.")
+    return _back_to("settings" if request.POST.get("back") == "settings" else "home", integration)
