@@ -4,14 +4,19 @@ noted, not raised."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 
 import pytest
 from django.core import mail
+from django.db import connections
+from django.utils import timezone
 
 from syncapp.alerts.models import AlertKind, AlertSent
-from syncapp.alerts.services import set_finance_summary
+from syncapp.alerts.services import alert_run_ended, set_finance_summary
 from syncapp.sync.models import RunState, SyncRun
+from syncapp.sync.runs import claim_run, recover_stale_runs, start_run
 from syncapp.sync.signals import run_ended
 from tests.alerts.conftest import ADMINS, failing_run
 
@@ -109,10 +114,64 @@ def test_the_finance_summary_is_off_until_an_admin_turns_it_on(
 
 
 def test_a_dry_run_gets_no_finance_summary(people, integration, django_capture_on_commit_callbacks):
-    from syncapp.sync.runs import execute_run, start_run
+    from syncapp.sync.runs import execute_run
 
     set_finance_summary(integration=integration, enabled=True)
     with django_capture_on_commit_callbacks(execute=True):
         run, _ = start_run(integration=integration, trigger="button", dry_run=True)
         execute_run(run.pk)
     assert [m.to for m in mail.outbox] == [ADMINS]
+
+
+def test_a_run_whose_worker_died_is_mailed_once_when_it_is_noticed(
+    people, integration, django_capture_on_commit_callbacks
+):
+    run, _ = start_run(integration=integration, trigger="schedule")
+    claim_run(run.pk)
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        recover_stale_runs(integration=integration)
+        recover_stale_runs(integration=integration)
+    [sent] = mail.outbox
+    assert sent.subject == f"northwind: sync run #{run.pk} failed"
+    assert "stopped responding" in sent.body
+
+
+def test_a_run_that_finished_sends_the_admins_nothing_when_no_payment_is_newly_stuck(
+    people, integration, django_capture_on_commit_callbacks
+):
+    run, _ = start_run(integration=integration, trigger="command")
+    claim_run(run.pk)
+    SyncRun.objects.filter(pk=run.pk).update(state=RunState.SUCCEEDED, finished_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        run_ended.send(sender=SyncRun, run=SyncRun.objects.get(pk=run.pk))
+    assert mail.outbox == []
+    assert not AlertSent.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_handling_one_run_end_at_the_same_moment_send_one_mail(people, integration):
+    run = failing_run(integration)
+    AlertSent.objects.all().delete()
+    mail.outbox.clear()
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            alert_run_ended(run_id=run.pk)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(mail.outbox) == 1
+    assert AlertSent.objects.count() == 1
