@@ -40,15 +40,17 @@ def example() -> dict[str, str]:
 def filled(**changes: str) -> dict[str, str]:
     """The example with its blanks filled as a deployer fills them, then `changes`."""
     variables = example()
-    variables.update(
-        SECRET_KEY=secrets.token_urlsafe(50),
-        TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        XERO_CLIENT_ID="0A1B2C3D4E5F60718293A4B5C6D7E8F9",
-        XERO_CLIENT_SECRET=secrets.token_urlsafe(36),
-        PROCORE_CLIENT_ID=secrets.token_hex(32),
-        PROCORE_CLIENT_SECRET=secrets.token_hex(32),
-        POSTGRES_PASSWORD=secrets.token_hex(24),
-    )
+    blanks = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "XERO_CLIENT_ID": "0A1B2C3D4E5F60718293A4B5C6D7E8F9",
+        "XERO_CLIENT_SECRET": secrets.token_urlsafe(36),
+        "PROCORE_CLIENT_ID": secrets.token_hex(32),
+        "PROCORE_CLIENT_SECRET": secrets.token_hex(32),
+        "POSTGRES_PASSWORD": secrets.token_hex(24),
+        "XERO_WEBHOOK_KEY": secrets.token_urlsafe(64),
+    }
+    variables.update({name: value for name, value in blanks.items() if name in variables})
     variables.update(changes)
     return variables
 
@@ -146,6 +148,30 @@ def test_env_example_filled_in_gives_the_settings_it_means(tmp_path):
     assert s["PROXY_COUNT"] == int(v["PROXY_COUNT"])
     assert s["AXES_FAILURE_LIMIT"] == int(v["LOGIN_FAILURE_LIMIT"])
     assert s["AXES_COOLOFF_TIME"] == str(dt.timedelta(minutes=int(v["LOGIN_COOLOFF_MINUTES"])))
+    assert v.get("EMAIL_URL", "consolemail://") == "consolemail://"
+    assert s["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+# The setting each variable of .env.example makes where none bears its name (checked just above).
+SETTING_OF = {
+    "SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "LOG_LEVEL": "LOGGING",
+    "DATABASE_URL": "DATABASES",
+    "CONN_MAX_AGE": "DATABASES",
+    "Q_WORKERS": "Q_CLUSTER",
+    "Q_TIMEOUT": "Q_CLUSTER",
+    "Q_REDIS_URL": "Q_CLUSTER",
+    "LOGIN_FAILURE_LIMIT": "AXES_FAILURE_LIMIT",
+    "LOGIN_COOLOFF_MINUTES": "AXES_COOLOFF_TIME",
+    "EMAIL_URL": "EMAIL_BACKEND",
+    "POSTGRES_PASSWORD": None,  # docker-compose.yml's, not the app's (tests/test_compose.py)
+}
+
+
+def test_every_variable_of_the_example_is_checked_against_a_setting(tmp_path):
+    s = loaded(tmp_path, env_text(filled()))["settings"]
+    unchecked = [name for name in example() if name not in s and name not in SETTING_OF]
+    assert not unchecked, "add what they should read as to the test above and to SETTING_OF"
 
 
 def test_a_variable_named_like_its_setting_reads_as_the_example_says(tmp_path):
