@@ -301,6 +301,13 @@ def resume_schedule(*, integration: Integration, actor=None) -> bool:
     return True
 
 
+def on_settings_deleted(sender, instance: SyncSettings, **kwargs) -> None:
+    """`post_delete` receiver: an integration removed takes its settings, and so its schedule, along."""
+    from django_q.models import Schedule
+
+    Schedule.objects.filter(name=schedule_name(instance.integration_id)).delete()
+
+
 def on_run_ended(sender, run: SyncRun, **kwargs) -> None:
     """`signals.run_ended` receiver (connected in SyncConfig.ready)."""
     if run.state == RunState.FAILED:

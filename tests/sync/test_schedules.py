@@ -79,9 +79,11 @@ def test_each_daily_tick_sets_the_next_run_from_the_company_clock_across_a_dst_c
     tick = dt.datetime(2026, 3, 7, 11, 0, 2, tzinfo=UTC)  # Saturday 06:00:02 EST
     schedule = the_schedule(integration)
     schedule.next_run = dt.datetime(2026, 3, 7, 11, tzinfo=UTC)
-    # What q2's DAILY arithmetic alone would give (server TIME_ZONE is UTC): 24 hours on, which is
-    # 07:00 in New York on Sunday.
-    assert schedule.calculate_next_run() == dt.datetime(2026, 3, 8, 11, tzinfo=UTC)
+    # What q2's DAILY arithmetic alone gives (server TIME_ZONE is UTC), and saves as it fires the
+    # tick: 24 hours on, which is 07:00 in New York on Sunday.
+    by_q2 = schedule.calculate_next_run()
+    assert by_q2 == dt.datetime(2026, 3, 8, 11, tzinfo=UTC)
+    Schedule.objects.filter(pk=schedule.pk).update(next_run=by_q2)
 
     schedules.run_scheduled(integration_id=integration.pk, now=tick)
 
@@ -134,6 +136,26 @@ def test_switching_the_schedule_off_removes_it_and_the_change_is_audited(integra
 # --- The tick ------------------------------------------------------------------------------------
 
 
+def test_the_q2_scheduler_fires_a_due_schedule_as_a_scheduled_run_task(integration, monkeypatch):
+    from django_q import scheduler as q2_scheduler
+    from django_q.brokers import get_broker
+
+    # It closes stale connections first, which would close the test's transaction.
+    monkeypatch.setattr(q2_scheduler, "close_old_django_connections", lambda: None)
+    scheduler = q2_scheduler.scheduler
+
+    set_schedule(integration, "every_hours", every_hours=2)
+    due = timezone.now() - dt.timedelta(seconds=1)
+    Schedule.objects.filter(name=f"sync-schedule-{integration.pk}").update(next_run=due)
+
+    scheduler(broker=get_broker())  # what the worker's scheduler does on each tick
+
+    # (the data migrations' own schedules, e.g. the dead-run check, are due too)
+    [task] = [t for t in queued_tasks() if t["func"] == "syncapp.sync.tasks.scheduled_run"]
+    assert task["args"] == (integration.pk,)
+    assert the_schedule(integration).next_run == due + dt.timedelta(hours=2)
+
+
 def test_a_tick_starts_a_run_with_the_schedule_trigger_and_hands_it_to_the_worker(
     integration, django_capture_on_commit_callbacks
 ):
@@ -184,12 +206,23 @@ def test_a_tick_of_a_schedule_switched_off_or_paused_does_nothing_and_removes_it
     assert not Schedule.objects.filter(name=f"sync-schedule-{integration.pk}").exists()
 
 
-def test_a_tick_for_a_removed_integration_removes_its_schedule(integration):
+def test_removing_an_integration_removes_its_schedule(integration):
+    set_schedule(integration, "every_hours")
+    other = Integration.objects.create(name="southwind")
+    set_schedule(other, "daily")
+    removed = f"sync-schedule-{integration.pk}"
+    assert Schedule.objects.filter(name=removed).exists()
+    integration.delete()
+    assert not Schedule.objects.filter(name=removed).exists()
+    assert Schedule.objects.filter(name=f"sync-schedule-{other.pk}").exists()
+
+
+def test_a_tick_already_on_its_way_for_a_removed_integration_does_nothing(integration):
     set_schedule(integration, "every_hours")
     integration_id = integration.pk
     integration.delete()
     assert tasks.scheduled_run(integration_id) == "schedule off"
-    assert not Schedule.objects.filter(name=f"sync-schedule-{integration_id}").exists()
+    assert not SyncRun.objects.exists()
 
 
 def test_a_tick_while_the_last_run_waits_for_its_rate_limit_is_skipped(integration):
