@@ -3,6 +3,8 @@ story, with every real-world case the product must handle. `seed_world()` builds
 `sandbox_seed` command and the tests call it. `seed_company()` builds a large company of ordinary
 payments instead (hundreds of projects, thousands of commitments: seeding/company.py), in the same
 organisation and company; `seeding.changes.add_payments()` pays more bills of either, now.
+`seed_second_company()` adds a second organisation and company with a world of their own, for a
+second integration (several companies, issue 10).
 
 The world is deterministic: the same `payments` and `seed` give the same rows, ids and amounts
 (one `random.Random(seed)`, UUIDs and 64-bit Procore ids drawn from it, a fixed base date).
@@ -84,7 +86,8 @@ from syncapp.sandbox.xero import models as xr
 
 __all__ = [
     "BILL_CASES", "CASES", "CONTACT_CASES", "MIN_PAYMENTS", "CompanySize", "SeedSummary", "WorldExists",
-    "register_oauth_clients", "reset_world", "seed_company", "seed_world", "current_world", "world_exists",
+    "register_oauth_clients", "reset_world", "seed_company", "seed_second_company", "seed_world", "current_world",
+    "world_exists",
 ]  # fmt: skip
 
 # Fixed whatever the seed, so a reseed keeps the product's connections to them valid.
@@ -96,6 +99,14 @@ SANDBOX_USER_LOGIN = "sandbox.user@example.com"
 SANDBOX_USER_ID = 2**32 + 281_474_976_710_656
 SERVICE_ACCOUNT_LOGIN = "xero-sync.service-account@example.com"
 SERVICE_ACCOUNT_ID = 2**32 + 281_474_976_710_657
+
+# The second pair (`seed_second_company`): another organisation and company, as a group with two
+# businesses has. The same users belong to both, and the product's apps are installed in both.
+SECOND_TENANT_ID = uuid.UUID("0b7e4d21-9c58-4f3a-8e6d-71a2c9f05b44")
+SECOND_ORGANISATION_NAME = "Southbank Builders Ltd"
+SECOND_COMPANY_ID = 2**32 + 562_949_953_421_777
+SECOND_COMPANY_NAME = "Southbank Builders"
+SECOND_SEED_OFFSET = 1_000_003  # its ids never meet the first world's, whatever the two seeds
 
 DEFAULT_BASE_DATE = dt.date(2026, 11, 20)
 STORED_IDS_PER_CASE = 50  # the SeededWorld row keeps counts and a sample, not 100,000 ids
@@ -182,6 +193,21 @@ def ensure_identity() -> tuple[xr.Organisation, pc.Company]:
     return organisation, company
 
 
+def ensure_second_identity() -> tuple[xr.Organisation, pc.Company]:
+    """The second organisation and company, with the same two Procore users as the first."""
+    ensure_identity()
+    organisation, _ = xr.Organisation.objects.get_or_create(
+        tenant_id=SECOND_TENANT_ID,
+        defaults={"name": SECOND_ORGANISATION_NAME, "short_code": "!sBk2Q", "base_currency": "AUD", "country_code": "AU"},
+    )
+    company, _ = pc.Company.objects.get_or_create(
+        id=SECOND_COMPANY_ID, defaults={"name": SECOND_COMPANY_NAME, "currency_iso_code": "AUD"}
+    )
+    for user in pc.User.objects.filter(login__in=(SANDBOX_USER_LOGIN, SERVICE_ACCOUNT_LOGIN)):
+        user.companies.add(company)
+    return organisation, company
+
+
 def register_oauth_clients(*, site_url: str) -> None:
     """Register (or update) the product's apps in both sandboxes from settings, redirecting to
     `site_url`. Upserts: a changed SITE_URL or secret is picked up on every call."""
@@ -208,7 +234,8 @@ def register_oauth_clients(*, site_url: str) -> None:
                 "service_account": pc.User.objects.get(login=SERVICE_ACCOUNT_LOGIN),
             },
         )
-        client.installed_in.add(company)
+        # Installed in every company of the demo (the second one's only once it is seeded).
+        client.installed_in.add(company, *pc.Company.objects.filter(id=SECOND_COMPANY_ID))
 
 
 def seed_world(*, payments: int, seed: int, reset: bool = False, base_date: dt.date = DEFAULT_BASE_DATE) -> SeedSummary:
@@ -237,6 +264,29 @@ def seed_company(
     return _seed(build, payments=size.payments, seed=seed, reset=reset, base_date=base_date)
 
 
+def seed_second_company(*, payments: int, seed: int, base_date: dt.date = DEFAULT_BASE_DATE) -> SeedSummary:
+    """A world of cases in the second organisation and company (beside the first, which stays):
+    what a second integration connects to. Raises WorldExists when that organisation already holds
+    payments (`reset_world` empties both), ValueError below MIN_PAYMENTS."""
+
+    def build(organisation: xr.Organisation, company: pc.Company) -> tuple[WorldBuilder, Recorder]:
+        return build_world(
+            payments=payments,
+            seed=SECOND_SEED_OFFSET + seed,
+            base_date=base_date,
+            organisation=organisation,
+            company=company,
+        )
+
+    def exists() -> bool:
+        return xr.Payment.objects.filter(organisation__tenant_id=SECOND_TENANT_ID).exists()
+
+    return _seed(
+        build, payments=payments, seed=seed, reset=False, base_date=base_date,
+        identity=ensure_second_identity, exists=exists, recorded=False,
+    )  # fmt: skip
+
+
 def _seed(
     build: Callable[[xr.Organisation, pc.Company], tuple[WorldBuilder, Recorder]],
     *,
@@ -244,14 +294,17 @@ def _seed(
     seed: int,
     reset: bool,
     base_date: dt.date,
+    identity: Callable[[], tuple[xr.Organisation, pc.Company]] = ensure_identity,
+    exists: Callable[[], bool] = world_exists,
+    recorded: bool = True,  # a SeededWorld row (the index page's world); the second company has none
 ) -> SeedSummary:
     started = time.perf_counter()
     with transaction.atomic():
         if reset:
             reset_world()
-        elif world_exists():
+        elif exists():
             raise WorldExists("The sandbox already holds a world: reset it first (sandbox_seed --reset).")
-        organisation, company = ensure_identity()
+        organisation, company = identity()
         phases = {"reset": time.perf_counter() - started}
         builder, recorder = build(organisation, company)
         phases["build"] = time.perf_counter() - started - phases["reset"]
@@ -270,9 +323,10 @@ def _seed(
             phases={name: round(value, 3) for name, value in phases.items()},
         )
         summary.seconds = round(time.perf_counter() - started, 3)
-        SeededWorld.objects.create(
-            seed=seed, payments=payments, base_date=base_date, seconds=summary.seconds, summary=summary.as_record()
-        )
+        if recorded:
+            SeededWorld.objects.create(
+                seed=seed, payments=payments, base_date=base_date, seconds=summary.seconds, summary=summary.as_record()
+            )
     register_oauth_clients(site_url=settings.SITE_URL)
     return summary
 

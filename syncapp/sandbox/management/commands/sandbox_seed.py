@@ -8,6 +8,9 @@
     sandbox_seed --add-payments 10 [--on-projects 3] [--new-invoices] [--seed S]
         pay approved bills on a few projects of the world in place, now
         (`syncapp.sandbox.seeding.changes.add_payments`)
+    sandbox_seed --second-company [--payments N] [--seed S]
+        a second Xero organisation and Procore company with a world of their own, beside the
+        first, for a second integration (`syncapp.sandbox.seed.seed_second_company`)
 
 Thin: the work is in those functions. `--if-empty` makes it safe to run on every `make run`;
 either way the product's OAuth apps are (re)registered from settings.
@@ -24,6 +27,7 @@ from syncapp.sandbox.seed import (
     current_world,
     register_oauth_clients,
     seed_company,
+    seed_second_company,
     seed_world,
     world_exists,
 )
@@ -46,6 +50,12 @@ class Command(BaseCommand):
         company.add_argument("--commitments", type=int, help="Commitments (default: 10 per project).")
         company.add_argument("--invoices", type=int, help="Subcontractor invoices (default: 4 per commitment).")
         company.add_argument("--vendors", type=int, help="Vendors (default: one per 4 commitments).")
+        parser.add_argument(
+            "--second-company",
+            action="store_true",
+            dest="second_company",
+            help="Seed a second organisation and company (for a second integration), keeping the first.",
+        )
         change = parser.add_argument_group("change the world in place")
         change.add_argument("--add-payments", type=int, dest="add_payments", help="Pay this many approved bills now.")
         change.add_argument("--on-projects", type=int, default=3, dest="on_projects", help="Spread over this many.")
@@ -59,6 +69,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["add_payments"] is not None:
             return self._add_payments(options)
+        if options["second_company"]:
+            return self._second_company(options)
         if options["if_empty"] and world_exists():
             register_oauth_clients(site_url=settings.SITE_URL)
             world = current_world()
@@ -87,6 +99,15 @@ class Command(BaseCommand):
             payments=payments,
         )
         return seed_company(size=size, seed=seed, reset=reset)
+
+    def _second_company(self, options) -> None:
+        if options["reset"] or options["if_empty"] or any(options[name] is not None for name in COMPANY_OPTIONS):
+            raise CommandError("--second-company seeds beside the first world: leave out --reset, --if-empty and sizes.")
+        try:
+            summary = seed_second_company(payments=options["payments"], seed=options["seed"])
+        except (WorldExists, ValueError) as error:
+            raise CommandError(str(error)) from error
+        self._report(summary)
 
     def _add_payments(self, options) -> None:
         if options["reset"] or options["if_empty"] or any(options[name] is not None for name in COMPANY_OPTIONS):
