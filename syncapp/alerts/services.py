@@ -133,10 +133,11 @@ def _payments_digest(run: SyncRun) -> None:
 
 def _finance_summary(run: SyncRun) -> None:
     """The optional summary for Finance: runs that finished or failed (a paused run is summarised
-    when its resumed run ends), not dry runs, and not a finished run that found nothing new."""
+    when its resumed run ends), not dry runs, and not a finished run that found nothing new (every
+    run re-checks, and counts, the payments still blocked: that alone is no news)."""
     if run.dry_run or run.state not in (RunState.SUCCEEDED, RunState.FAILED):
         return
-    if run.state == RunState.SUCCEEDED and not any(run.counts.values()):
+    if run.state == RunState.SUCCEEDED and not _news_in(run):
         return
     if not AlertSettings.objects.filter(integration_id=run.integration_id, finance_summary=True).exists():
         return
@@ -156,6 +157,11 @@ def _finance_summary(run: SyncRun) -> None:
         body=render_to_string("alerts/mail/summary.txt", context),
         recipients=selectors.finance_emails(),
     )
+
+
+def _news_in(run: SyncRun) -> bool:
+    happened = {key for key, n in run.counts.items() if n}
+    return bool(happened - {"blocked"}) or selectors.new_problem_payments(run).exists()
 
 
 # --- connections ----------------------------------------------------------------------------------

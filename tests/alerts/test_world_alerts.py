@@ -97,3 +97,19 @@ def test_a_connection_that_needs_reconnecting_is_mailed_once_per_change(world, p
     Connection.objects.filter(pk=xero.pk).update(tenant_id=str(uuid.uuid4()))
     world.run()  # a new loss of the connection after a reconnect is news again
     assert [m.subject for m in mail.outbox] == ["northwind: Xero needs reconnecting"] * 2
+
+
+def test_the_finance_summary_of_a_run_that_sent_payments_gives_its_counts_and_link(world, people):
+    from syncapp.alerts.services import set_finance_summary
+
+    set_finance_summary(integration=world.integration, enabled=True, actor=people["admin"])
+    run = world.run()
+    [summary] = [m for m in mail.outbox if m.to == ["fin@example.com"]]
+    assert summary.subject.startswith(f"northwind: sync run #{run.pk} finished — {run.counts['sent']} sent")
+    assert f"{world.url}/runs/{run.pk}/" in summary.body
+    assert f"{run.counts['blocked']} blocked" in summary.body
+
+    mail.outbox.clear()
+    again = world.run()  # only re-checks the blocked ones: nothing new to read about
+    assert again.counts == {"blocked": run.counts["blocked"]}
+    assert [m for m in mail.outbox if m.to == ["fin@example.com"]] == []
