@@ -194,7 +194,11 @@ def run_scheduled(*, integration_id: int, now: dt.datetime | None = None) -> str
 
 
 def _rearm(sync_settings: SyncSettings, now: dt.datetime) -> None:
-    """Daily: set the next run from the company's wall clock (see `apply_schedule` for why)."""
+    """Daily: set the next run from the company's wall clock (see `apply_schedule` for why).
+
+    This lands after q2's own next_run, never before it: the scheduler saves that in the
+    transaction that enqueues this task (the ORM broker's task is invisible until it commits; with
+    Redis, this UPDATE waits on the row the scheduler holds with select_for_update)."""
     from django_q.models import Schedule
 
     if sync_settings.schedule != Mode.DAILY:

@@ -89,6 +89,18 @@ def test_an_admin_changes_it_to_every_few_hours_and_then_off(admin_client, integ
     assert "Off: runs start only when someone clicks Get All Payments" in page
 
 
+def test_saving_a_paused_schedule_keeps_it_paused_until_resumed_and_off_ends_the_pause(admin_client, integration):
+    pause(integration)
+    response = admin_client.post(reverse("schedule-settings"), form("every_hours", every_hours="2"), follow=True)
+    assert "it is paused: resume it" in response.content.decode()
+    assert SyncSettings.objects.get(integration=integration).schedule_paused_at is not None
+    assert schedule_row(integration) is None
+
+    admin_client.post(reverse("schedule-settings"), form("off"))
+    saved = SyncSettings.objects.get(integration=integration)
+    assert saved.schedule_paused_at is None and saved.schedule_paused_reason == ""
+
+
 def test_finance_cannot_set_the_schedule(finance_client, integration):
     response = finance_client.post(reverse("schedule-settings"), form("daily"))
     assert response.status_code == 403
