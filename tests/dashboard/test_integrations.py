@@ -180,6 +180,15 @@ def test_with_one_integration_every_page_shows_its_name_without_a_menu(finance_c
         assert 'id="integration-switcher"' not in html and "?integration=" not in html, path
 
 
+def test_only_admins_see_the_link_to_manage_integrations(client, admin_user, finance_user):
+    make_world()
+
+    client.force_login(admin_user)
+    assert 'href="/integrations/">Manage integrations' in client.get("/").content.decode()
+    client.force_login(finance_user)
+    assert "Manage integrations" not in client.get("/").content.decode()
+
+
 def test_the_integration_in_the_url_wins_and_is_remembered_for_pages_without_it(finance_client):
     two_integrations()
 

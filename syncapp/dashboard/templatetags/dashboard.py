@@ -90,7 +90,8 @@ def integration_switcher(context) -> dict:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     action = next((_url(name) for _, name, _, names in _NAV if current in names), request.path)
-    return {"integrations": integrations, "integration": integration, "action": action}
+    admin = context.get("user_is_admin", False)
+    return {"integrations": integrations, "integration": integration, "action": action, "user_is_admin": admin}
 
 
 @register.filter
