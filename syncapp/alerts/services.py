@@ -95,7 +95,7 @@ def _run_failed(run: SyncRun) -> None:
         key=f"run_failed:run:{run.pk}",
         kind=AlertKind.RUN_FAILED,
         integration=run.integration,
-        subject=f"{run.integration}: sync run #{run.pk} failed",
+        subject=f"{run.integration.display_name}: sync run #{run.pk} failed",
         body=render_to_string("alerts/mail/run_failed.txt", context),
         recipients=selectors.admin_emails(),
     )
@@ -125,7 +125,7 @@ def _payments_digest(run: SyncRun) -> None:
         key=f"payments:run:{run.pk}",
         kind=AlertKind.PAYMENTS,
         integration=run.integration,
-        subject=f"{run.integration}: {total} {what} attention (blocked or failed in run #{run.pk})",
+        subject=f"{run.integration.display_name}: {total} {what} attention (blocked or failed in run #{run.pk})",
         body=render_to_string("alerts/mail/payments.txt", context),
         recipients=selectors.admin_emails(),
     )
@@ -153,7 +153,7 @@ def _finance_summary(run: SyncRun) -> None:
         key=f"summary:run:{run.pk}",
         kind=AlertKind.SUMMARY,
         integration=run.integration,
-        subject=f"{run.integration}: sync run #{run.pk} {outcome} — {summary_line(run.counts)}",
+        subject=f"{run.integration.display_name}: sync run #{run.pk} {outcome} — {summary_line(run.counts)}",
         body=render_to_string("alerts/mail/summary.txt", context),
         recipients=selectors.finance_emails(),
     )
@@ -183,7 +183,7 @@ def alert_needs_reconnect(*, connection_id: int, marked_at) -> None:
         key=f"reconnect:connection:{connection.pk}:{marked_at.isoformat()}",
         kind=AlertKind.RECONNECT,
         integration=connection.integration,
-        subject=f"{connection.integration}: {provider} needs reconnecting",
+        subject=f"{connection.integration.display_name}: {provider} needs reconnecting",
         body=render_to_string("alerts/mail/reconnect.txt", context),
         recipients=selectors.admin_emails(),
     )

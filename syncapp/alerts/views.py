@@ -25,7 +25,8 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
             raise Http404("No such integration.")
         enabled = request.POST.get("finance_summary") == "on"
         services.set_finance_summary(integration=integration, enabled=enabled, actor=request.user)
-        messages.success(request, f"Run summary for Finance {'on' if enabled else 'off'} for {integration.name}.")
+        state = "on" if enabled else "off"
+        messages.success(request, f"Run summary for Finance {state} for {integration.display_name}.")
         return redirect("alert-settings")
     integrations = list(Integration.objects.order_by("name"))
     chosen = set(AlertSettings.objects.filter(finance_summary=True).values_list("integration_id", flat=True))

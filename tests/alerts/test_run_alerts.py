@@ -175,3 +175,13 @@ def test_two_workers_handling_one_run_end_at_the_same_moment_send_one_mail(peopl
     assert not errors
     assert len(mail.outbox) == 1
     assert AlertSent.objects.count() == 1
+
+
+def test_the_subject_names_the_integration_as_people_read_it(people, integration, django_capture_on_commit_callbacks):
+    integration.label = "Northwind AU"
+    integration.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = failing_run(integration)
+    [sent] = mail.outbox
+    assert sent.subject == f"Northwind AU: sync run #{run.pk} failed"
+    assert "of Northwind AU failed" in sent.body
