@@ -142,18 +142,21 @@ def _finance_summary(run: SyncRun) -> None:
     if not AlertSettings.objects.filter(integration_id=run.integration_id, finance_summary=True).exists():
         return
     outcome = "failed" if run.state == RunState.FAILED else "finished"
+    # A run that failed before it handled a payment has no counts to give ("nothing new to send"
+    # would read as if it had looked).
+    summary = summary_line(run.counts) if run.state == RunState.SUCCEEDED or any(run.counts.values()) else ""
     context = {
         "run": run,
         "integration": run.integration,
         "outcome": outcome,
-        "summary": summary_line(run.counts),
+        "summary": summary,
         "run_url": absolute(reverse("run", args=[run.pk])),
     }
     send_once(
         key=f"summary:run:{run.pk}",
         kind=AlertKind.SUMMARY,
         integration=run.integration,
-        subject=f"{run.integration.display_name}: sync run #{run.pk} {outcome} — {summary_line(run.counts)}",
+        subject=f"{run.integration.display_name}: sync run #{run.pk} {outcome}" + (f" — {summary}" if summary else ""),
         body=render_to_string("alerts/mail/summary.txt", context),
         recipients=selectors.finance_emails(),
     )

@@ -102,7 +102,8 @@ def test_the_finance_summary_is_off_until_an_admin_turns_it_on(
         run = failing_run(integration)
     summaries = [m for m in mail.outbox if m.to == ["fin@example.com"]]
     assert len(summaries) == 1
-    assert summaries[0].subject.startswith(f"northwind: sync run #{run.pk} failed")
+    assert summaries[0].subject == f"northwind: sync run #{run.pk} failed"  # it handled no payment
+    assert "not connected" in summaries[0].body and "nothing new" not in summaries[0].body
     assert f"https://sync.example.com/runs/{run.pk}/" in summaries[0].body
     assert [m.to for m in mail.outbox if m not in summaries] == [ADMINS]  # the Admins' alert as before
 

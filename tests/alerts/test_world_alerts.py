@@ -35,6 +35,7 @@ def test_one_digest_per_run_lists_every_payment_it_newly_blocked_or_failed(world
     for payment in problems:
         assert f"{world.url}/payments/{payment.pk}/" in digest.body
         assert payment.message in digest.body
+        assert f"{payment.amount:,.2f} {payment.currency_code}" in digest.body
     assert AlertSent.objects.filter(kind=AlertKind.PAYMENTS).count() == 1
 
 
