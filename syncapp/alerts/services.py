@@ -24,7 +24,7 @@ from syncapp.alerts import selectors
 from syncapp.alerts.models import AlertKind, AlertSent, AlertSettings
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core import audit
-from syncapp.sync.models import RunState, SyncRun
+from syncapp.sync.models import RunState, SyncRun, SyncSettings
 from syncapp.sync.outcomes import summary_line
 
 logger = logging.getLogger(__name__)
@@ -90,12 +90,22 @@ def _run_failed(run: SyncRun) -> None:
         return
     if Connection.objects.filter(integration_id=run.integration_id, status=ConnectionStatus.NEEDS_RECONNECT).exists():
         return  # the reconnect alert covers it (module docstring)
-    context = {"run": run, "integration": run.integration, "run_url": absolute(reverse("run", args=[run.pk]))}
+    # Read after the schedule's own run_ended receiver (the sync app's, connected first) had its
+    # say: after N failed runs in a row it paused the schedule, and this mail says how to resume.
+    paused = SyncSettings.objects.filter(integration_id=run.integration_id, schedule_paused_at__isnull=False).first()
+    context = {
+        "run": run,
+        "integration": run.integration,
+        "run_url": absolute(reverse("run", args=[run.pk])),
+        "paused": paused,
+        "settings_url": absolute(f"{reverse('settings')}?integration={run.integration.name}"),
+    }
     send_once(
         key=f"run_failed:run:{run.pk}",
         kind=AlertKind.RUN_FAILED,
         integration=run.integration,
-        subject=f"{run.integration.display_name}: sync run #{run.pk} failed",
+        subject=f"{run.integration.display_name}: sync run #{run.pk} failed"
+        + ("; its schedule is paused" if paused else ""),
         body=render_to_string("alerts/mail/run_failed.txt", context),
         recipients=selectors.admin_emails(),
     )

@@ -186,3 +186,30 @@ def test_the_subject_names_the_integration_as_people_read_it(people, integration
     [sent] = mail.outbox
     assert sent.subject == f"Northwind AU: sync run #{run.pk} failed"
     assert "of Northwind AU failed" in sent.body
+
+
+def test_the_failed_run_that_pauses_the_schedule_says_so_and_links_to_where_it_is_resumed(
+    people, integration, site, django_capture_on_commit_callbacks
+):
+    from syncapp.sync.schedules import update_schedule
+
+    update_schedule(
+        integration=integration,
+        schedule="every_hours",
+        every_hours=6,
+        daily_at=dt.time(2, 0),
+        zone="",
+        pause_after_failures=2,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first = failing_run(integration)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = failing_run(integration)
+    assert [m.subject for m in mail.outbox] == [
+        f"northwind: sync run #{first.pk} failed",
+        f"northwind: sync run #{second.pk} failed; its schedule is paused",
+    ]
+    body = mail.outbox[1].body
+    assert "The schedule of northwind is paused" in body and "2 runs failed in a row" in body
+    assert "https://sync.example.com/settings/?integration=northwind" in body
+    assert "paused" not in mail.outbox[0].body
