@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from syncapp.core.roles import ADMIN, FINANCE
 from syncapp.sync.models import Payment, PaymentEvent, PaymentState, SyncRun
@@ -44,9 +44,10 @@ def new_problem_payments(run: SyncRun) -> QuerySet[Payment]:
         .order_by("-id")
         .values("kind")[:1]
     )
+    touched = PaymentEvent.objects.filter(run=run, kind__in=PROBLEM_EVENTS).values("payment_id")
     return (
-        Payment.objects.filter(integration_id=run.integration_id, state__in=PROBLEM_STATES)
-        .filter(Exists(in_run))
+        # From this run's events (indexed by run), not from every stuck payment of the integration.
+        Payment.objects.filter(pk__in=touched, state__in=PROBLEM_STATES)
         .annotate(first_problem=Subquery(first_in_run))
         .annotate(kind_before=Subquery(before))
         .filter(Q(kind_before__isnull=True) | ~Q(kind_before__in=PROBLEM_EVENTS))
