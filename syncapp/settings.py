@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "syncapp.sync",
     "syncapp.dashboard",
     "syncapp.reconcile",
+    "syncapp.webhooks",
     "syncapp.alerts",
 ]
 
@@ -367,6 +368,14 @@ XERO_SCOPES = env.list(
         "accounting.contacts.read",
         "accounting.settings.read",
     ],
+)
+
+# Xero webhooks (SITE_URL/webhooks/xero/): the key Xero's developer portal shows for the app's
+# webhook; deliveries are checked against it, and without it every delivery is refused (off).
+XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
+# A burst of webhook events becomes one run once none has come for this long (seconds).
+WEBHOOK_DEBOUNCE_SECONDS = strict(
+    "WEBHOOK_DEBOUNCE_SECONDS", env.float, "expected a number of seconds, e.g. 5.", default=5.0
 )
 
 PROCORE_CLIENT_ID = env.str("PROCORE_CLIENT_ID", default="")

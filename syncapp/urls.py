@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("connections/", include("syncapp.connections.urls")),
     path("reconciliation/", include("syncapp.reconcile.urls")),
+    path("webhooks/", include("syncapp.webhooks.urls")),
     path("alerts/", include("syncapp.alerts.urls")),
     path("", include("syncapp.dashboard.urls")),
 ]

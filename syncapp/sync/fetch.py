@@ -51,6 +51,8 @@ def _overlap() -> dt.timedelta:
 
 
 def fetch_all(*, ctx: RunContext, xero) -> None:
+    if ctx.run.bill_ids:
+        return fetch_bills(ctx=ctx, xero=xero)
     integration = ctx.run.integration
     cursor, _ = SyncCursor.objects.get_or_create(integration=integration)
     ctx.phase("fetch")
@@ -89,6 +91,36 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
     _log_unreadable(ctx, xero)
     ctx.log(
         f"Fetched {bills} changed bills and {contacts} changed contacts"
+        + (f", plus {extra_bills} bills and {extra_contacts} contacts by id" if extra_bills or extra_contacts else "")
+    )
+
+
+def fetch_bills(*, ctx: RunContext, xero) -> None:
+    """A targeted run (a Xero webhook named these bills): read the bills by id, and the payments
+    of those that are supplier bills, DELETED ones included. The watermarks stay where they are:
+    the next incremental run reads everything changed since them, these payments too."""
+    integration = ctx.run.integration
+    ctx.phase("fetch")
+    bill_ids = list(ctx.run.bill_ids)
+    bills: list[XeroBill] = []
+    for chunk in _chunks(bill_ids, BY_IDS_CHUNK):
+        bills.extend(xero.bills_by_ids(chunk))  # outside the transaction: see the module's docstring
+    # A webhook says only "this invoice changed": whether it is a supplier bill is read here.
+    supplier_bills = [bill for bill in bills if bill.type in ("ACCPAY", "")]
+    payments = xero.payments_of_bills([bill.invoice_id for bill in supplier_bills]) if supplier_bills else []
+    with transaction.atomic():
+        _store_bills(integration, supplier_bills)
+        if payments:
+            _store_payments(ctx, payments)
+    if payments:
+        ctx.add_fetched(len({p.payment_id for p in payments}))
+    extra_bills, extra_contacts = _fetch_stragglers(ctx, xero)
+    remember_base_currency(integration, xero)
+    _log_unreadable(ctx, xero)
+    others = len(bill_ids) - len(supplier_bills)
+    ctx.log(
+        f"Fetched {len(payments)} payments of {len(supplier_bills)} supplier bills named by Xero webhooks"
+        + (f" ({others} other invoices or unknown ids left out)" if others else "")
         + (f", plus {extra_bills} bills and {extra_contacts} contacts by id" if extra_bills or extra_contacts else "")
     )
 

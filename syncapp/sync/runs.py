@@ -123,8 +123,10 @@ def start_run(
     dry_run: bool = False,
     since: dt.date | None = None,
     resumes: SyncRun | None = None,
+    bill_ids: list[str] | None = None,
 ) -> tuple[SyncRun, bool]:
-    """Create a queued run, or return the one already queued or running. (run, created)."""
+    """Create a queued run, or return the one already queued or running. (run, created).
+    `bill_ids`: a targeted run (Xero webhook) that handles only these bills' payments."""
     recover_stale_runs(integration=integration)
     if requested_by is not None and not requested_by.is_authenticated:
         requested_by = None
@@ -137,6 +139,7 @@ def start_run(
                 dry_run=dry_run,
                 since=since,
                 resumes=resumes,
+                bill_ids=bill_ids or [],
             )
             what = "Dry run" if dry_run else "Sync"
             audit.record(
@@ -150,7 +153,12 @@ def start_run(
         existing = active_run(integration=integration)
         if existing is None:  # it finished between our insert and our look: try once more
             return start_run(
-                integration=integration, trigger=trigger, requested_by=requested_by, dry_run=dry_run, since=since
+                integration=integration,
+                trigger=trigger,
+                requested_by=requested_by,
+                dry_run=dry_run,
+                since=since,
+                bill_ids=bill_ids,
             )
         return existing, False
     return run, True
@@ -183,6 +191,7 @@ def resume_run(*, run: SyncRun, requested_by=None) -> tuple[SyncRun, bool]:
         dry_run=run.dry_run,
         since=run.since,
         resumes=run,
+        bill_ids=run.bill_ids,
     )
     if created:
         enqueue_run(run)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "syncapp.webhooks"
+    verbose_name = "Xero webhooks"
+
+    def ready(self) -> None:
+        from syncapp.sync.signals import run_ended
+        from syncapp.webhooks import services
+
+        # Events that came in while a run was going are handled once it ends.
+        run_ended.connect(services.after_run, dispatch_uid="webhooks-after-run")
