@@ -104,7 +104,7 @@ def _reconnect_banner() -> str | None:
         return None
     several = Integration.objects.count() > 1
     parts = [
-        (f"{c.integration.name}: " if several else "")
+        (f"{c.integration.display_name}: " if several else "")
         + f"{c.get_provider_display()} needs reconnecting ({c.status_reason or 'the connection was refused'})."
         for c in broken
     ]
