@@ -121,8 +121,9 @@ def remove_integration(*, integration: Integration, actor=None) -> list[str]:
     for connection in live:
         warnings += services.disconnect(connection, actor=actor)
     with transaction.atomic():
-        # The row lock makes a run that starts meanwhile wait for this decision (its insert
-        # references the row): either it is seen below, or it finds the integration gone.
+        # A run inserted meanwhile either committed before this lock (seen below) or checks its
+        # foreign key at its commit, which waits for this lock and then fails: the integration is
+        # gone. Never a removal during a run, never a run of a removed integration.
         locked = Integration.objects.select_for_update().filter(pk=integration.pk).first()
         if locked is None:
             return warnings
