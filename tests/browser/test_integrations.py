@@ -114,3 +114,53 @@ def test_removing_an_integration_needs_its_short_name_typed(page, admin_user):
     expect(page.get_by_role("status")).to_contain_text("Removed “Southbank Builders”")
     expect(page.locator("#integration-current")).to_have_text("Demo Builders")
     assert list(Integration.objects.values_list("name", flat=True)) == ["demo"]
+
+
+def test_a_second_integration_is_connected_to_the_second_company_from_its_connections_page(page, admin_user, sandbox):
+    from syncapp.connections.services import connect_headless
+    from syncapp.sandbox.seed import (
+        COMPANY_ID,
+        ORGANISATION_TENANT_ID,
+        SECOND_COMPANY_ID,
+        SECOND_TENANT_ID,
+        register_oauth_clients,
+        seed_second_company,
+        seed_world,
+    )
+
+    seed_world(payments=40, seed=3, reset=True)
+    seed_second_company(payments=40, seed=4)
+    register_oauth_clients(site_url=sandbox)
+    north = Integration.objects.create(name="northwind", label="Northwind")
+    connect_headless(integration=north, provider="xero")
+    connect_headless(integration=north, provider="procore", company_id=str(COMPANY_ID))
+    page.set_viewport_size(WIDE)
+    log_in(page, admin_user.username)
+
+    page.goto("/integrations/")
+    page.get_by_label("Name", exact=True).fill("Southbank")
+    page.get_by_role("button", name="Add integration").click()
+    page.wait_for_url("**/connections/?integration=southbank")
+
+    page.get_by_role("button", name="Connect Xero").click()
+    page.get_by_role("checkbox", name=re.compile("Northwind")).uncheck()  # grant only the second organisation
+    page.get_by_role("button", name="Allow access").click()
+    page.wait_for_url(re.compile(r"/connections/"))
+    if "/choose/" in page.url:
+        page.get_by_label("Southbank Builders Ltd").check()
+        page.get_by_role("button", name="Use this organisation").click()
+    page.get_by_role("button", name="Connect Procore").click()
+    page.get_by_role("button", name="Allow access").click()
+    page.wait_for_url(re.compile(r"/connections/\d+/choose/"))  # the sandbox user is in both companies
+    page.get_by_label("Southbank Builders", exact=True).check()
+    page.get_by_role("button", name="Use this company").click()
+
+    page.wait_for_url("**/connections/?integration=southbank")
+    expect(page.get_by_label("Integration")).to_have_value("southbank")
+    expect(page.get_by_role("cell", name="Southbank Builders Ltd")).to_be_visible()
+    expect(page.get_by_role("cell", name="Southbank Builders", exact=True)).to_be_visible()
+    shoot(page, "integrations-second-connected")
+    south = {c.provider: c.tenant_id for c in Connection.objects.filter(integration__name="southbank")}
+    assert south == {"xero": str(SECOND_TENANT_ID), "procore": str(SECOND_COMPANY_ID)}
+    northwind = {c.provider: c.tenant_id for c in Connection.objects.filter(integration=north)}
+    assert northwind == {"xero": str(ORGANISATION_TENANT_ID), "procore": str(COMPANY_ID)}
