@@ -206,6 +206,15 @@ def test_the_integration_in_the_url_wins_and_is_remembered_for_pages_without_it(
     assert "Vendor 1" in finance_client.get("/payments/").content.decode()
 
 
+def test_every_section_opens_on_the_integration_chosen_last(admin_client):
+    two_integrations()
+    admin_client.get("/?integration=second")
+
+    for path in ("/payments/", "/runs/", "/failures/", "/mappings/", "/reconciliation/", "/connections/", "/settings/"):
+        html = admin_client.get(path).content.decode()
+        assert '<option value="second" selected>Second Site</option>' in html, path
+
+
 def test_a_page_about_one_payment_switches_to_that_payments_integration(finance_client):
     world, second = two_integrations()
     finance_client.get("/payments/?integration=second")
