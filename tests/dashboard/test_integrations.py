@@ -215,6 +215,14 @@ def test_every_section_opens_on_the_integration_chosen_last(admin_client):
         assert '<option value="second" selected>Second Site</option>' in html, path
 
 
+def test_switching_on_a_page_that_shows_every_integration_is_remembered_too(admin_client):
+    two_integrations()
+
+    admin_client.get("/integrations/?integration=second")
+
+    assert '<option value="second" selected>' in admin_client.get("/payments/").content.decode()
+
+
 def test_a_page_about_one_payment_switches_to_that_payments_integration(finance_client):
     world, second = two_integrations()
     finance_client.get("/payments/?integration=second")

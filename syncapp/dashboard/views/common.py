@@ -54,6 +54,8 @@ def chosen_integration(request: HttpRequest) -> tuple[list[Integration], Integra
         return integrations, request.shown_integration
     name = request.GET.get("integration")
     integration = selectors.pick_integration(name=name, integrations=integrations) if name else None
+    if integration is not None:  # switched on a page of its own (Integrations, Audit): remember it
+        show_integration(request, integration)
     return integrations, integration or _remembered(request, integrations)
 
 
