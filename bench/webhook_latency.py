@@ -87,7 +87,9 @@ def pay_and_time(n: int, worker_log: Path) -> Sample:
     saved_at = timezone.now()
     started = time.monotonic()
     added = add_payments(count=1, projects=1, new_invoices=True, seed=1000 + n)  # commits: the sandbox delivers
-    wait_until(lambda: in_procore(added.payment_ids), timeout=GIVE_UP_SECONDS, what="the payment", worker_log=worker_log)
+    wait_until(
+        lambda: in_procore(added.payment_ids), timeout=GIVE_UP_SECONDS, what="the payment", worker_log=worker_log
+    )
     total = time.monotonic() - started
     event = XeroWebhookEvent.objects.get(resource_id=added.bill_ids[0])
     run = wait_until(
@@ -221,9 +223,9 @@ def main() -> None:
         worker.wait(timeout=30)
         server.wait(timeout=10)
     section.notes += [
-        f"WEBHOOK_DEBOUNCE_SECONDS={args.debounce:g}; a {args.payments}-payment world; the product, the sandbox and its "
-        "webhook endpoint in one `runserver --noreload` process, the worker in `manage.py qcluster` (ORM broker, polled "
-        "every 0.5 s), all on PostgreSQL.",
+        f"WEBHOOK_DEBOUNCE_SECONDS={args.debounce:g}; a {args.payments}-payment world; the product, the sandbox "
+        "and its webhook endpoint in one `runserver --noreload` process, the worker in `manage.py qcluster` (ORM "
+        "broker, polled every 0.5 s), all on PostgreSQL.",
         "The sandbox delivers each event right after the payment commits; real Xero gathers events into deliveries "
         "of its own choosing, which adds its own delay (not measured here).",
     ]
