@@ -10,6 +10,7 @@ from django.core import mail
 
 from syncapp.alerts.models import AlertKind, AlertSent
 from syncapp.alerts.selectors import PROBLEM_STATES
+from syncapp.alerts.services import DIGEST_LISTED
 from syncapp.connections.models import Connection
 from syncapp.connections.services import connect_headless
 from syncapp.sync import services
@@ -114,3 +115,26 @@ def test_the_finance_summary_of_a_run_that_sent_payments_gives_its_counts_and_li
     again = world.run()  # only re-checks the blocked ones: nothing new to read about
     assert again.counts == {"blocked": run.counts["blocked"]}
     assert [m for m in mail.outbox if m.to == ["fin@example.com"]] == []
+
+
+def test_payments_procore_refuses_are_in_the_digest_and_again_only_after_an_admin_retries_one(world, people, settings):
+    settings.SANDBOX_PROCORE_PAYMENT_422 = "text"  # Procore refuses every payment create (422)
+    run = world.run()
+    failed = Payment.objects.filter(integration=world.integration, state=PaymentState.FAILED)
+    blocked = Payment.objects.filter(integration=world.integration, state=PaymentState.BLOCKED)
+    assert failed.count() >= 2 and blocked.count() >= 2
+    [digest] = digests()
+    total = failed.count() + blocked.count()
+    assert digest.subject == f"northwind: {total} payments need attention (blocked or failed in run #{run.pk})"
+    # One mail however many: the first 50 by name, the rest counted, all in the failure queue.
+    assert total > DIGEST_LISTED
+    assert digest.body.count("- Blocked: ") + digest.body.count("- Failed: ") == DIGEST_LISTED
+    assert f"... and {total - DIGEST_LISTED} more in the failure queue." in digest.body
+    mail.outbox.clear()
+
+    retried = failed.order_by("id").first()
+    services.retry_payment(payment=retried, actor=people["admin"])
+    again = world.run()  # Procore still refuses: the retried one fails again, and that is news
+    [digest] = digests()
+    assert digest.subject == f"northwind: 1 payment needs attention (blocked or failed in run #{again.pk})"
+    assert f"/payments/{retried.pk}/" in digest.body and "- Failed: " in digest.body
