@@ -198,7 +198,9 @@ def ensure_second_identity() -> tuple[xr.Organisation, pc.Company]:
     ensure_identity()
     organisation, _ = xr.Organisation.objects.get_or_create(
         tenant_id=SECOND_TENANT_ID,
-        defaults={"name": SECOND_ORGANISATION_NAME, "short_code": "!sBk2Q", "base_currency": "AUD", "country_code": "AU"},
+        defaults={
+            "name": SECOND_ORGANISATION_NAME, "short_code": "!sBk2Q", "base_currency": "AUD", "country_code": "AU",
+        },  # fmt: skip
     )
     company, _ = pc.Company.objects.get_or_create(
         id=SECOND_COMPANY_ID, defaults={"name": SECOND_COMPANY_NAME, "currency_iso_code": "AUD"}

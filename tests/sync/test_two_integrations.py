@@ -87,7 +87,9 @@ def problems_in_company(summary, company_id: int, other_summary) -> list[str]:
     should = {pid for pid, outcome in summary.expected.items() if outcome in IN_PROCORE}
     problems = [f"{pid} x{n} in company {company_id}" for pid, n in here.items() if n > 1]
     problems += [f"{pid} missing from company {company_id}" for pid in sorted(should - set(here))]
-    problems += [f"{pid} of the other company is in company {company_id}" for pid in other_summary.expected if pid in here]
+    problems += [
+        f"{pid} of the other company is in company {company_id}" for pid in other_summary.expected if pid in here
+    ]
     problems += [
         f"{pid} ({summary.expected[pid]}) should not be in Procore"
         for pid in here
@@ -124,7 +126,12 @@ def test_two_integrations_run_at_once_on_two_workers_and_each_payment_lands_once
     a, b = runs[north.pk], runs[south.pk]
     assert (a.state, b.state) == (RunState.SUCCEEDED, RunState.SUCCEEDED), (a.error, b.error, cluster.tail())
     # In parallel: each started before the other ended, in two worker processes.
-    assert a.started_at < b.finished_at and b.started_at < a.finished_at, (a.started_at, a.finished_at, b.started_at, b.finished_at)
+    assert a.started_at < b.finished_at and b.started_at < a.finished_at, (
+        a.started_at,
+        a.finished_at,
+        b.started_at,
+        b.finished_at,
+    )
     assert a.worker and b.worker and a.worker != b.worker
     problems = problems_in_company(first, first_company, second) + problems_in_company(second, second_company, first)
     assert problems == []

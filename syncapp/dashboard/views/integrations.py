@@ -35,7 +35,9 @@ class IntegrationForm(forms.Form):
         max_length=service.NAME_LENGTH,
         help_text="Lower-case letters, digits and hyphens, used in links and commands "
         "(--integration). Left empty, it is made from the name.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. northwind-au", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "e.g. northwind-au", "spellcheck": "false"}
+        ),
     )
 
 

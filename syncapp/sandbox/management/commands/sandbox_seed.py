@@ -102,7 +102,9 @@ class Command(BaseCommand):
 
     def _second_company(self, options) -> None:
         if options["reset"] or options["if_empty"] or any(options[name] is not None for name in COMPANY_OPTIONS):
-            raise CommandError("--second-company seeds beside the first world: leave out --reset, --if-empty and sizes.")
+            raise CommandError(
+                "--second-company seeds beside the first world: leave out --reset, --if-empty and sizes."
+            )
         try:
             summary = seed_second_company(payments=options["payments"], seed=options["seed"])
         except (WorldExists, ValueError) as error:
