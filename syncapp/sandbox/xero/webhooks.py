@@ -97,8 +97,9 @@ def sign(body: bytes) -> str:
 
 def _deliver_in_background(url: str, body: bytes) -> None:
     # Off the thread that made the change: a slow receiver must not hold a sandbox request or a
-    # seeding command (nor deadlock a single-threaded server posting to itself).
-    thread = threading.Thread(target=deliver, args=(url, body), name="sandbox-xero-webhook", daemon=True)
+    # seeding command (nor deadlock a single-threaded server posting to itself). Not a daemon: a
+    # command that exits right after (sandbox_seed --add-payments) still delivers first.
+    thread = threading.Thread(target=deliver, args=(url, body), name="sandbox-xero-webhook")
     _deliveries.append(thread)
     thread.start()
 
