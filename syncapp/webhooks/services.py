@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from syncapp.connections.models import Connection, Integration, Provider
@@ -102,10 +102,19 @@ def hand_over(integration_id: int) -> bool:
 
 
 def arm(integration_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Mark a dispatch task on its way, unless one is (or a lost one's arming is not stale yet).
+
+    The row stays locked until the caller's transaction ends. So a task that disarms while a
+    delivery is being stored waits for that delivery's commit, and its look for events left
+    waiting (`dispatch`) sees them; had it disarmed first, the delivery arms and queues a task."""
     now = now or timezone.now()
     WebhookDispatch.objects.get_or_create(integration_id=integration_id)
-    free = Q(armed_at__isnull=True) | Q(armed_at__lt=now - STALE_ARMING)
-    return bool(WebhookDispatch.objects.filter(free, integration_id=integration_id).update(armed_at=now))
+    with transaction.atomic():
+        row = WebhookDispatch.objects.select_for_update().get(integration_id=integration_id)
+        if row.armed_at is not None and row.armed_at >= now - STALE_ARMING:
+            return False
+        WebhookDispatch.objects.filter(pk=row.pk).update(armed_at=now)
+        return True
 
 
 def _disarm(integration: Integration) -> None:

@@ -16,7 +16,7 @@ from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.runs import start_run
 from syncapp.webhooks import services
 from syncapp.webhooks.models import WebhookDispatch, XeroWebhookEvent
-from tests.webhooks.conftest import delivery, invoice_event, post
+from tests.webhooks.conftest import TENANT, delivery, invoice_event, post
 
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -180,3 +180,49 @@ def test_a_task_lost_with_its_worker_does_not_hold_the_events_for_ever(webhook_k
     WebhookDispatch.objects.update(armed_at=timezone.now() - services.STALE_ARMING - dt.timedelta(seconds=1))
     deliver(C)
     assert len(queued("webhook-sync-")) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_finishes_while_a_delivery_is_being_stored_sees_that_delivery(webhook_key, integration):
+    """The delivery finds the dispatch armed (a task is finishing), so it queues nothing: the task
+    must then see its event. Its disarm waits for the delivery's commit (the arming lock)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from syncapp.webhooks.xero import XeroEvent
+
+    services.arm(integration.pk)  # the task is on its way
+    stored, commit = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def delivery() -> None:
+        event = XeroEvent(tenant_id=TENANT, resource_id=A, category="INVOICE", event_type="UPDATE", date=timezone.now())
+        with transaction.atomic():
+            services.record([event])
+            assert not services.hand_over(integration.pk)  # armed: nothing queued
+            stored.set()
+            commit.wait(10)
+        connection.close()
+
+    def task_finishing() -> None:
+        services._disarm(integration)
+        seen.append(services.waiting(integration).exists())
+        connection.close()
+
+    storing = threading.Thread(target=delivery)
+    storing.start()
+    assert stored.wait(10)
+    finishing = threading.Thread(target=task_finishing)
+    finishing.start()
+    with connection.cursor() as cursor:  # until the task's disarm waits on the delivery's lock
+        for _ in range(200):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] or not finishing.is_alive():
+                break
+            finishing.join(0.05)
+    commit.set()
+    storing.join(10)
+    finishing.join(10)
+    assert seen == [True]
