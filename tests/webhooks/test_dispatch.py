@@ -226,3 +226,13 @@ def test_a_task_that_finishes_while_a_delivery_is_being_stored_sees_that_deliver
     storing.join(10)
     finishing.join(10)
     assert seen == [True]
+
+
+def test_a_targeted_run_paused_by_a_rate_limit_resumes_for_the_same_bills(integration):
+    from syncapp.sync.runs import resume_run
+
+    run, _ = start_run(integration=integration, trigger=SyncRun.Trigger.WEBHOOK, bill_ids=[A, B])
+    SyncRun.objects.filter(pk=run.pk).update(state=RunState.PAUSED, paused_until=timezone.now())
+    run.refresh_from_db()
+    resumed, created = resume_run(run=run)
+    assert created and resumed.trigger == SyncRun.Trigger.RESUME and resumed.bill_ids == [A, B]
