@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # longer stops the next event or run end from queueing another.
 STALE_ARMING = dt.timedelta(minutes=10)
 TASK = "syncapp.webhooks.tasks.dispatch"
+RESUME_GRACE = dt.timedelta(minutes=2)
 
 
 def debounce() -> dt.timedelta:
@@ -170,7 +171,11 @@ def _held(integration: Integration) -> str | None:
     runs = SyncRun.objects.filter(integration=integration)
     if runs.filter(state__in=ACTIVE_RUN_STATES).exists():
         return "a run is going"
-    if runs.filter(state=RunState.PAUSED, paused_until__gt=timezone.now()).exists():
+    # Until the run that resumes it has started (django-q's scheduler looks every 30 s): a run
+    # of ours started first would take its place, and the paused run would not resume.
+    resumed = SyncRun.objects.filter(integration=integration, resumes__isnull=False).values("resumes")
+    pausing = runs.filter(state=RunState.PAUSED, paused_until__gt=timezone.now() - RESUME_GRACE)
+    if pausing.exclude(pk__in=resumed).exists():
         return "a run waits out a rate limit and resumes by itself"
     # A run would only fail (and alert) on every delivery.
     return connection_problem(integration)

@@ -236,3 +236,19 @@ def test_a_targeted_run_paused_by_a_rate_limit_resumes_for_the_same_bills(integr
     run.refresh_from_db()
     resumed, created = resume_run(run=run)
     assert created and resumed.trigger == SyncRun.Trigger.RESUME and resumed.bill_ids == [A, B]
+
+
+def test_events_wait_for_a_paused_run_to_be_resumed_first_then_for_the_resumed_run(webhook_key, integration, deliver):
+    from syncapp.sync.runs import resume_run
+
+    paused, _ = start_run(integration=integration, trigger=SyncRun.Trigger.BUTTON)
+    SyncRun.objects.filter(pk=paused.pk).update(state=RunState.PAUSED, paused_until=timezone.now())
+    paused.refresh_from_db()
+    deliver(A)  # the limit has just reset; the scheduler has not resumed the run yet
+    assert services.dispatch(integration.pk) is None
+
+    resumed, created = resume_run(run=paused)  # the scheduler's turn: the paused run goes on
+    assert created and resumed.resumes == paused
+    SyncRun.objects.filter(pk=resumed.pk).update(state=RunState.SUCCEEDED)
+    run = services.dispatch(integration.pk)
+    assert run is not None and run.bill_ids == [A]
