@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from syncapp.connectors.types import DataError, TransientError
+from syncapp.core.logcontext import log_context
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.matching import VendorMatcher
 from syncapp.sync.models import (
@@ -96,7 +97,10 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
     if not payments:
         return
     resolver = Resolver(integration=integration, index=index, actor_run=ctx.run)
-    verdicts = {p.pk: resolver.verdict(p) for p in payments}
+    verdicts = {}
+    for payment in payments:
+        with log_context(payment_id=payment.pk):  # a verdict may read Procore
+            verdicts[payment.pk] = resolver.verdict(payment)
     _guard_overpayment(integration, payments, verdicts, resolver.bills, index)
     for refusal in index.refusals().values():  # once per run, whatever the number of payments
         ctx.log(

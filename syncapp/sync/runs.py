@@ -33,6 +33,7 @@ from django.utils import timezone
 from syncapp.connections.models import Integration
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core import audit
+from syncapp.core.logcontext import log_context
 from syncapp.sync import crashpoints, lease, signals
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
@@ -214,8 +215,9 @@ def take_and_execute(run_id: int) -> SyncRun | None:
     if held is None:
         return None
     try:
-        run = _claim_under(held)
-        return None if run is None else _execute(run)
+        with log_context(run_id=held.run_id):  # every log line of the run says which run
+            run = _claim_under(held)
+            return None if run is None else _execute(run)
     finally:
         held.release()  # after the run's end is recorded, or at a crash
 

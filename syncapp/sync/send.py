@@ -36,6 +36,7 @@ from syncapp.connectors.types import (
     RateLimited,
     TransientError,
 )
+from syncapp.core.logcontext import log_context
 from syncapp.sync import crashpoints
 from syncapp.sync.models import (
     ACTIVE_RUN_STATES,
@@ -124,13 +125,14 @@ def send_ready(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
     listed = 0
     unanswered: list[tuple[Payment, NewContractPayment, dt.datetime]] = []
     for payment in payments:
-        body = build_contract_payment(payment, bill=bills.get(payment.xero_invoice_id), payment_method=method)
-        if ctx.dry_run:
-            listed += _dry_run_one(ctx, index, payment, body, listed)
-        elif _may_still_land(payment):
-            unanswered.append((payment, body, payment.updated_at))
-        elif _send_one(ctx, procore, index, payment, body):
-            unanswered.append((payment, body, timezone.now()))
+        with log_context(payment_id=payment.pk):
+            body = build_contract_payment(payment, bill=bills.get(payment.xero_invoice_id), payment_method=method)
+            if ctx.dry_run:
+                listed += _dry_run_one(ctx, index, payment, body, listed)
+            elif _may_still_land(payment):
+                unanswered.append((payment, body, payment.updated_at))
+            elif _send_one(ctx, procore, index, payment, body):
+                unanswered.append((payment, body, timezone.now()))
         ctx.advance()
     _settle_unanswered(ctx, procore, index, unanswered)
     if ctx.dry_run:
@@ -202,8 +204,9 @@ def _settle_unanswered(
             payment.refresh_from_db()
             if payment.state not in UNSENT_STATES:
                 continue
-            if _send_one(ctx, procore, index, payment, body, fresh=True):
-                again.append((payment, body, timezone.now()))
+            with log_context(payment_id=payment.pk):
+                if _send_one(ctx, procore, index, payment, body, fresh=True):
+                    again.append((payment, body, timezone.now()))
         waiting = again
     for payment, _, _ in waiting:
         _set_aside(ctx, payment, maybe_sent=True)
@@ -473,7 +476,8 @@ def settle_deleted_unsent(*, ctx: RunContext, procore, index: ProcoreIndex) -> N
         if ctx.dry_run:
             ctx.log(f"Would check Procore for Xero payment {payment.xero_payment_id} (deleted in Xero)")
         else:
-            _settle_one(ctx, index, payment)
+            with log_context(payment_id=payment.pk):
+                _settle_one(ctx, index, payment)
         ctx.advance()
 
 
@@ -543,7 +547,8 @@ def reverse_deleted(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
             ctx.count("would_reverse")
             ctx.log(f"Would delete Procore payment #{payment.procore_payment_id} (deleted in Xero)")
         else:
-            _reverse_one(ctx, procore, index, payment)
+            with log_context(payment_id=payment.pk):
+                _reverse_one(ctx, procore, index, payment)
         ctx.advance()
 
 

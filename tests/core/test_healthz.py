@@ -190,3 +190,9 @@ def test_the_beat_and_prune_schedules_are_installed_by_the_migrations():
     assert all(s.repeats == -1 for s in schedules.values())
     for s in schedules.values():
         assert callable(import_string(s.func))
+
+
+def test_it_answers_plain_http_probes_where_the_site_redirects_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/login/").status_code == 301  # the rest of the site still redirects
