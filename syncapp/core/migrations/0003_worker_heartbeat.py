@@ -7,7 +7,14 @@ from django.db import migrations, models
 from django.utils import timezone
 
 SCHEDULES = {
-    "worker-heartbeat": {"func": "syncapp.core.tasks.beat", "schedule_type": "I", "minutes": 1},
+    # A beat that succeeds is not kept as a task result: 1,440 a day would push every other task
+    # out of django-q2's kept results (save_limit). A failed beat is kept.
+    "worker-heartbeat": {
+        "func": "syncapp.core.tasks.beat",
+        "schedule_type": "I",
+        "minutes": 1,
+        "kwargs": "{'q_options': {'save': False}}",
+    },
     "prune-old-rows": {"func": "syncapp.core.tasks.prune", "schedule_type": "D"},
 }
 PRUNE_AT = dt.time(3, 30)  # local time (TIME_ZONE): off-peak
