@@ -199,3 +199,18 @@ def test_it_answers_plain_http_probes_where_the_site_redirects_to_https(client, 
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get("/login/").status_code == 301  # the rest of the site still redirects
+
+
+def test_a_task_queue_that_does_not_answer_makes_it_503(admin_client, monkeypatch):
+    import django_q.brokers
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    beat()
+    monkeypatch.setattr(django_q.brokers, "get_broker", unreachable)
+    response = admin_client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["queue"] == {"status": "error", "error": "The task queue does not answer (ConnectionError)."}
+    assert body["problems"] == ["The task queue does not answer (ConnectionError)."]
