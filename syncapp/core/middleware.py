@@ -13,6 +13,10 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def _texts(request: HttpRequest) -> Iterator[str]:
     """The path, and every name and value of the query, the posted form and the cookies."""
     yield request.path
+    # Keep the raw body readable after request.POST is parsed: a view that checks a signature
+    # over the exact bytes (the Xero webhook) reads request.body, which Django refuses once the
+    # stream has been consumed by the form parser.
+    request.body  # noqa: B018
     sources = [request.GET, request.POST if request.content_type in FORM_TYPES else QueryDict()]
     for data in sources:
         for name, values in data.lists():
