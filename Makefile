@@ -36,6 +36,7 @@ run: seed
 	@echo "  Dashboard:  http://$(HOST):$(PORT)/   (log in with a user above; Ctrl-C stops web and worker)"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; export SITE_URL=http://$(HOST):$(PORT); \
+	  export SANDBOX_XERO_WEBHOOK_URL=http://$(HOST):$(PORT)/webhooks/xero/; \
 	  $(BIN)/python manage.py qcluster & \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 

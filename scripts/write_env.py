@@ -28,6 +28,9 @@ path.write_text(
             f"XERO_CLIENT_SECRET={secrets.token_urlsafe(32)}",
             f"PROCORE_CLIENT_ID=sandbox-procore-{secrets.token_hex(8)}",
             f"PROCORE_CLIENT_SECRET={secrets.token_urlsafe(32)}",
+            "# The sandbox Xero signs a webhook delivery to the dashboard when a payment is added.",
+            f"XERO_WEBHOOK_KEY={secrets.token_urlsafe(48)}",
+            "SANDBOX_XERO_WEBHOOK_URL=http://127.0.0.1:8000/webhooks/xero/",
             "",
         ]
     )
