@@ -326,24 +326,37 @@ STUCK_SENDING_FIX = (
 )
 
 
+def failure_payments(*, integration: Integration) -> QuerySet[Payment]:
+    """Every payment the failure queue lists: blocked, failed, reversals that need a person, and
+    payments left "sending" by a run that is over."""
+    stuck_sending = Q(state=PaymentState.SENDING) & ~Q(claimed_by_run__state__in=ACTIVE_RUN_STATES)
+    return Payment.objects.filter(integration=integration).filter(
+        Q(state__in=[PaymentState.BLOCKED, PaymentState.FAILED, PaymentState.NEEDS_ATTENTION]) | stuck_sending
+    )
+
+
+def group_payments(*, integration: Integration, state: str, reason_code: str) -> QuerySet[Payment]:
+    """One failure group's payments in the order the queue shows them (newest first)."""
+    return (
+        failure_payments(integration=integration)
+        .filter(state=state, reason_code=reason_code)
+        .only(*LIST_COLUMNS, "fix", "last_error")
+        .order_by("-date", "-id")
+    )
+
+
 def failure_groups(*, integration: Integration | None, per_group: int = 10) -> list[FailureGroup]:
     """Blocked and failed payments, reversals that need attention, and payments left "sending" by
     a run that is over, grouped by reason, biggest group first, with the first few rows of each
     (one query for the groups, one per group for its rows: a handful of reasons)."""
     if integration is None:
         return []
-    stuck_sending = Q(state=PaymentState.SENDING) & ~Q(claimed_by_run__state__in=ACTIVE_RUN_STATES)
-    base = Payment.objects.filter(integration=integration).filter(
-        Q(state__in=[PaymentState.BLOCKED, PaymentState.FAILED, PaymentState.NEEDS_ATTENTION]) | stuck_sending
-    )
+    base = failure_payments(integration=integration)
     groups = base.values("state", "reason_code").annotate(n=Count("id"), total=Sum("amount")).order_by("-n")
     result = []
     for row in groups:
-        rows = list(
-            base.filter(state=row["state"], reason_code=row["reason_code"])
-            .only(*LIST_COLUMNS, "fix", "last_error")
-            .order_by("-date", "-id")[:per_group]
-        )
+        group = group_payments(integration=integration, state=row["state"], reason_code=row["reason_code"])
+        rows = list(group[:per_group])
         first = rows[0] if rows else None
         sending = row["state"] == PaymentState.SENDING
         result.append(
