@@ -19,11 +19,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from syncapp.core.exports import safe_text
 from syncapp.reconcile.models import CommitmentTotal, ReconciliationLine, ReconciliationReport
 
 MONEY_FORMAT = "#,##0.00;-#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 LINE_COLUMNS = [  # (heading, kind): kind is text | id | date | money
     ("Status", "text"),
@@ -127,11 +127,6 @@ def _lines(report: ReconciliationReport) -> Iterator[ReconciliationLine]:
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
-
-
-def safe_text(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def _csv_cell(value: Any, kind: str) -> str:
