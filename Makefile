@@ -35,9 +35,14 @@ run: seed
 	@echo ""
 	@echo "  Dashboard:  http://$(HOST):$(PORT)/   (log in with a user above; Ctrl-C stops web and worker)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; export SITE_URL=http://$(HOST):$(PORT); \
+	@# The worker runs in a process group of its own, so Ctrl-C reaches it once, from the trap, as
+	@# the SIGINT django-q2 stops on (signalled twice while stopping, it stops in a loop of tracebacks).
+	@export SITE_URL=http://$(HOST):$(PORT); \
 	  export SANDBOX_XERO_WEBHOOK_URL=http://$(HOST):$(PORT)/webhooks/xero/; \
-	  $(BIN)/python manage.py qcluster & \
+	  $(BIN)/python -c 'import os, sys; os.setpgid(0, 0); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])' \
+	    manage.py qcluster & worker=$$!; \
+	  stop() { trap - EXIT; trap '' INT TERM HUP; kill -INT $$worker 2>/dev/null; wait $$worker; }; \
+	  trap 'stop; exit 0' INT TERM HUP; trap stop EXIT; \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 users-reset: migrate

@@ -1,0 +1,63 @@
+"""`make run` (the demo) stops with one Ctrl-C: the web server and the worker end, without tracebacks.
+
+A terminal's Ctrl-C is a SIGINT to the whole foreground process group; the test starts `make run` in
+a group of its own and sends that. Seeding is skipped (`-o seed`): the test database is migrated.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
+    port = _free_port()
+    log = ROOT / "artifacts" / "make-run-ctrl-c.log"
+    log.parent.mkdir(exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    command = ["make", "--no-print-directory", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
+    with log.open("w") as out:
+        demo = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while "running." not in log.read_text() or not _listening(port):
+                assert demo.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the demo did not start:\n" + log.read_text()
+                time.sleep(0.2)
+            os.killpg(demo.pid, signal.SIGINT)
+            demo.wait(timeout=30)
+        finally:
+            if demo.poll() is None:
+                os.killpg(demo.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "has stopped." in text, text  # the worker finished stopping before make returned
+    assert text.count("stopping.") == 1, text  # stopped once, not once per signal
+    assert "Traceback" not in text and "RecursionError" not in text, text
+    assert not _listening(port)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
