@@ -37,9 +37,11 @@ def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
     log = ROOT / "artifacts" / "make-run-ctrl-c.log"
     log.parent.mkdir(exist_ok=True)
     env = {**os.environ, "DATABASE_URL": _database_url()}
-    command = ["make", "--no-print-directory", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
+    command = ["make", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
     with log.open("w") as out:
-        demo = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        demo = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 60
             while "running." not in log.read_text() or not _listening(port):
