@@ -1,2 +1,2 @@
 """Email alerts to Admins (a run failed, payments newly blocked or failed, a connection needs
-reconnecting) and the optional run summary for Finance, each sent once (`services`)."""
+reconnecting) and the optional daily summary for Finance, each sent once (`services`)."""

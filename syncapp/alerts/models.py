@@ -14,11 +14,12 @@ class AlertKind(models.TextChoices):
     RUN_FAILED = "run_failed", "Run failed"
     PAYMENTS = "payments", "Payments newly blocked or failed"
     RECONNECT = "reconnect", "Connection needs reconnecting"
-    SUMMARY = "summary", "Run summary for Finance"
+    SUMMARY = "summary", "Daily summary for Finance"
 
 
 class AlertSent(models.Model):
-    # e.g. "run_failed:run:12", "payments:run:12", "reconnect:connection:3:<when it was marked>"
+    # e.g. "run_failed:run:12", "payments:run:12", "reconnect:connection:3:<when it was marked>",
+    # "summary:integration:3:2026-12-01" (the local day of a daily summary)
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -40,7 +41,8 @@ class AlertSettings(models.Model):
     """Per integration, what an Admin chose beyond the Admins' alerts (which are always on)."""
 
     integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="alert_settings")
-    # The peers' nightly email: a summary of each run, mailed to Finance users. Off by default.
+    # The peers' nightly email: a summary of the day's runs, mailed to Finance users once a day
+    # (alerts.services.send_due_summaries). Off by default.
     finance_summary = models.BooleanField(default=False)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     updated_at = models.DateTimeField(auto_now=True)

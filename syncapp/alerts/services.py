@@ -1,8 +1,9 @@
 """Send each alert once: write its row (unique key) first, then the mail, then its outcome.
 
 Called after a run's end (`alert_run_ended`) and when a connection is first marked "needs
-reconnect" (`alert_needs_reconnect`), from `receivers`. Nothing here raises into the caller: the
-run is over, and a mail server that is down is logged and noted on the alert's row.
+reconnect" (`alert_needs_reconnect`), from `receivers`; and every hour by the q2 schedule of
+migration 0002 (`send_due_summaries`: the daily summary for Finance). Nothing here raises into the
+caller: the run is over, and a mail server that is down is logged and noted on the alert's row.
 
 A failed run caused by a connection that needs reconnecting sends no "run failed" mail of its own:
 the reconnect alert (sent once, when the connection was marked) says what to do, and every later
@@ -11,7 +12,9 @@ run of that integration fails the same way until an Admin reconnects.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -25,7 +28,7 @@ from syncapp.alerts.models import AlertKind, AlertSent, AlertSettings
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core import audit
 from syncapp.sync.models import RunState, SyncRun, SyncSettings
-from syncapp.sync.outcomes import summary_line
+from syncapp.sync.schedules import zone_name
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def alert_run_ended(*, run_id: int) -> None:
     run = SyncRun.objects.select_related("integration").filter(pk=run_id).first()
     if run is None:
         return
-    for alert in (_run_failed, _payments_digest, _finance_summary):
+    for alert in (_run_failed, _payments_digest):
         try:
             alert(run)
         except Exception:
@@ -141,40 +144,114 @@ def _payments_digest(run: SyncRun) -> None:
     )
 
 
-def _finance_summary(run: SyncRun) -> None:
-    """The optional summary for Finance: runs that finished or failed (a paused run is summarised
-    when its resumed run ends), not dry runs, and not a finished run that found nothing new (every
-    run re-checks, and counts, the payments still blocked: that alone is no news)."""
-    if run.dry_run or run.state not in (RunState.SUCCEEDED, RunState.FAILED):
-        return
-    if run.state == RunState.SUCCEEDED and not _news_in(run):
-        return
-    if not AlertSettings.objects.filter(integration_id=run.integration_id, finance_summary=True).exists():
-        return
-    outcome = "failed" if run.state == RunState.FAILED else "finished"
-    # A run that failed before it handled a payment has no counts to give ("nothing new to send"
-    # would read as if it had looked).
-    summary = summary_line(run.counts) if run.state == RunState.SUCCEEDED or any(run.counts.values()) else ""
+# --- the daily summary for Finance ---------------------------------------------------------------
+
+# Each day, soon after this time in the integration's schedule timezone, Finance gets the summary of
+# the day up to it (the peers' nightly email). Why a day and not each run: with Xero webhooks on,
+# every burst of payments is a run of its own, and a mail per run is noise.
+SUMMARY_AT = dt.time(7, 0)
+# The summary names this many failed runs one by one; the run history has the rest.
+SUMMARY_FAILED_LISTED = 10
+
+
+def summary_zone(integration: Integration) -> str:
+    """The integration's schedule timezone (Settings page), else the server's TIME_ZONE."""
+    sync_settings = SyncSettings.objects.filter(integration=integration).first()
+    zone = zone_name(sync_settings) if sync_settings else settings.TIME_ZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("integration %s: unknown timezone %r, using %s", integration.pk, zone, settings.TIME_ZONE)
+        return settings.TIME_ZONE
+    return zone
+
+
+def summary_window(*, zone: str, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime] | None:
+    """(the local day, start, end) of the summary due at `now`, or None before SUMMARY_AT today.
+
+    The window runs from SUMMARY_AT yesterday to SUMMARY_AT today by the wall clock of `zone`
+    (23 or 25 hours across a DST change), so the days' windows meet exactly: a summary sent late
+    (a worker that was down at 07:00) covers the same runs as one sent on time, and a run that
+    ends after 07:00 is in tomorrow's."""
+    tz = ZoneInfo(zone)
+    day = now.astimezone(tz).date()
+    end = dt.datetime.combine(day, SUMMARY_AT, tzinfo=tz)
+    if now < end:
+        return None
+    start = dt.datetime.combine(day - dt.timedelta(days=1), SUMMARY_AT, tzinfo=tz)
+    return day, start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def summary_key(integration_id: int, day: dt.date) -> str:
+    return f"summary:integration:{integration_id}:{day.isoformat()}"
+
+
+def send_due_summaries(*, now: dt.datetime | None = None) -> int:
+    """Every hour (q2 schedule): send today's summary of each integration that has it on, once its
+    local SUMMARY_AT has passed and it was not sent yet. Returns how many were mailed."""
+    now = now or timezone.now()
+    sent = 0
+    for row in AlertSettings.objects.filter(finance_summary=True).select_related("integration"):
+        try:
+            if send_summary(integration=row.integration, now=now):
+                sent += 1
+        except Exception:  # one integration's trouble does not keep the others' summaries back
+            logger.exception("daily summary of integration %s failed", row.integration_id)
+    return sent
+
+
+def send_summary(*, integration: Integration, now: dt.datetime) -> AlertSent | None:
+    """Today's summary of `integration` if it is due and has news; None when nothing was sent
+    (not due yet, already sent today, or nothing happened: no mail, and no row)."""
+    zone = summary_zone(integration)
+    window = summary_window(zone=zone, now=now)
+    if window is None:
+        return None
+    day, start, end = window
+    key = summary_key(integration.pk, day)
+    if AlertSent.objects.filter(key=key).exists():  # a cheap early out; send_once is the guarantee
+        return None
+    summary = selectors.day_summary(integration=integration, start=start, end=end)
+    if not summary.has_news:
+        return None
+    query = f"?integration={integration.name}"
     context = {
-        "run": run,
-        "integration": run.integration,
-        "outcome": outcome,
-        "summary": summary,
-        "run_url": absolute(reverse("run", args=[run.pk])),
+        "integration": integration,
+        "zone": zone,
+        "day": day,
+        "s": summary,
+        "failed_listed": [
+            {"run": run, "url": absolute(reverse("run", args=[run.pk]))}
+            for run in summary.failed_runs[:SUMMARY_FAILED_LISTED]
+        ],
+        "failed_more": len(summary.failed_runs) - SUMMARY_FAILED_LISTED,
+        "failures_url": absolute(reverse("failures") + query),
+        "runs_url": absolute(reverse("runs") + query),
     }
-    send_once(
-        key=f"summary:run:{run.pk}",
+    with timezone.override(ZoneInfo(zone)):  # times in the mail read in the integration's zone
+        body = render_to_string("alerts/mail/summary.txt", context)
+    return send_once(
+        key=key,
         kind=AlertKind.SUMMARY,
-        integration=run.integration,
-        subject=f"{run.integration.display_name}: sync run #{run.pk} {outcome}" + (f" — {summary}" if summary else ""),
-        body=render_to_string("alerts/mail/summary.txt", context),
+        integration=integration,
+        subject=f"{integration.display_name}: daily sync summary, {day.day} {day:%b %Y} — {_headline(summary)}",
+        body=body,
         recipients=selectors.finance_emails(),
     )
 
 
-def _news_in(run: SyncRun) -> bool:
-    happened = {key for key, n in run.counts.items() if n}
-    return bool(happened - {"blocked"}) or selectors.new_problem_payments(run).exists()
+def _headline(summary: selectors.DaySummary) -> str:
+    parts = []
+    if summary.sent_count:
+        parts.append(f"{summary.sent_count:,} recorded in Procore")
+    if summary.reversed_count:
+        parts.append(f"{summary.reversed_count:,} removed from Procore")
+    if summary.newly_stuck:
+        parts.append(f"{summary.newly_stuck:,} newly blocked or failed")
+    if summary.failed_runs:
+        n = len(summary.failed_runs)
+        parts.append(f"{n:,} run{'s' if n != 1 else ''} failed")
+    return ", ".join(parts)
 
 
 # --- connections ----------------------------------------------------------------------------------
@@ -207,13 +284,13 @@ def alert_needs_reconnect(*, connection_id: int, marked_at) -> None:
 
 @transaction.atomic
 def set_finance_summary(*, integration: Integration, enabled: bool, actor=None) -> AlertSettings:
-    """An Admin turns the Finance run summary on or off for one integration."""
+    """An Admin turns the daily summary for Finance on or off for one integration."""
     row, _ = AlertSettings.objects.update_or_create(
         integration=integration, defaults={"finance_summary": enabled, "updated_by": actor}
     )
     audit.record(
         action="alerts.finance_summary",
-        summary=f"Run summary for Finance turned {'on' if enabled else 'off'}",
+        summary=f"Daily summary for Finance turned {'on' if enabled else 'off'}",
         actor=actor,
         integration=integration,
     )

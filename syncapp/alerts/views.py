@@ -1,5 +1,5 @@
-"""The alerts page (Admins only): who is mailed about what, the Finance run summary switch per
-integration, and the alerts sent lately with their outcome."""
+"""The alerts page (Admins only): who is mailed about what, the daily summary for Finance switch per
+integration (with when it goes out), and the alerts sent lately with their outcome."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         enabled = request.POST.get("finance_summary") == "on"
         services.set_finance_summary(integration=integration, enabled=enabled, actor=request.user)
         state = "on" if enabled else "off"
-        messages.success(request, f"Run summary for Finance {state} for {integration.display_name}.")
+        messages.success(request, f"Daily summary for Finance {state} for {integration.display_name}.")
         return redirect("alert-settings")
     integrations = list(Integration.objects.order_by("name"))
     chosen = set(AlertSettings.objects.filter(finance_summary=True).values_list("integration_id", flat=True))
@@ -34,7 +34,11 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         request,
         "alerts/settings.html",
         {
-            "rows": [{"integration": i, "finance_summary": i.pk in chosen} for i in integrations],
+            "rows": [
+                {"integration": i, "finance_summary": i.pk in chosen, "zone": services.summary_zone(i)}
+                for i in integrations
+            ],
+            "summary_at": services.SUMMARY_AT,
             "admin_emails": selectors.admin_emails(),
             "finance_emails": selectors.finance_emails(),
             "recent": AlertSent.objects.select_related("integration")[:RECENT_ALERTS],

@@ -1,4 +1,4 @@
-"""In a real browser: an Admin finds the email alerts from Settings and turns the Finance run
+"""In a real browser: an Admin finds the email alerts from Settings and turns the daily Finance
 summary on for one integration (a plain form post, CSRF token and all)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_an_admin_turns_the_finance_summary_on_from_the_settings_page(page):
     row = page.get_by_role("row", name="Northwind AU")
     assert row.get_by_role("cell", name="Off", exact=True).is_visible()
     row.get_by_role("button", name="Turn on").click()
-    page.get_by_text("Run summary for Finance on for Northwind AU.").wait_for()
+    page.get_by_text("Daily summary for Finance on for Northwind AU.").wait_for()
     assert page.get_by_role("row", name="Northwind AU").get_by_role("cell", name="On", exact=True).is_visible()
     assert AlertSettings.objects.get().finance_summary is True
     shoot(page, "alerts-settings")

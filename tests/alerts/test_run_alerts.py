@@ -14,7 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from syncapp.alerts.models import AlertKind, AlertSent
-from syncapp.alerts.services import alert_run_ended, set_finance_summary
+from syncapp.alerts.services import alert_run_ended
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.runs import claim_run, recover_stale_runs, start_run
 from syncapp.sync.signals import run_ended
@@ -87,41 +87,6 @@ def test_with_no_admin_address_nothing_is_sent_and_the_alert_says_why(integratio
         failing_run(integration)
     assert mail.outbox == []
     assert AlertSent.objects.get().error == "Not sent: no active Admin has an email address."
-
-
-def test_the_finance_summary_is_off_until_an_admin_turns_it_on(
-    people, integration, site, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        failing_run(integration)
-    assert all("fin@example.com" not in m.to for m in mail.outbox)
-
-    set_finance_summary(integration=integration, enabled=True, actor=people["admin"])
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        run = failing_run(integration)
-    summaries = [m for m in mail.outbox if m.to == ["fin@example.com"]]
-    assert len(summaries) == 1
-    assert summaries[0].subject == f"northwind: sync run #{run.pk} failed"  # it handled no payment
-    assert "not connected" in summaries[0].body and "nothing new" not in summaries[0].body
-    assert f"https://sync.example.com/runs/{run.pk}/" in summaries[0].body
-    assert [m.to for m in mail.outbox if m not in summaries] == [ADMINS]  # the Admins' alert as before
-
-    set_finance_summary(integration=integration, enabled=False, actor=people["admin"])
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        failing_run(integration)
-    assert [m.to for m in mail.outbox] == [ADMINS]
-
-
-def test_a_dry_run_gets_no_finance_summary(people, integration, django_capture_on_commit_callbacks):
-    from syncapp.sync.runs import execute_run
-
-    set_finance_summary(integration=integration, enabled=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        run, _ = start_run(integration=integration, trigger="button", dry_run=True)
-        execute_run(run.pk)
-    assert [m.to for m in mail.outbox] == [ADMINS]
 
 
 def test_a_run_whose_worker_died_is_mailed_once_when_it_is_noticed(

@@ -46,6 +46,18 @@ def test_an_admin_sees_each_integration_off_and_who_gets_the_alerts(admin_client
     assert "ada@example.com" in page
 
 
+def test_it_says_when_the_daily_summary_goes_out_and_that_a_quiet_day_sends_none(admin_client, integrations, settings):
+    from syncapp.sync.models import SyncSettings
+
+    settings.TIME_ZONE = "UTC"
+    SyncSettings.objects.create(integration=integrations[1], schedule_timezone="Pacific/Auckland")
+    page = admin_client.get(URL).content.decode()
+    assert "Daily summary for Finance" in page and "Run summary" not in page
+    assert "<td>07:00 UTC</td>" in page and "<td>07:00 Pacific/Auckland</td>" in page
+    quiet = "A day with nothing recorded in Procore, nothing newly blocked or failed and no failed run sends no mail."
+    assert quiet in page
+
+
 def test_it_warns_when_no_admin_has_an_address(admin_client, integrations):
     page = admin_client.get(URL).content.decode()
     assert "No active Admin has an email address" in page
@@ -57,7 +69,7 @@ def test_an_admin_turns_the_finance_summary_on_and_off_for_one_integration(admin
     assert list(AlertSettings.objects.values_list("integration__name", "finance_summary")) == [("northwind", True)]
     page = admin_client.get(URL).content.decode()
     assert page.count("Turn on") == 1 and page.count("Turn off") == 1
-    assert "Run summary for Finance on for northwind." in page
+    assert "Daily summary for Finance on for northwind." in page
 
     admin_client.post(URL, {"integration": "northwind"})
     assert AlertSettings.objects.get().finance_summary is False

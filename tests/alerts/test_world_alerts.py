@@ -101,20 +101,44 @@ def test_a_connection_that_needs_reconnecting_is_mailed_once_per_change(world, p
     assert [m.subject for m in mail.outbox] == ["northwind: Xero needs reconnecting"] * 2
 
 
-def test_the_finance_summary_of_a_run_that_sent_payments_gives_its_counts_and_link(world, people):
-    from syncapp.alerts.services import set_finance_summary
+def test_the_next_daily_summary_totals_what_real_runs_sent_and_mails_finance_nothing_before(world, people):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Count, Sum
+
+    from syncapp.alerts.services import SUMMARY_AT, send_due_summaries, set_finance_summary, summary_zone
+    from syncapp.sync.schedules import next_daily_run
 
     set_finance_summary(integration=world.integration, enabled=True, actor=people["admin"])
-    run = world.run()
-    [summary] = [m for m in mail.outbox if m.to == ["fin@example.com"]]
-    assert summary.subject.startswith(f"northwind: sync run #{run.pk} finished — {run.counts['sent']} sent")
-    assert f"{world.url}/runs/{run.pk}/" in summary.body
-    assert f"{run.counts['blocked']} blocked" in summary.body
-
-    mail.outbox.clear()
-    again = world.run()  # only re-checks the blocked ones: nothing new to read about
+    run = world.run(trigger="webhook")
+    again = world.run()  # only re-checks the blocked ones
     assert again.counts == {"blocked": run.counts["blocked"]}
-    assert [m for m in mail.outbox if m.to == ["fin@example.com"]] == []
+    assert [m for m in mail.outbox if m.to == ["fin@example.com"]] == []  # a run's end mails Finance nothing
+
+    # The first 07:00 after the runs ended, in the integration's zone, closes their day.
+    zone = summary_zone(world.integration)
+    due = next_daily_run(at=SUMMARY_AT, zone=zone, after=dt.datetime.now(dt.UTC)) + dt.timedelta(minutes=5)
+    day = due.astimezone(ZoneInfo(zone)).date()
+    assert send_due_summaries(now=due) == 1
+    [summary] = [m for m in mail.outbox if m.to == ["fin@example.com"]]
+    sent = (
+        Payment.objects.filter(integration=world.integration, state=PaymentState.SENT)
+        .values("currency_code")
+        .annotate(n=Count("id"), total=Sum("amount"))
+    )
+    recorded = run.counts["sent"] + run.counts.get("already_in_procore", 0)
+    assert sent and sum(row["n"] for row in sent) == recorded
+    assert summary.subject.startswith(f"northwind: daily sync summary, {day.day} {day:%b %Y} — {recorded} recorded in")
+    if run.counts.get("already_in_procore"):
+        assert f"({run.counts['already_in_procore']} of them were found already in Procore" in summary.body
+    assert "Runs: 2 (Command line: 1, Xero webhook: 1), none failed." in summary.body
+    for row in sent:
+        each = "payment" if row["n"] == 1 else "payments"
+        assert f"- {row['total']:,.2f} {row['currency_code']} in {row['n']} {each}\n" in summary.body
+    stuck = Payment.objects.filter(integration=world.integration, state__in=PROBLEM_STATES).count()
+    assert f"Newly blocked or failed, and not in Procore until the cause is fixed: {stuck}\n" in summary.body
+    assert f"{world.url}/failures/?integration=northwind" in summary.body
 
 
 def test_payments_procore_refuses_are_in_the_digest_and_again_only_after_an_admin_retries_one(world, people, settings):
