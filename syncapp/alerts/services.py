@@ -188,7 +188,8 @@ def summary_key(integration_id: int, day: dt.date) -> str:
 
 def send_due_summaries(*, now: dt.datetime | None = None) -> int:
     """Every hour (q2 schedule): send today's summary of each integration that has it on, once its
-    local SUMMARY_AT has passed and it was not sent yet. Returns how many were mailed."""
+    local SUMMARY_AT has passed and it was not sent yet. Returns how many were written (mailed, or
+    noted on their row as not sent: no Finance address, a mail server that refused)."""
     now = now or timezone.now()
     sent = 0
     for row in AlertSettings.objects.filter(finance_summary=True).select_related("integration"):
