@@ -413,7 +413,10 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "syncapp.core.logcontext.ContextFilter"}},
+    "filters": {
+        "context": {"()": "syncapp.core.logcontext.ContextFilter"},
+        "refusal": {"()": "syncapp.core.logcontext.RefusalWithoutTraceback"},
+    },
     "formatters": {
         "text": {"()": "syncapp.core.logcontext.TextFormatter"},
         "json": {"()": "syncapp.core.logcontext.JsonFormatter"},
@@ -423,7 +426,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.server": {"level": "WARNING"},
+        # Django's own console handler (DEBUG) would print each django.* line a second time.
+        "django": {"handlers": []},
+        "django.request": {"filters": ["refusal"]},  # a 403 or 404: one line, no traceback
+        # runserver's access line would repeat django.request's line for every 4xx.
+        "django.server": {"level": "ERROR", "propagate": True},
         "httpx": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # one line per lockout, not three per typo
         "urllib3": {"level": "WARNING"},

@@ -17,6 +17,11 @@ urlpatterns = [
     path("", include("syncapp.dashboard.urls")),
 ]
 
+# Django's admin is not routed (/admin/ is a 404): Admins work in the dashboard's own pages.
+handler403 = "syncapp.core.errors.permission_denied"
+handler404 = "syncapp.core.errors.page_not_found"
+handler500 = "syncapp.core.errors.server_error"
+
 if settings.SANDBOX_ENABLED:
     urlpatterns += [
         path("sandbox/xero/", include("syncapp.sandbox.xero.urls")),

@@ -78,3 +78,14 @@ class JsonFormatter(_JsonFormatter):
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds")
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """A refused request (4xx: a 403 for a Finance user on an Admin page, a 404) is an answer the
+    site meant to give, so its django.request line carries no traceback; 5xx keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

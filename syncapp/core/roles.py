@@ -5,7 +5,9 @@ Roles are Django groups created by a data migration; superusers count as Admin.
 
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 FINANCE = "Finance"
 ADMIN = "Admin"
@@ -28,7 +30,9 @@ def admin_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not is_admin(request.user):
-            raise PermissionDenied("Only Admins may do this.")
+            # The 403 page shows this reason, with the names of the Admins to ask.
+            what = "open this page" if request.method in ("GET", "HEAD") else "do this"
+            raise PermissionDenied(f"Only Admins can {what}.")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -40,7 +44,18 @@ def finance_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not is_finance(request.user):
-            raise PermissionDenied("You need the Finance or Admin role.")
+            raise PermissionDenied("You need the Finance or Admin role to use this site.")
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def admin_names(limit: int = 5) -> list[str]:
+    """Who to ask for an Admin's help: names only (full name, else username), never addresses."""
+    admins = (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN), is_active=True)
+        .distinct()
+        .order_by("username")[:limit]
+    )
+    return [user.get_full_name() or user.get_username() for user in admins]
