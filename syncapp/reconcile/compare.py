@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from syncapp.connectors.types import ProcorePayment
-from syncapp.reconcile.models import LineStatus
+from syncapp.reconcile.models import LineStatus, MissingReason
 from syncapp.sync.models import Payment, PaymentState
 
 ZERO = Decimal("0.00")
@@ -35,6 +35,7 @@ WAITING_STATES = (
     PaymentState.SENDING,
     PaymentState.FAILED,
 )
+WAITING_REASONS = {PaymentState.BLOCKED: MissingReason.BLOCKED, PaymentState.FAILED: MissingReason.FAILED}
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ class Line:
     difference: Decimal = ZERO
     note: str = ""
     counts_in_xero: bool = False  # whether xero_amount is part of "paid in Xero"
+    reason: str = ""  # MissingReason, for a payment Xero made that Procore does not have
+    payment_id: int | None = None  # our Payment row
+    xero_invoice_id: str = ""
+    vendor_id: str = ""  # Xero ContactID
+    bill_total: Decimal | None = None
+
+    @property
+    def day(self) -> dt.date | None:
+        """The date a period is read on: Xero's payment date, Procore's where Xero has none."""
+        return self.xero_date or self.procore_date
 
 
 @dataclass
@@ -138,9 +149,13 @@ def scope_of(payments: Iterable[Payment], extra: Iterable[CommitmentKey] = ()) -
     return sorted(keys, key=lambda k: (k.project_id, k.commitment_id))
 
 
-def compare(*, payments: list[Payment], reads: list[CommitmentRead]) -> Comparison:
-    """Lines for every eligible local payment and every Procore payment on the commitments read."""
+def compare(
+    *, payments: list[Payment], reads: list[CommitmentRead], bill_totals: dict[str, Decimal] | None = None
+) -> Comparison:
+    """Lines for every eligible local payment and every Procore payment on the commitments read.
+    `bill_totals` (Xero InvoiceID -> bill total) fills each line's bill total where known."""
     labels = _labels(payments)
+    ours = {payment.xero_payment_id: payment for payment in payments}
     by_origin: dict[str, tuple[CommitmentKey, ProcorePayment]] = {}
     by_id: dict[int, tuple[CommitmentKey, ProcorePayment]] = {}
     errors = {read.key.commitment_id: read.error for read in reads if read.error}
@@ -163,11 +178,43 @@ def compare(*, payments: list[Payment], reads: list[CommitmentRead]) -> Comparis
         line = _local_line(payment, found, errors)
         if line is not None:
             lines.append(line)
+    originals = _originals(reads, claimed)
     for read in reads:
         for remote in read.payments:
-            if remote.id not in claimed:
+            if remote.id in claimed:
+                continue
+            original = originals.get(remote.id)
+            if original is not None:
+                lines.append(_duplicate_line(read.key, remote, original, labels, ours))
+            else:
                 lines.append(_procore_only_line(read.key, remote, labels))
+    for line in lines:
+        if line.xero_invoice_id and bill_totals:
+            line.bill_total = bill_totals.get(line.xero_invoice_id)
     return Comparison(lines=lines, totals=_totals(lines, reads, labels))
+
+
+def _originals(reads: list[CommitmentRead], claimed: set[int]) -> dict[int, ProcorePayment]:
+    """Procore payments that repeat another one: the same origin_id, or the same invoice number, amount
+    and date on the same commitment. Maps each repeat to the one it repeats (the one a payment of ours
+    claims, else the first Procore created); a repeat nobody claims is a duplicate, not a stranger."""
+    groups: dict[tuple, list[ProcorePayment]] = defaultdict(list)
+    for read in reads:
+        for remote in read.payments:
+            if remote.origin_id:
+                groups[("origin", remote.origin_id)].append(remote)
+            if remote.invoice_number:  # e.g. one we sent, entered again by hand
+                key = ("bill", read.key.commitment_id, remote.invoice_number, remote.amount, remote.date)
+                groups[key].append(remote)
+    originals: dict[int, ProcorePayment] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = next((m for m in members if m.id in claimed), None) or min(members, key=lambda m: m.id)
+        for member in members:
+            if member.id != first.id and member.id not in claimed:
+                originals[member.id] = first
+    return originals
 
 
 # --- one local payment -------------------------------------------------------------------------------
@@ -185,14 +232,20 @@ def _local_line(
     if deleted or payment.payment_type != BILL_PAYMENT or payment.state == PaymentState.SKIPPED:
         return None  # not for Procore, or deleted and gone from Procore: nothing to reconcile
     if payment.state == PaymentState.IGNORED:
-        return _line(payment, LineStatus.IGNORED, note=payment.message or "Ignored by an Admin.", counts=False)
+        line = _line(payment, LineStatus.IGNORED, note=payment.message or "Ignored by an Admin.", counts=False)
+        line.reason = MissingReason.IGNORED
+        return line
     if payment.state in WAITING_STATES:
-        return _line(payment, LineStatus.NOT_SENT, note=_waiting_reason(payment), counts=True)
+        line = _line(payment, LineStatus.NOT_SENT, note=_waiting_reason(payment), counts=True)
+        line.reason = WAITING_REASONS.get(payment.state, MissingReason.NOT_YET_RUN)
+        return line
     # Sent (or reversed while Xero still has it): we recorded it in Procore, Procore has it no longer.
     note = f"Sent as Procore payment #{payment.procore_payment_id}; Procore no longer has it (deleted by hand?)."
     if payment.procore_commitment_id in errors:
         note = f"Procore could not show this commitment: {errors[payment.procore_commitment_id]}"
-    return _line(payment, LineStatus.MISSING_IN_PROCORE, note=note, counts=True)
+    line = _line(payment, LineStatus.MISSING_IN_PROCORE, note=note, counts=True)
+    line.reason = MissingReason.REMOVED
+    return line
 
 
 def _waiting_reason(payment: Payment) -> str:
@@ -261,6 +314,9 @@ def _line(payment: Payment, status: str, *, note: str, counts: bool, key: Commit
         difference=(amount or ZERO) if counts else ZERO,
         note=note[:500],
         counts_in_xero=counts,
+        payment_id=payment.pk,
+        xero_invoice_id=payment.xero_invoice_id,
+        vendor_id=payment.xero_contact_id,
     )
 
 
@@ -292,7 +348,34 @@ def _procore_only_line(key: CommitmentKey, remote: ProcorePayment, labels: dict[
         procore_amount=remote.amount,
         difference=-remote.amount,
         note=note[:500],
+        vendor_id=label.get("vendor_id", ""),
     )
+
+
+def _duplicate_line(
+    key: CommitmentKey,
+    remote: ProcorePayment,
+    original: ProcorePayment,
+    labels: dict[int, dict],
+    ours: dict[str, Payment],
+) -> Line:
+    if remote.origin_id:
+        note = f"Procore holds Xero payment {remote.origin_id} twice: this one and #{original.id}."
+    else:
+        note = f"Same invoice, amount and date as Procore payment #{original.id}."
+    line = _procore_only_line(key, remote, labels)
+    line.status = LineStatus.DUPLICATE
+    line.note = note[:500]
+    payment = ours.get(remote.origin_id) if remote.origin_id else None
+    if payment is not None:  # name it as the payment it repeats
+        line.xero_payment_id = payment.xero_payment_id
+        line.payment_id = payment.pk
+        line.vendor = payment.vendor_name or line.vendor
+        line.vendor_id = payment.xero_contact_id or line.vendor_id
+        line.xero_invoice_id = payment.xero_invoice_id
+        line.invoice_number = line.invoice_number or payment.invoice_number
+        line.currency = payment.currency_code or line.currency
+    return line
 
 
 # --- totals per commitment ---------------------------------------------------------------------------
@@ -358,10 +441,11 @@ def _labels(payments: list[Payment]) -> dict[int, dict]:
         commitment_id = payment.procore_commitment_id
         if commitment_id is None:
             continue
-        entry = seen.setdefault(commitment_id, {"project": "", "commitment": "", "vendor": ""})
+        entry = seen.setdefault(commitment_id, {"project": "", "commitment": "", "vendor": "", "vendor_id": ""})
         entry["project"] = entry["project"] or payment.project_name
         entry["commitment"] = entry["commitment"] or payment.commitment_number
         entry["vendor"] = entry["vendor"] or payment.vendor_name
+        entry["vendor_id"] = entry["vendor_id"] or payment.xero_contact_id
         if payment.currency_code and payment.reason_code != "currency_mismatch":
             currencies[commitment_id][payment.currency_code] += 1
     for commitment_id, entry in seen.items():

@@ -1,6 +1,12 @@
-"""A report as a file for accountants: CSV, or XLSX (openpyxl) with a second sheet of per-commitment
-totals. Both start with a header block saying which integration, organisation and company, when
-and by whom; then one row per line. Amounts are numbers (2 decimals), dates are dates.
+"""A report, within a scope, as a file for accountants: CSV, or XLSX (openpyxl) with a Summary sheet
+and a Details sheet. Both are written row by row from a database cursor, so memory does not grow
+with the number of payments: the CSV is a generator of lines, the XLSX a write-only workbook
+saved into a temporary file that is then streamed.
+
+Details put what a person reads first (status, vendor, bill, commitment, date, amounts) and the ids
+last; problems come before matched payments. The CSV is one header row and then data rows, so it
+loads into a spreadsheet or pandas as is: the scope and the "as of" time are columns (and in the
+file name), not a block above the table. The XLSX keeps them in the Summary sheet's header.
 
 Remote text (vendor names, invoice numbers, notes) is data, never a formula: in CSV a cell that a
 spreadsheet would read as one (=, +, -, @, tab, CR) gets a leading apostrophe; in XLSX text cells are
@@ -12,121 +18,110 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
+from urllib.parse import quote
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.core.exports import safe_text
-from syncapp.reconcile.models import CommitmentTotal, ReconciliationLine, ReconciliationReport
+from syncapp.reconcile import selectors
+from syncapp.reconcile.models import LineStatus, ReconciliationLine, ReconciliationReport
+from syncapp.reconcile.selectors import LineFilters
 
 MONEY_FORMAT = "#,##0.00;-#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+CHUNK = 2000
+EVERYTHING = LineFilters()  # no scope: every line of the report
 
-LINE_COLUMNS = [  # (heading, kind): kind is text | id | date | money
-    ("Status", "text"),
-    ("Xero payment id", "text"),
-    ("Procore payment id", "id"),
-    ("Vendor", "text"),
-    ("Project", "text"),
-    ("Commitment", "text"),
-    ("Invoice number", "text"),
-    ("Currency", "text"),
-    ("Xero date", "date"),
-    ("Xero amount", "money"),
-    ("Procore date", "date"),
-    ("Procore amount", "money"),
-    ("Difference (Xero - Procore)", "money"),
-    ("Note", "text"),
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    kind: str  # text | id | date | money | datetime
+    value: Callable[[ReconciliationLine], Any]
+    width: int
+
+
+def _link_payment(line: ReconciliationLine) -> str:
+    return f"{settings.SITE_URL}{reverse('payment', args=[line.payment_id])}" if line.payment_id else ""
+
+
+def _link_xero(line: ReconciliationLine) -> str:
+    if not line.xero_invoice_id:
+        return ""
+    return f"{settings.XERO_WEB_URL}/AccountsPayable/View.aspx?InvoiceID={quote(line.xero_invoice_id)}"
+
+
+def _link_procore(line: ReconciliationLine) -> str:
+    if not (line.procore_project_id and line.procore_commitment_id):
+        return ""
+    return f"{settings.PROCORE_WEB_URL}/{line.procore_project_id}/project/commitments/{line.procore_commitment_id}"
+
+
+DETAIL_COLUMNS = [
+    Column("Status", "text", lambda ln: ln.get_status_display(), 30),
+    Column("Reason", "text", lambda ln: ln.get_reason_display() if ln.reason else "", 18),
+    Column("Vendor", "text", lambda ln: ln.vendor, 30),
+    Column("Bill number", "text", lambda ln: ln.invoice_number, 16),
+    Column("Commitment", "text", lambda ln: ln.commitment, 16),
+    Column("Project", "text", lambda ln: ln.project, 26),
+    Column("Date", "date", lambda ln: ln.day, 12),
+    Column("Currency", "text", lambda ln: ln.currency, 9),
+    Column("Paid in Xero", "money", lambda ln: ln.xero_amount, 16),
+    Column("Recorded in Procore", "money", lambda ln: ln.procore_amount, 18),
+    Column("Difference (Xero - Procore)", "money", lambda ln: ln.difference, 18),
+    Column("Xero date", "date", lambda ln: ln.xero_date, 12),
+    Column("Procore date", "date", lambda ln: ln.procore_date, 12),
+    Column("Bill total", "money", lambda ln: ln.bill_total, 16),
+    Column("Note", "text", lambda ln: ln.note, 60),
+    Column("Payment page", "text", _link_payment, 20),
+    Column("Open in Xero", "text", _link_xero, 20),
+    Column("Open in Procore", "text", _link_procore, 20),
+    Column("Xero payment id", "text", lambda ln: ln.xero_payment_id, 38),
+    Column("Procore payment id", "id", lambda ln: ln.procore_payment_id, 20),
+    Column("Xero bill id", "text", lambda ln: ln.xero_invoice_id, 38),
+    Column("Xero vendor id", "text", lambda ln: ln.vendor_id, 38),
+    Column("Procore project id", "id", lambda ln: ln.procore_project_id, 18),
+    Column("Procore commitment id", "id", lambda ln: ln.procore_commitment_id, 20),
 ]
-TOTAL_COLUMNS = [
-    ("Project", "text"),
-    ("Commitment", "text"),
-    ("Procore commitment id", "id"),
-    ("Vendor", "text"),
-    ("Currency", "text"),
-    ("Paid in Xero", "money"),
-    ("Issued in Procore", "money"),
-    ("Of which entered by hand", "money"),
-    ("Difference (Xero - Procore)", "money"),
-    ("Lines", "int"),
-    ("Lines not matched", "int"),
-    ("Note", "text"),
-]
+SCOPE_HEADINGS = ["Scope", "Period from", "Period to", "As of", "Report"]
 
 
-def filename(report: ReconciliationReport, extension: str) -> str:
-    day = (report.finished_at or report.created_at).date().isoformat()
-    return f"reconciliation-{report.integration.name}-{day}-{report.pk}.{extension}"
+def as_of(report: ReconciliationReport) -> dt.datetime:
+    """When the report was computed, in the site's time zone (naive: spreadsheets have no zones)."""
+    moment = report.finished_at or report.created_at
+    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
 
 
-def header_block(report: ReconciliationReport) -> list[tuple[str, Any]]:
-    who = report.requested_by.get_username() if report.requested_by else f"the system ({report.get_trigger_display()})"
-    generated = report.finished_at or report.created_at
-    rows: list[tuple[str, Any]] = [
-        ("Reconciliation report", f"#{report.pk}"),
-        ("Integration", report.integration.name),
-        ("Xero organisation", report.organisation_name),
-        ("Procore company", report.company_name),
-        ("Generated at", timezone.localtime(generated).replace(tzinfo=None, microsecond=0)),
-        ("Generated by", who),
-        (
-            "Xero payments as of",
-            timezone.localtime(report.xero_as_of).replace(tzinfo=None, microsecond=0)
-            if report.xero_as_of
-            else "no finished sync",
-        ),
-    ]
-    return rows
+def filename(report: ReconciliationReport, extension: str, filters: LineFilters = EVERYTHING) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", report.integration.name).strip("-") or "integration"
+    stamp = as_of(report).strftime("%Y-%m-%dT%H%M")
+    return f"reconciliation-{name}-{filters.scope.slug()}-as-of-{stamp}-{report.pk}.{extension}"
 
 
-def _line_values(line: ReconciliationLine) -> list[Any]:
-    return [
-        line.get_status_display(),
-        line.xero_payment_id,
-        line.procore_payment_id,
-        line.vendor,
-        line.project,
-        line.commitment,
-        line.invoice_number,
-        line.currency,
-        line.xero_date,
-        line.xero_amount,
-        line.procore_date,
-        line.procore_amount,
-        line.difference,
-        line.note,
-    ]
+def _lines(report: ReconciliationReport, filters: LineFilters) -> Iterator[ReconciliationLine]:
+    return selectors.report_lines(report=report, filters=filters).iterator(chunk_size=CHUNK)
 
 
-def _total_values(row: CommitmentTotal) -> list[Any]:
-    return [
-        row.project,
-        row.commitment or "(not matched to a commitment)",
-        row.procore_commitment_id,
-        row.vendor,
-        row.currency,
-        row.xero,
-        row.procore,
-        row.by_hand,
-        row.difference,
-        row.lines,
-        row.problems,
-        row.note,
-    ]
-
-
-def _lines(report: ReconciliationReport) -> Iterator[ReconciliationLine]:
-    return (
-        ReconciliationLine.objects.filter(report=report)
-        .order_by("project", "commitment", "vendor", "id")
-        .iterator(chunk_size=2000)
-    )
+def _scope_values(report: ReconciliationReport, filters: LineFilters) -> list[Any]:
+    return [filters.scope.describe(), filters.date_from, filters.date_to, as_of(report), report.pk]
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
+
+
+def safe_text(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def _csv_cell(value: Any, kind: str) -> str:
@@ -134,63 +129,139 @@ def _csv_cell(value: Any, kind: str) -> str:
         return ""
     if kind == "money":
         return f"{Decimal(value):.2f}"
-    if kind == "date":
-        return value.isoformat()
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
-    if kind in ("id", "int"):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if kind == "id" or isinstance(value, int):
         return str(value)
     return safe_text(str(value))
 
 
-def write_csv(report: ReconciliationReport, out: io.TextIOBase) -> None:
-    writer = csv.writer(out)
-    for label, value in header_block(report):
-        writer.writerow([label, _csv_cell(value, "text")])
-    writer.writerow([])
-    writer.writerow(["Currency", "Paid in Xero", "Issued in Procore", "Of which entered by hand", "Difference"])
-    for row in report.totals:
-        writer.writerow([row["currency"], row["xero"], row["procore"], row["by_hand"], row["difference"]])
-    writer.writerow([])
-    writer.writerow([heading for heading, _ in LINE_COLUMNS])
-    kinds = [kind for _, kind in LINE_COLUMNS]
-    for line in _lines(report):
-        writer.writerow([_csv_cell(v, k) for v, k in zip(_line_values(line), kinds, strict=True)])
+class _Echo:
+    """A file that hands back what is written to it, so csv.writer makes one line at a time."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
-def csv_text(report: ReconciliationReport) -> str:
-    out = io.StringIO()
-    write_csv(report, out)
-    return out.getvalue()
+def iter_csv(report: ReconciliationReport, filters: LineFilters = EVERYTHING) -> Iterator[str]:
+    """The CSV, line by line: one header row, then the lines, problems first."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow([c.heading for c in DETAIL_COLUMNS] + SCOPE_HEADINGS)
+    scope = [_csv_cell(v, "text") for v in _scope_values(report, filters)]
+    for line in _lines(report, filters):
+        yield writer.writerow([_csv_cell(c.value(line), c.kind) for c in DETAIL_COLUMNS] + scope)
+
+
+def write_csv(report: ReconciliationReport, out: IO[str], filters: LineFilters = EVERYTHING) -> None:
+    for chunk in iter_csv(report, filters):
+        out.write(chunk)
 
 
 # --- XLSX --------------------------------------------------------------------------------------------
 
 
-def xlsx_bytes(report: ReconciliationReport) -> bytes:
+def write_xlsx(report: ReconciliationReport, out: IO[bytes], filters: LineFilters = EVERYTHING) -> None:
     from openpyxl import Workbook
 
-    book = Workbook(write_only=True)  # streams rows: a 100,000-line report fits in little memory
-    payments = book.create_sheet("Payments")
-    _widths(payments, [26, 38, 20, 32, 28, 18, 18, 9, 12, 14, 12, 14, 16, 60])
-    cell = _cell_maker(payments)
-    _header(payments, cell, report)
-    payments.append([cell(h, "heading") for h, _ in LINE_COLUMNS])
-    kinds = [kind for _, kind in LINE_COLUMNS]
-    for line in _lines(report):
-        payments.append([cell(v, k) for v, k in zip(_line_values(line), kinds, strict=True)])
-
-    totals = book.create_sheet("Commitments")
-    _widths(totals, [28, 24, 20, 32, 9, 16, 16, 16, 16, 8, 10, 60])
-    cell = _cell_maker(totals)
-    _header(totals, cell, report)
-    totals.append([cell(h, "heading") for h, _ in TOTAL_COLUMNS])
-    total_kinds = [kind for _, kind in TOTAL_COLUMNS]
-    for row in CommitmentTotal.objects.filter(report=report).order_by("project", "commitment", "id"):
-        totals.append([cell(v, k) for v, k in zip(_total_values(row), total_kinds, strict=True)])
-    out = io.BytesIO()
+    book = Workbook(write_only=True)  # rows go to a temporary file as they are appended
+    _summary_sheet(book, report, filters)
+    _details_sheet(book, report, filters)
     book.save(out)
-    return out.getvalue()
+
+
+def xlsx_file(report: ReconciliationReport, filters: LineFilters = EVERYTHING) -> IO[bytes]:
+    """The workbook in a temporary file (on disk past a few MB), rewound, for streaming."""
+    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    write_xlsx(report, out, filters)
+    out.seek(0)
+    return out
+
+
+def _details_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet("Details")
+    columns = DETAIL_COLUMNS + [Column(h, "text", lambda ln: "", 16) for h in SCOPE_HEADINGS]
+    _widths(sheet, [c.width for c in columns])
+    rows = selectors.report_lines(report=report, filters=filters).count()
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
+    cell = _cell_maker(sheet)
+    sheet.append([cell(c.heading, "heading") for c in columns])
+    kinds = {"Period from": "date", "Period to": "date", "As of": "datetime", "Report": "int"}
+    scope = [(v, kinds.get(h, "text")) for v, h in zip(_scope_values(report, filters), SCOPE_HEADINGS, strict=True)]
+    for line in _lines(report, filters):  # a cell is written where it is appended: new ones each row
+        sheet.append([cell(c.value(line), c.kind, line.currency) for c in DETAIL_COLUMNS] + [cell(*v) for v in scope])
+
+
+def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
+    sheet = book.create_sheet("Summary")
+    _widths(sheet, [34, 26, 12, 18, 18, 18, 12, 12] + [14] * len(LineStatus.values))
+    cell = _cell_maker(sheet)
+    who = report.requested_by.get_username() if report.requested_by else f"the system ({report.get_trigger_display()})"
+    header: list[tuple[str, Any, str]] = [
+        ("Reconciliation report", f"#{report.pk}", "text"),
+        ("Integration", report.integration.name, "text"),
+        ("Xero organisation", report.organisation_name, "text"),
+        ("Procore company", report.company_name, "text"),
+        ("Scope", filters.scope.describe(), "text"),
+        ("Period from", filters.date_from, "date"),
+        ("Period to", filters.date_to, "date"),
+        ("As of", as_of(report), "datetime"),
+        ("Xero payments as of the sync of",
+         timezone.localtime(report.xero_as_of).replace(tzinfo=None, microsecond=0) if report.xero_as_of else None,
+         "datetime"),
+        ("Requested by", who, "text"),
+    ]  # fmt: skip
+    for label, value, kind in header:
+        sheet.append([cell(label, "label"), cell(value if value is not None else "", kind)])
+    sheet.append([])
+    statuses = LineStatus.choices
+    currencies = selectors.currency_totals(report=report, filters=filters)
+    sheet.append([cell("Per currency (never summed across currencies)", "label")])
+    sheet.append(
+        [cell(h, "heading") for h in ("Currency", "", "", "Paid in Xero", "Recorded in Procore", "Difference")]
+        + [cell("Payments", "heading"), cell("Problems", "heading")]
+        + [cell(label, "heading") for _, label in statuses]
+    )
+    if not currencies:
+        sheet.append([cell(f"No payment in this scope ({filters.scope.describe()}), on either side.", "text")])
+    for row in currencies:
+        sheet.append(_group_cells(cell, row, row["currency"], "", "", statuses))
+    for by, title, first, second in (
+        ("project", "By project", "name", ""),
+        ("commitment", "By commitment", "name", "project"),
+        ("vendor", "By vendor", "name", ""),
+        ("bill", "Per bill", "name", "vendor"),
+    ):
+        sheet.append([])
+        sheet.append([cell(title, "label")])
+        third = "Bill total" if by == "bill" else ""
+        sheet.append(
+            [cell(h, "heading") for h in (title.split()[-1].title(), second.title(), third, "Paid in Xero",
+                                          "Recorded in Procore", "Difference", "Payments", "Problems")]
+            + [cell(label, "heading") for _, label in statuses]
+        )  # fmt: skip
+        for row in selectors.totals_by(report=report, filters=filters, by=by):
+            extra = row.get("total") if by == "bill" else ""
+            sheet.append(_group_cells(cell, row, row.get(first) or "(not matched yet)", row.get(second, ""), extra,
+                                      statuses))  # fmt: skip
+
+
+def _group_cells(cell, row: dict, first: str, second: str, third: Any, statuses) -> list:
+    currency = row["currency"]
+    return [
+        cell(first, "text"),
+        cell(second, "text"),
+        cell(third, "money", currency) if third not in ("", None) else cell("", "text"),
+        cell(row["xero"], "money", currency),
+        cell(row["procore"], "money", currency),
+        cell(row["difference"], "money", currency),
+        cell(row["lines"], "int"),
+        cell(row["problems"], "int"),
+    ] + [cell(row["counts"].get(status, 0), "int") for status, _ in statuses]
 
 
 def _widths(sheet, widths: list[int]) -> None:
@@ -200,20 +271,11 @@ def _widths(sheet, widths: list[int]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
-def _header(sheet, cell, report: ReconciliationReport) -> None:
-    for label, value in header_block(report):
-        kind = "datetime" if isinstance(value, dt.datetime) else "text"
-        sheet.append([cell(label, "label"), cell(value, kind)])
-    sheet.append([])
-    sheet.append(
-        [cell(h, "label") for h in ("Currency", "Paid in Xero", "Issued in Procore", "Of which by hand", "Difference")]
-    )
-    for row in report.totals:
-        sheet.append(
-            [cell(row["currency"], "text")]
-            + [cell(Decimal(row[k]), "money") for k in ("xero", "procore", "by_hand", "difference")]
-        )
-    sheet.append([])
+def money_format(currency: str) -> str:
+    """#,##0.00 with the currency code after it ("1,234.50 AUD"), still a number to sum."""
+    if not CURRENCY.match(currency or ""):
+        return MONEY_FORMAT
+    return f'#,##0.00 "{currency}";-#,##0.00 "{currency}"'
 
 
 def _cell_maker(sheet):
@@ -222,21 +284,18 @@ def _cell_maker(sheet):
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
+    formats: dict[str, str] = {}
 
-    def cell(value: Any, kind: str):
+    def cell(value: Any, kind: str, currency: str = ""):
         if value is None or value == "":
             return WriteOnlyCell(sheet, value=None)
         if kind == "money":
             made = WriteOnlyCell(sheet, value=Decimal(value))
-            made.number_format = MONEY_FORMAT
+            made.number_format = formats.setdefault(currency, money_format(currency))
             return made
-        if kind == "date":
+        if kind in ("date", "datetime"):
             made = WriteOnlyCell(sheet, value=value)
-            made.number_format = DATE_FORMAT
-            return made
-        if kind == "datetime":
-            made = WriteOnlyCell(sheet, value=value)
-            made.number_format = "yyyy-mm-dd hh:mm"
+            made.number_format = DATE_FORMAT if kind == "date" else DATETIME_FORMAT
             return made
         if kind == "int":
             return WriteOnlyCell(sheet, value=int(value))

@@ -30,6 +30,7 @@ class LineStatus(models.TextChoices):
     MISSING_IN_PROCORE = "missing_in_procore", "Missing in Procore"
     NOT_SENT = "not_sent", "Not sent yet"
     DELETED_IN_XERO = "deleted_in_xero", "Deleted in Xero, still in Procore"
+    DUPLICATE = "duplicate", "Duplicated in Procore"
     PROCORE_ONLY = "procore_only", "In Procore only"
     BY_HAND = "by_hand", "Entered by hand in Procore"
     IGNORED = "ignored", "Ignored (kept out of Procore)"
@@ -75,6 +76,16 @@ class ReconciliationReport(BackgroundJob):
         return self.state in ACTIVE_REPORT_STATES
 
 
+class MissingReason(models.TextChoices):
+    """Why a payment Xero made is not in Procore, in our own words (the line's `reason`)."""
+
+    BLOCKED = "blocked", "Blocked"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored"
+    NOT_YET_RUN = "not_yet_run", "Not yet run"
+    REMOVED = "removed", "Removed in Procore"
+
+
 class ReconciliationLine(models.Model):
     """One payment as each side has it (either side may be missing) and what that means."""
 
@@ -96,10 +107,18 @@ class ReconciliationLine(models.Model):
     # Xero minus Procore, where both sides have an amount.
     difference = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=20, choices=MissingReason.choices, blank=True)
+    payment_id = models.BigIntegerField(null=True, blank=True)  # our Payment row, for its page
+    xero_invoice_id = models.CharField(max_length=64, blank=True)
+    vendor_id = models.CharField(max_length=64, blank=True)  # the Xero ContactID of the vendor
+    bill_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # The day a period is read on: the Xero payment date, or Procore's where Xero has none.
+    day = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [
+            models.Index(fields=["report", "day"]),
             models.Index(fields=["report", "status"]),
             models.Index(fields=["report", "vendor"]),
             models.Index(fields=["report", "project"]),

@@ -27,7 +27,7 @@ from syncapp.reconcile.models import (
     ReconciliationReport,
     ReportState,
 )
-from syncapp.sync.models import BillLink, Payment, RunState, SyncRun
+from syncapp.sync.models import BillLink, Payment, RunState, SyncRun, XeroBillRecord
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ _PAYMENT_FIELDS = (
     "id", "integration_id", "xero_payment_id", "payment_type", "xero_status", "date", "amount", "currency_code",
     "invoice_number", "vendor_name", "procore_project_id", "project_name", "procore_commitment_id",
     "commitment_number", "procore_payment_id", "state", "reason_code", "message", "last_error",
+    "xero_invoice_id", "xero_contact_id", "fix",
 )  # fmt: skip
 
 
@@ -171,7 +172,8 @@ def _build(report: ReconciliationReport) -> tuple[Comparison, int]:
     finally:
         xero.close()
         procore.close()
-    return compare(payments=payments, reads=reads), counter.calls
+    bill_totals = dict(XeroBillRecord.objects.filter(integration=integration).values_list("invoice_id", "total"))
+    return compare(payments=payments, reads=reads, bill_totals=bill_totals), counter.calls
 
 
 def _read_all(report: ReconciliationReport, procore, keys: list[CommitmentKey], counter: CallCounter):
@@ -216,6 +218,12 @@ def _save(report: ReconciliationReport, comparison: Comparison, calls: int) -> N
                     procore_amount=line.procore_amount,
                     difference=line.difference,
                     note=line.note,
+                    reason=line.reason,
+                    payment_id=line.payment_id,
+                    xero_invoice_id=line.xero_invoice_id,
+                    vendor_id=line.vendor_id,
+                    bill_total=line.bill_total,
+                    day=line.day,
                 )
                 for line in comparison.lines
             ],

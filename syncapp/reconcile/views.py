@@ -6,11 +6,13 @@ Thin: `reports` starts and builds, `selectors` reads, `export` writes files.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
@@ -22,13 +24,14 @@ from syncapp.core import audit
 from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors as dashboard_selectors
 from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
-from syncapp.reconcile import export, selectors
+from syncapp.reconcile import charts, export, selectors
 from syncapp.reconcile.models import CommitmentTotal, LineStatus, ReconciliationReport, ReportState
 from syncapp.reconcile.presentation import line_look
 from syncapp.reconcile.reports import active_report, request_report
 
 LINES_PER_PAGE = 50
-COMMITMENTS_SHOWN = 200  # more than this: the XLSX has them all
+COMMITMENTS_SHOWN = 200
+GROUP_ROWS_SHOWN = 50  # per project, commitment, vendor, bill: more than this, the XLSX has them all
 
 
 @require_GET
@@ -58,11 +61,9 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, problem)
     else:
         report, created = request_report(integration=integration, requested_by=request.user)
-        if created:
-            messages.success(
-                request, f"Reconciliation #{report.pk} is queued: it reads Procore commitment by commitment."
-            )
-        else:
+        # A new build needs no message: its progress box says "queued" and gives way to the report
+        # when it is done; a message would stay on the page after that.
+        if not created:
             messages.info(request, f"Reconciliation #{report.pk} is already running: follow it below.")
     return redirect(_page_url(integrations, integration))
 
@@ -86,26 +87,34 @@ def progress(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_GET
 @finance_required
 def download(request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
+    """The report within the scope and filters of the page, streamed: CSV line by line, XLSX from a
+    write-only workbook in a temporary file."""
     report = get_object_or_404(ReconciliationReport.objects.select_related("integration", "requested_by"), pk=report_id)
     if report.state != ReportState.DONE:
         raise Http404("This report is not finished.")
+    filters = selectors.LineFilters.from_query(request.GET, today=timezone.localdate())
+    name = export.filename(report, fmt, filters)
     if fmt == "csv":
-        response = HttpResponse(export.csv_text(report), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(export.iter_csv(report, filters), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
     elif fmt == "xlsx":
-        response = HttpResponse(
-            export.xlsx_bytes(report),
+        response = FileResponse(
+            export.xlsx_file(report, filters),
+            as_attachment=True,
+            filename=name,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:
         raise Http404("Unknown format.")
-    response["Content-Disposition"] = f'attachment; filename="{export.filename(report, fmt)}"'
     audit.record(
         action="reconciliation.downloaded",
-        summary=f"Downloaded reconciliation #{report.pk} as {fmt.upper()}",
+        summary=f"Downloaded reconciliation #{report.pk} as {fmt.upper()} ({filters.describe()})",
         actor=request.user,
         integration=report.integration,
         report_id=report.pk,
         format=fmt,
+        filters=filters.params(),
+        file=name,
     )
     return response
 
@@ -138,43 +147,79 @@ def page_context(
 
 
 def _report_context(request: HttpRequest, *, integrations: list[Integration], report: ReconciliationReport) -> dict:
-    filters = selectors.LineFilters.from_query(request.GET)
+    filters = selectors.LineFilters.from_query(request.GET, today=timezone.localdate())
     keep = {}
     if len(integrations) > 1:
         keep["integration"] = report.integration.name
     if integer_id(request.GET.get("report", "")) is not None:
         keep["report"] = str(report.pk)
     base = reverse("reconciliation")
+
+    def link(**changes) -> str:
+        """The page narrowed to the rows behind a number: the scope, plus `changes`."""
+        return f"{base}?{urlencode({**keep, **filters.scope.with_(**changes).params()})}"
+
     page = Paginator(selectors.report_lines(report=report, filters=filters), LINES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    counts = report.counts or {}
+    currencies = selectors.currency_totals(report=report, filters=filters)
+    counts: dict[str, int] = {}
+    for row in currencies:
+        row["link"] = link(currency=row["currency"])
+        row["count_links"] = [
+            (status, label, row["counts"][status], link(currency=row["currency"], status=status))
+            for status, label in LineStatus.choices
+            if row["counts"].get(status)
+        ]
+        for status, n in row["counts"].items():
+            counts[status] = counts.get(status, 0) + n
     tiles = [
         {
             "status": status,
             "label": label,
             "count": counts.get(status, 0),
             "look": line_look(status),
-            "url": f"{base}?{urlencode({**keep, 'status': status})}",
+            "url": link(status=status),
             "current": filters.status == status,
         }
         for status, label in LineStatus.choices
         if counts.get(status) or status == LineStatus.MATCHED
     ]
-    commitments = CommitmentTotal.objects.filter(report=report)
+    groups = {}
+    for by, key in (("project", "procore_project_id"), ("commitment", "procore_commitment_id"),
+                    ("vendor", "vendor_id"), ("bill", "xero_invoice_id")):  # fmt: skip
+        rows = list(selectors.totals_by(report=report, filters=filters, by=by, limit=GROUP_ROWS_SHOWN + 1))
+        for row in rows:
+            row["link"] = link(currency=row["currency"], **{by: row[key]})
+        groups[by] = rows
+    today = timezone.localdate()
+    presets = []
+    for value, label in selectors.PRESETS:
+        start, end = selectors.preset_range(value, today=today)
+        presets.append({"label": label, "url": link(date_from=start, date_to=end),
+                        "current": (filters.date_from, filters.date_to) == (start, end)})  # fmt: skip
+    commitments = CommitmentTotal.objects.filter(report=report).exclude(note="").exclude(procore_commitment_id=None)
     return {
         "filters": filters,
+        "scope_text": filters.describe(),
         "keep": keep,
-        "clear_url": f"{base}?{urlencode(keep)}" if keep else base,
+        "clear_url": link(),
+        "all_url": f"{base}?{urlencode(keep)}" if keep else base,
+        "presets": presets,
         "status_choices": LineStatus.choices,
         **selectors.filter_choices(report=report),
         "tiles": tiles,
+        "currencies": currencies,
+        "groups": groups,
+        "group_cap": GROUP_ROWS_SHOWN,
+        "chart": charts.paired_bars(groups["project"][:GROUP_ROWS_SHOWN]),
+        "unread_commitments": list(commitments[:COMMITMENTS_SHOWN]),
         "lines": page.object_list,
         "lines_total": page.paginator.count,
         "pager": pager(request, page),
-        "commitment_rows": list(commitments.order_by("project", "commitment", "id")[:COMMITMENTS_SHOWN]),
-        "commitments_count": commitments.count(),
-        "commitments_cap": COMMITMENTS_SHOWN,
+        "download_query": urlencode(filters.params()),
+        "procore_web": settings.PROCORE_WEB_URL,
+        "xero_web": settings.XERO_WEB_URL,
     }
 
 

@@ -73,6 +73,8 @@ def line(status="matched", n=1, **fields):
         "procore_amount": Decimal("1000.50") + n,
         "difference": Decimal("0.00"),
         "counts_in_xero": True,
+        "vendor_id": f"contact-{n % 3}",
+        "xero_invoice_id": f"bill-{n:04d}",
     }
     values.update(fields)
     return Line(**values)

@@ -239,15 +239,26 @@ def test_a_report_without_connections_fails_with_the_reason():
 def test_the_command_builds_a_report_in_the_foreground_and_writes_the_file(synced, tmp_path):
     import csv
 
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
     path = tmp_path / "out.csv"
     call_command("reconcile", "--integration", synced.integration.name, "--output", str(path))
     report = ReconciliationReport.objects.get()
     assert report.state == ReportState.DONE and report.trigger == "command" and report.requested_by is None
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[1] == ["Integration", synced.integration.name]
-    assert sum(1 for row in rows if row and row[0] == "Matched") == report.counts["matched"]
-    xlsx = tmp_path / "out.xlsx"
-    call_command("reconcile", "--format", "xlsx", "--output", str(xlsx))
-    assert xlsx.read_bytes()[:2] == b"PK"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert sum(1 for row in rows if row["Status"] == "Matched") == report.counts["matched"]
+    assert {row["Scope"] for row in rows} == {"every date"}
+    # A period and a project: only their lines, and the scope in the file's name.
+    payment = Payment.objects.filter(integration=synced.integration, state=PaymentState.SENT).first()
+    day = payment.date.isoformat()
+    call_command("reconcile", "--from", day, "--to", day, "--project", str(payment.procore_project_id),
+                 "--format", "xlsx", "--output", str(tmp_path / "month.xlsx"))  # fmt: skip
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "month.xlsx")["Details"]
+    headings = [c.value for c in sheet[1]]
+    days = {row[headings.index("Date")].value.date() for row in sheet.iter_rows(min_row=2)}
+    projects = {row[headings.index("Procore project id")].value for row in sheet.iter_rows(min_row=2)}
+    assert days == {payment.date} and projects == {str(payment.procore_project_id)}
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("reconcile", "--from", "31/10/2026")

@@ -102,10 +102,13 @@ def test_the_tiles_filter_the_table_by_status_vendor_and_project(finance_client,
     html = finance_client.get(PAGE, {"status": "by_hand"}).content.decode()
     assert "1 line matches the filters" in html and "Entered by hand in Procore" in html
     assert "Procore no longer has it" not in html
-    html = finance_client.get(PAGE, {"vendor": "Vendor 1"}).content.decode()
+    html = finance_client.get(PAGE, {"vendor": "contact-1"}).content.decode()
     assert "21 lines match the filters" in html
-    html = finance_client.get(PAGE, {"project": "Evil Project"}).content.decode()
-    assert "1 line matches the filters" in html
+    assert '<option value="contact-1" selected>Vendor 1</option>' in html
+    html = finance_client.get(PAGE, {"project": "5"}).content.decode()
+    assert "62 lines match the filters" in html
+    html = finance_client.get(PAGE, {"project": "6"}).content.decode()
+    assert "No payment in this scope" in html
     html = finance_client.get(PAGE, {"status": "no-such-status"}).content.decode()
     assert "62 lines" in html  # an unknown status is no filter
 
@@ -117,8 +120,8 @@ def test_the_second_page_of_lines(finance_client, report):
 
 def test_the_per_commitment_totals_and_the_totals_are_shown(finance_client, report):
     html = finance_client.get(PAGE).content.decode()
-    assert "Per commitment" in html and "SC-001" in html
-    assert "Paid in Xero" in html and "100.00" in html
+    assert "By commitment" in html and "SC-001" in html and "Per bill" in html and "INV-0070" in html
+    assert "Paid in Xero" in html and "Recorded in Procore" in html
 
 
 def test_finance_starts_a_reconciliation_queued_for_the_worker(
@@ -194,7 +197,13 @@ def test_finance_and_admins_download_a_report_and_it_is_audited(request, who, fm
     assert response.status_code == 200 and kind in response["Content-Type"]
     assert 'filename="reconciliation-demo-' in response["Content-Disposition"]
     entry = AuditEntry.objects.get(action="reconciliation.downloaded")
-    assert entry.details == {"report_id": report.pk, "format": fmt} and entry.actor is not None
+    assert entry.details == {
+        "report_id": report.pk,
+        "format": fmt,
+        "filters": {},
+        "file": response["Content-Disposition"].split('filename="')[1].rstrip('"'),
+    }
+    assert entry.actor is not None
 
 
 def test_an_unfinished_report_or_unknown_format_is_not_downloadable(finance_client, report, integration):

@@ -9,6 +9,7 @@ from syncapp.reconcile.presentation import line_look, report_look
 
 register = template.Library()
 
+
 def _badge(tone: str, icon: str, label: str) -> SafeString:
     return format_html('<span class="badge {}">{}{}</span>', tone, icons.icon(icon), label)
 
