@@ -111,6 +111,7 @@ def test_a_refused_reversal_shows_as_deleted_in_xero_still_in_procore_with_the_s
     client.force_login(admin_user)
     page = client.get("/reconciliation/").content.decode()
     assert "Deleted in Xero, still in Procore" in page and f"payment #{payment.procore_payment_id}" in page
-    csv = client.get(f"/reconciliation/reports/{report.pk}/download.csv").content.decode("utf-8-sig")
+    download = client.get(f"/reconciliation/reports/{report.pk}/download.csv")
+    csv = b"".join(download.streaming_content).decode("utf-8-sig")
     row = next(r for r in csv.splitlines() if pid in r)
     assert "Deleted in Xero, still in Procore" in row and "a Procore company admin must remove it" in row
