@@ -237,6 +237,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = False
+FORMAT_MODULE_PATH = ["syncapp.formats"]  # one date format on every page: "1 Dec 2026, 14:05"
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -10,3 +10,26 @@ document.addEventListener("change", (event) => {
     field.form.submit();
   }
 });
+
+// The menu button of narrow screens (base.html): shown only when this script runs, it folds the
+// navigation away and opens it again. CSS folds it only while `.topbar.has-menu` is set here.
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.querySelector(".nav-toggle");
+  const topbar = button && button.closest(".topbar");
+  if (!topbar) {
+    return;
+  }
+  button.hidden = false;
+  topbar.classList.add("has-menu");
+  button.addEventListener("click", () => {
+    const open = topbar.classList.toggle("menu-open");
+    button.setAttribute("aria-expanded", String(open));
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && topbar.classList.contains("menu-open")) {
+      topbar.classList.remove("menu-open");
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
+    }
+  });
+});

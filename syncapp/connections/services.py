@@ -70,8 +70,9 @@ def get_connection(*, integration: Integration, provider: str) -> Connection | N
     return Connection.objects.filter(integration=integration, provider=provider).first()
 
 
-def connection_problem(integration: Integration | None = None) -> str | None:
+def connection_problem(integration: Integration | None = None, *, admin: bool = False) -> str | None:
     """Why a sync of `integration` cannot run now, in words an admin understands; None when it can.
+    Told to an Admin (`admin`), it says what to do; told to anyone else, that an Admin must do it.
 
     Without an integration (the Admins' banner on every page): only the connections that broke and
     need a reconnect, across all integrations; None when there are none.
@@ -80,21 +81,22 @@ def connection_problem(integration: Integration | None = None) -> str | None:
         return _reconnect_banner()
     problems = []
     for provider in (Provider.XERO, Provider.PROCORE):
-        problem = _problem_of(get_connection(integration=integration, provider=provider), provider)
+        problem = _problem_of(get_connection(integration=integration, provider=provider), provider, admin=admin)
         if problem:
             problems.append(problem)
     return " ".join(problems) or None
 
 
-def _problem_of(connection: Connection | None, provider: str) -> str | None:
+def _problem_of(connection: Connection | None, provider: str, *, admin: bool = False) -> str | None:
     name = Provider(provider).label
+    who = "" if admin else "an Admin must "
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
-        return f"{name} is not connected: an Admin must connect it on the Connections page."
+        return f"{name} is not connected: {who}connect it on the Connections page."
     if connection.status == ConnectionStatus.NEEDS_RECONNECT:
         reason = connection.status_reason or "the connection was refused"
-        return f"{name} needs reconnecting ({reason}): an Admin must reconnect it."
+        return f"{name} needs reconnecting ({reason}): {who}reconnect it on the Connections page."
     if not connection.tenant_id:
-        return f"No {name} {TENANT_WORD[provider]} is chosen yet: an Admin must pick one on the Connections page."
+        return f"No {name} {TENANT_WORD[provider]} is chosen yet: {who}pick one on the Connections page."
     return None
 
 

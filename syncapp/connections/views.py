@@ -43,7 +43,7 @@ def index(request: HttpRequest) -> HttpResponse:
             {
                 "integration": integration,
                 "connections": [(p, found.get(p.value)) for p in (Provider.XERO, Provider.PROCORE)],
-                "problem": services.connection_problem(integration),
+                "problem": services.connection_problem(integration, admin=is_admin(request.user)),
             }
         )
     broken = list(services.connections_needing_reconnect()) if is_admin(request.user) else []
