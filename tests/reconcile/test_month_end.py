@@ -161,6 +161,13 @@ def test_the_totals_of_a_period_add_up_per_currency(planted):
         # The difference is paid minus recorded, and the lines' differences add up to it.
         assert t["difference"] == t["xero"] - t["procore"] == expected[t["currency"]]["difference"]
         assert sum(t["counts"].values()) == t["lines"]
+    # Per bill: the bill's total from Xero beside what was paid and recorded.
+    from syncapp.sync.models import XeroBillRecord
+
+    totals_of_bills = dict(XeroBillRecord.objects.values_list("invoice_id", "total"))
+    bills = list(selectors.totals_by(report=report, filters=period, by="bill"))
+    assert bills and all(b["total"] == totals_of_bills[b["xero_invoice_id"]] for b in bills)
+    assert bills[0]["difference"] != 0 or bills[0]["problems"]  # the bills with a problem first
     # Per project, commitment, vendor and bill, the rows of a currency add up to its total.
     for by in ("project", "commitment", "vendor"):
         rows = list(selectors.totals_by(report=report, filters=period, by=by))
