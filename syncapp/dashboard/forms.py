@@ -1,4 +1,4 @@
-"""Forms of the dashboard: the payments filter (GET) and the small action forms (POST)."""
+"""Forms of the dashboard: the payments and audit log filters (GET) and the small action forms (POST)."""
 
 from django import forms
 from django.conf import settings
@@ -6,9 +6,17 @@ from django.conf import settings
 from syncapp.sync.models import PaymentState, SyncSettings
 
 
-class PaymentFilterForm(forms.Form):
-    """The payments list's filters. Invalid values are dropped, not shown as errors: a stale
-    bookmark should still open the list."""
+class ListFilterForm(forms.Form):
+    """A list's filters, read from the URL. Invalid values are dropped, not shown as errors: a
+    stale bookmark should still open the list."""
+
+    def cleaned_or_empty(self) -> dict:
+        self.is_valid()
+        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in (None, "")}
+
+
+class PaymentFilterForm(ListFilterForm):
+    """The payments list's filters."""
 
     q = forms.CharField(required=False, max_length=100, label="Search")
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *PaymentState.choices])
@@ -21,9 +29,14 @@ class PaymentFilterForm(forms.Form):
     reason = forms.CharField(required=False, max_length=40)
     sort = forms.CharField(required=False, max_length=20)
 
-    def cleaned_or_empty(self) -> dict:
-        self.is_valid()
-        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in (None, "")}
+
+class AuditFilterForm(ListFilterForm):
+    """The audit log's filters: a date range, who (a username, or "(system)"), which action."""
+
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    user = forms.CharField(required=False, max_length=150, label="Who")
+    action = forms.CharField(required=False, max_length=50)
 
 
 class ReasonForm(forms.Form):

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from syncapp.dashboard.views import audit, failures, home, integrations, mappings, payments, runs, settings
+from syncapp.dashboard.views import audit, exports, failures, home, integrations, mappings, payments, runs, settings
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("get-all-payments/", home.start_sync, name="start-sync"),
     path("payments/", payments.payment_list, name="payments"),
+    path("payments/download.<str:fmt>", exports.payments_export, name="payments-export"),
     path("payments/<int:payment_id>/", payments.payment_detail, name="payment"),
     path("payments/<int:payment_id>/retry/", payments.payment_retry, name="payment-retry"),
     path("payments/<int:payment_id>/ignore/", payments.payment_ignore, name="payment-ignore"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("runs/<int:run_id>/progress/", runs.run_progress, name="run-progress"),
     path("runs/<int:run_id>/log/", runs.run_log, name="run-log"),
     path("failures/", failures.failure_queue, name="failures"),
+    path("failures/download.<str:fmt>", exports.failures_export, name="failures-export"),
     path("failures/retry-group/", failures.retry_group, name="failures-retry-group"),
     path("mappings/", mappings.vendor_mappings, name="mappings"),
     path("mappings/vendors/link/", mappings.vendor_link, name="mapping-vendor-link"),
@@ -30,7 +32,8 @@ urlpatterns = [
     path("settings/", settings.integration_settings, name="settings"),
     path("settings/schedule/", settings.schedule_settings, name="schedule-settings"),
     path("settings/schedule/resume/", settings.schedule_resume, name="schedule-resume"),
-    path("audit/", audit.audit_log, name="audit"),
+    path("audit/", audit.audit_log_page, name="audit"),
+    path("audit/download.<str:fmt>", exports.audit_export, name="audit-export"),
     path("integrations/", integrations.integration_list, name="integrations"),
     path("integrations/add/", integrations.integration_add, name="integration-add"),
     path("integrations/<int:pk>/rename/", integrations.integration_rename, name="integration-rename"),

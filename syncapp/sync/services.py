@@ -21,6 +21,7 @@ from syncapp.sync.models import (
     PaymentState,
     SyncSettings,
     VendorLink,
+    XeroBillRecord,
     XeroContactRecord,
 )
 
@@ -53,9 +54,16 @@ def _move(payment: Payment, *, allowed: tuple[str, ...], to: str, **fields) -> N
 
 @transaction.atomic
 def link_vendor(
-    *, integration: Integration, xero_contact_id: str, procore_vendor_id: int, vendor_name: str = "", actor=None
+    *,
+    integration: Integration,
+    xero_contact_id: str,
+    procore_vendor_id: int,
+    vendor_name: str = "",
+    actor=None,
+    how: str = LinkHow.MANUAL,
 ) -> VendorLink:
-    """An Admin links a Xero contact to a Procore vendor (confirmed)."""
+    """An Admin links a Xero contact to a Procore vendor (confirmed): one picked, or one just
+    created in Procore from the contact (`how` CREATED, audited as such)."""
     contact = XeroContactRecord.objects.filter(integration=integration, contact_id=xero_contact_id).first()
     contact_name = contact.name if contact else ""
     link, _ = VendorLink.objects.update_or_create(
@@ -65,14 +73,18 @@ def link_vendor(
             "contact_name": contact_name,
             "procore_vendor_id": procore_vendor_id,
             "vendor_name": vendor_name[:255],
-            "how": LinkHow.MANUAL,
+            "how": how,
             "confirmed": True,
             "linked_by": _user(actor),
         },
     )
+    created = how == LinkHow.CREATED
     audit.record(
-        action="vendor.linked",
-        summary=f"Linked Xero contact '{contact_name or xero_contact_id}' to Procore vendor "
+        action="vendor.created" if created else "vendor.linked",
+        summary=f"Created Procore vendor '{vendor_name or procore_vendor_id}' from Xero contact "
+        f"'{contact_name or xero_contact_id}' and linked them"
+        if created
+        else f"Linked Xero contact '{contact_name or xero_contact_id}' to Procore vendor "
         f"'{vendor_name or procore_vendor_id}'",
         actor=actor,
         integration=integration,
@@ -149,17 +161,14 @@ def create_vendor_from_contact(*, integration: Integration, xero_contact_id: str
     if contact.tax_number:
         notes += f"; tax number {contact.tax_number}"
     vendor = procore.create_vendor(name=contact.name, origin_id=contact.contact_id, notes=notes)
-    with transaction.atomic():
-        link = link_vendor(
-            integration=integration,
-            xero_contact_id=xero_contact_id,
-            procore_vendor_id=vendor.id,
-            vendor_name=vendor.name,
-            actor=actor,
-        )
-        VendorLink.objects.filter(pk=link.pk).update(how=LinkHow.CREATED)
-        link.refresh_from_db()
-    return link
+    return link_vendor(
+        integration=integration,
+        xero_contact_id=xero_contact_id,
+        procore_vendor_id=vendor.id,
+        vendor_name=vendor.name,
+        actor=actor,
+        how=LinkHow.CREATED,
+    )
 
 
 # --- bills ------------------------------------------------------------------------------------------
@@ -173,9 +182,11 @@ def link_bill(
     procore_project_id: int,
     procore_commitment_id: int,
     procore_requisition_id: int | None = None,
+    commitment_label: str = "",
     actor=None,
 ) -> BillLink:
-    """An Admin picks the commitment (and subcontractor invoice) of a bill."""
+    """An Admin picks the commitment (and subcontractor invoice) of a bill. `commitment_label` is
+    what the picker showed (project, commitment number and title): the audit log says it."""
     link, _ = BillLink.objects.update_or_create(
         integration=integration,
         xero_invoice_id=xero_invoice_id,
@@ -187,12 +198,18 @@ def link_bill(
             "linked_by": _user(actor),
         },
     )
+    bill = XeroBillRecord.objects.filter(integration=integration, invoice_id=xero_invoice_id).first()
+    bill_name = f"bill {bill.invoice_number or xero_invoice_id}" if bill else f"Xero bill {xero_invoice_id}"
+    if bill and bill.contact_name:
+        bill_name += f" ({bill.contact_name})"
     audit.record(
         action="bill.linked",
-        summary=f"Linked Xero bill {xero_invoice_id} to Procore commitment #{procore_commitment_id}",
+        summary=f"Linked {bill_name} to Procore commitment {commitment_label or f'#{procore_commitment_id}'}",
         actor=actor,
         integration=integration,
         xero_invoice_id=xero_invoice_id,
+        invoice_number=bill.invoice_number if bill else "",
+        commitment_label=commitment_label,
         procore_commitment_id=procore_commitment_id,
         procore_requisition_id=procore_requisition_id,
     )
@@ -220,8 +237,24 @@ def _act(
     kind, text = event
     who = getattr(actor, "username", "") or "the system"
     _event(payment, kind, text.format(who=who, reason=reason), actor)
-    audit.record(action=action, summary=summary, actor=actor, integration=payment.integration, payment_id=payment.pk)
+    audit.record(
+        action=action,
+        summary=summary,
+        actor=actor,
+        integration=payment.integration,
+        payment_id=payment.pk,
+        invoice_number=payment.invoice_number,
+        vendor_name=payment.vendor_name,
+    )
     return payment
+
+
+def _named(payment: Payment) -> str:
+    """A payment as the audit log names it: by its bill and vendor, not by its Xero id."""
+    amount = f" of {payment.amount:,.2f} {payment.currency_code}".rstrip() if payment.amount is not None else ""
+    bill = payment.invoice_number or payment.xero_payment_id
+    vendor = f" ({payment.vendor_name})" if payment.vendor_name else ""
+    return f"the payment{amount} on bill {bill}{vendor}"
 
 
 @transaction.atomic
@@ -234,7 +267,7 @@ def retry_payment(*, payment: Payment, actor=None) -> Payment:
         to=PaymentState.NEW,
         event=("retried", "Retried by {who}"),
         action="payment.retried",
-        summary=f"Retried Xero payment {payment.xero_payment_id}",
+        summary=f"Retried {_named(payment)}",
     )
 
 
@@ -251,7 +284,7 @@ def ignore_payment(*, payment: Payment, reason: str, actor=None) -> Payment:
         to=PaymentState.IGNORED,
         event=("ignored", "Ignored by {who}: {reason}"),
         action="payment.ignored",
-        summary=f"Ignored Xero payment {payment.xero_payment_id}: {reason}",
+        summary=f"Ignored {_named(payment)}: {reason}",
         reason=reason,
         reason_code="ignored",
         message=f"Ignored: {reason}"[:500],
@@ -268,7 +301,7 @@ def unignore_payment(*, payment: Payment, actor=None) -> Payment:
         to=PaymentState.NEW,
         event=("unignored", "Un-ignored by {who}"),
         action="payment.unignored",
-        summary=f"Un-ignored Xero payment {payment.xero_payment_id}",
+        summary=f"Un-ignored {_named(payment)}",
     )
 
 
@@ -282,7 +315,7 @@ def mark_reversal_done(*, payment: Payment, actor=None) -> Payment:
         to=PaymentState.REVERSED,
         event=("reversed", "Reversal done by hand, confirmed by {who}"),
         action="payment.reversal_done",
-        summary=f"Confirmed manual reversal of Xero payment {payment.xero_payment_id}",
+        summary=f"Confirmed the manual reversal of {_named(payment)}",
     )
 
 
@@ -296,7 +329,7 @@ def retry_reversal(*, payment: Payment, actor=None) -> Payment:
         to=PaymentState.SENT,
         event=("retried", "Reversal retried by {who}"),
         action="payment.reversal_retried",
-        summary=f"Retried the reversal of Xero payment {payment.xero_payment_id}",
+        summary=f"Retried the reversal of {_named(payment)}",
     )
 
 

@@ -196,7 +196,7 @@ def bill_link(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That is not a Xero bill of this integration (any more): pick one from the list.")
         return _back(request, "mapping-bills", integration, integrations)
     try:
-        offered = {c.value for c in procore_catalog.commitment_choices(integration)}
+        offered = {c.value: c.label for c in procore_catalog.commitment_choices(integration)}
     except procore_catalog.CatalogUnavailable as exc:
         messages.error(request, str(exc))
         return _back(request, "mapping-bills", integration, integrations)
@@ -210,6 +210,7 @@ def bill_link(request: HttpRequest) -> HttpResponse:
         procore_project_id=project_id,
         procore_commitment_id=commitment_id,
         procore_requisition_id=requisition_id,
+        commitment_label=offered[request.POST["choice"]],
         actor=request.user,
     )
     messages.success(request, "Bill linked. Its payments go to that commitment on the next run.")

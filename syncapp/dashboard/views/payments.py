@@ -54,13 +54,20 @@ def _link(request: HttpRequest, **changes) -> str:
     return f"?{params.urlencode()}"
 
 
-@finance_required
-def payment_list(request: HttpRequest) -> HttpResponse:
-    integrations, integration = page_integration(request)
+def list_filters(request: HttpRequest) -> tuple[PaymentFilterForm, dict, selectors.PaymentFilters]:
+    """The list's filters from the URL: the form, what was validly chosen, and the selector's
+    filters (the page and its downloads read them here, so they always agree)."""
     form = PaymentFilterForm(request.GET)
     chosen = form.cleaned_or_empty()
     sort = chosen.get("sort", "-date")
-    filters = selectors.PaymentFilters(**{k: v for k, v in chosen.items() if k != "sort"}, sort=sort)
+    return form, chosen, selectors.PaymentFilters(**{k: v for k, v in chosen.items() if k != "sort"}, sort=sort)
+
+
+@finance_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    integrations, integration = page_integration(request)
+    form, chosen, filters = list_filters(request)
+    sort = filters.sort
     qs = selectors.filter_payments(integration=integration, filters=filters)
     number = _page_number(request)
     start = (number - 1) * PER_PAGE
@@ -89,6 +96,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         **selectors.filter_choices(integration=integration),
         "total_text": total_text,
         "clear_url": reverse("payments"),
+        "download_query": _download_query(request, integration if len(integrations) > 1 else None),
         "pager": {
             "summary": f"Showing {start + 1:,}–{start + len(rows):,} of {total_text}" if rows else "",
             "prev_url": _link(request, page=number - 1 if number > 2 else None) if number > 1 else "",
@@ -97,6 +105,16 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     }
     template = "dashboard/components/payments_results.html" if request.htmx else "dashboard/payments.html"
     return render(request, template, context)
+
+
+def _download_query(request: HttpRequest, integration) -> str:
+    """The list's filters for its download links (no page: a download holds every row), naming the
+    integration when there is a choice."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    if integration is not None:
+        params["integration"] = integration.name
+    return params.urlencode()
 
 
 @finance_required
