@@ -34,6 +34,9 @@ def test_the_main_pages_fit_the_width_without_sideways_scrolling(browser, sandbo
             shoot(page, f"responsive-{name}-{width}")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} at {width} px is {overflow} px too wide"
+            if width >= 768 and name == "payments":  # every column shown, the State column not cut
+                hidden = page.evaluate("(w => w.scrollWidth - w.clientWidth)(document.querySelector('.table-wrap'))")
+                assert hidden <= 0, f"the payments table hides {hidden} px at {width} px"
     finally:
         context.close()
 
