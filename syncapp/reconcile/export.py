@@ -6,7 +6,7 @@ saved into a temporary file that is then streamed.
 Details put what a person reads first (status, vendor, bill, commitment, date, amounts) and the ids
 last; problems come before matched payments. The CSV is one header row and then data rows, so it
 loads into a spreadsheet or pandas as is: the scope and the "as of" time are columns (and in the
-file name), not a block above the table. The XLSX keeps them in the Summary sheet's header.
+file name), not a block above the table. The XLSX keeps them in the Summary sheet's header only.
 
 Remote text (vendor names, invoice numbers, notes) is data, never a formula: in CSV a cell that a
 spreadsheet would read as one (=, +, -, @, tab, CR) gets a leading apostrophe; in XLSX text cells are
@@ -182,18 +182,17 @@ def xlsx_file(report: ReconciliationReport, filters: LineFilters = EVERYTHING) -
 def _details_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
     from openpyxl.utils import get_column_letter
 
+    """One row per line. The scope and as-of time are in the Summary sheet's header, not repeated
+    on every row as the CSV must."""
     sheet = book.create_sheet("Details")
-    columns = DETAIL_COLUMNS + [Column(h, "text", lambda ln: "", 16) for h in SCOPE_HEADINGS]
-    _widths(sheet, [c.width for c in columns])
+    _widths(sheet, [c.width for c in DETAIL_COLUMNS])
     rows = selectors.report_lines(report=report, filters=filters).count()
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{rows + 1}"
     cell = _cell_maker(sheet)
-    sheet.append([cell(c.heading, "heading") for c in columns])
-    kinds = {"Period from": "date", "Period to": "date", "As of": "datetime", "Report": "int"}
-    scope = [(v, kinds.get(h, "text")) for v, h in zip(_scope_values(report, filters), SCOPE_HEADINGS, strict=True)]
+    sheet.append([cell(c.heading, "heading") for c in DETAIL_COLUMNS])
     for line in _lines(report, filters):  # a cell is written where it is appended: new ones each row
-        sheet.append([cell(c.value(line), c.kind, line.currency) for c in DETAIL_COLUMNS] + [cell(*v) for v in scope])
+        sheet.append([cell(c.value(line), c.kind, line.currency) for c in DETAIL_COLUMNS])
 
 
 def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
