@@ -72,6 +72,7 @@ bench: install .env
 	-dropdb -h 127.0.0.1 -U postgres --if-exists bench_dash; createdb -h 127.0.0.1 -U postgres bench_dash
 	DATABASE_URL=$(PG)/bench_dash $(BIN)/python bench/dashboard_pages.py --sizes 10000 100000 --repeat 20
 	$(BIN)/python bench/reconcile_export.py --sizes 10000 100000 --database bench_reconcile
+	$(BIN)/python bench/list_exports.py --sizes 10000 100000 --database bench_list_exports
 	$(BIN)/python bench/webhook_latency.py --samples 5 --burst 5 --database bench_webhooks
 	@echo "Written: bench/RESULTS.md"
 
