@@ -247,6 +247,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = flag("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "syncapp.core.errors.csrf_failure"  # the site's 403 page, saying what to do
 X_FRAME_OPTIONS = "DENY"
 
 # HTTPS in production: a site that sends its cookies only over HTTPS also redirects plain HTTP to

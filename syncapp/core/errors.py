@@ -25,3 +25,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500: rendered without the request's context (no session, user or database): the error may be
     the database itself."""
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 for a form whose CSRF token was missing or stale (a page left open across a log-out, say):
+    the same page as any refusal, with what to do. Django's reason stays in the log only."""
+    message = "The form was out of date, so nothing was changed. Go back, reload the page and try again."
+    context = {"reason": message, "admins": [], "title": "This form has expired"}
+    return render(request, "403.html", context, status=403)

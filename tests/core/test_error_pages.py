@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from syncapp import urls
 from syncapp.core.errors import server_error
@@ -95,3 +95,13 @@ def test_a_server_error_keeps_its_traceback():
 def test_django_lines_are_printed_once_even_with_debug_on():
     # Django's own console handler (DEBUG only) printed each django.* line beside the root's.
     assert logging.getLogger("django").handlers == []
+
+
+def test_a_stale_form_gets_the_sites_403_page_saying_what_to_do(finance_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(finance_user)
+    response = client.post("/get-all-payments/", {})  # no CSRF token
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "This form has expired" in text and "reload the page and try again" in text
+    assert 'aria-label="Main"' in text
