@@ -7,11 +7,21 @@ Re-exported by `syncapp.connections.services`, which is where callers should imp
 
 from __future__ import annotations
 
+import logging
+import time
+
+from django.db import DatabaseError
 from django.utils import timezone
 
 from syncapp.connections import signals
 from syncapp.connections.models import Connection, ConnectionStatus
 from syncapp.core.audit import record
+
+logger = logging.getLogger(__name__)
+
+# A client writes its connection's health at most this often; what happens between two writes is
+# written at the next due call or when the client closes (a run closes its clients as it ends).
+HEALTH_WRITE_EVERY = 15.0
 
 
 def mark_needs_reconnect(connection: Connection, *, reason: str) -> None:
@@ -49,3 +59,47 @@ def record_error(connection: Connection, *, message: str) -> None:
     Connection.objects.filter(pk=connection.pk).update(last_error=message[:1000], last_error_at=now)
     connection.last_error = message[:1000]
     connection.last_error_at = now
+
+
+class ConnectionHealth:
+    """`CallHealth` for the clients of one connection: every call's outcome moves the row's last
+    success or last error, cheaply. The first call writes at once, then at most one UPDATE per
+    HEALTH_WRITE_EVERY seconds carries the newest success and error seen since the last write, and
+    `flush` (the client's close) writes the rest: a run of thousands of calls costs a few writes,
+    and the card is at most that many seconds behind while the run works. (The sync engine makes
+    its calls outside transactions, so the UPDATE holds the row's lock only for itself.)"""
+
+    def __init__(self, connection: Connection, *, every: float = HEALTH_WRITE_EVERY):
+        self._pk = connection.pk
+        self._every = every
+        self._written_at: float | None = None  # time.monotonic() of the last write
+        self._success_at = None
+        self._error: tuple[str, object] | None = None
+
+    def ok(self) -> None:
+        self._success_at = timezone.now()
+        self._write_if_due()
+
+    def failed(self, message: str) -> None:
+        self._error = (message[:1000], timezone.now())
+        self._write_if_due()
+
+    def flush(self) -> None:
+        fields: dict = {}
+        if self._success_at is not None:
+            fields["last_success_at"] = self._success_at
+        if self._error is not None:
+            fields["last_error"], fields["last_error_at"] = self._error
+        self._written_at = time.monotonic()
+        if not fields:
+            return
+        try:
+            Connection.objects.filter(pk=self._pk).update(**fields)
+        except DatabaseError:  # the card's freshness must never fail a call that worked
+            logger.warning("could not record the health of connection %s", self._pk, exc_info=True)
+            return
+        self._success_at = self._error = None
+
+    def _write_if_due(self) -> None:
+        if self._written_at is None or time.monotonic() - self._written_at >= self._every:
+            self.flush()

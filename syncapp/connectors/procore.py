@@ -41,6 +41,7 @@ from syncapp.connectors.pacing import (
 )
 from syncapp.connectors.types import (
     CallCounter,
+    CallHealth,
     DataError,
     NeedsReconnect,
     NewContractPayment,
@@ -188,8 +189,10 @@ class ProcoreClient:
         pacer: WindowPacer | None = None,
         per_page: int = PER_PAGE,
         sleep: Callable[[float], None] = time.sleep,
+        health: CallHealth | None = None,
     ):
         self._tokens = tokens
+        self._health = health
         self._per_page = per_page
         self.company_id = int(company_id)
         self.counter = counter or CallCounter()
@@ -212,6 +215,8 @@ class ProcoreClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._health is not None:
+            self._health.flush()
 
     def __enter__(self) -> ProcoreClient:
         return self
@@ -236,8 +241,30 @@ class ProcoreClient:
         json: dict | None = None,
         retry_unsure: bool = True,
     ) -> httpx.Response:
-        """One API call, answered as ERROR_TABLE says. `retry_unsure=False` (the payment POST)
-        turns every "may have been applied" failure into TransientError(ambiguous=True)."""
+        """One API call, answered as ERROR_TABLE says, its outcome told to the connection's health:
+        a success, or a failure that is the connection's (no answer, server errors, access refused).
+        A refused record (DataError) or a rate limit says nothing about the connection."""
+        try:
+            response = self._answer(method, path, params=params, json=json, retry_unsure=retry_unsure)
+        except (TransientError, NeedsReconnect) as error:
+            if self._health is not None:
+                self._health.failed(error.message)
+            raise
+        if self._health is not None:
+            self._health.ok()
+        return response
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None,
+        json: dict | None,
+        retry_unsure: bool,
+    ) -> httpx.Response:
+        """`retry_unsure=False` (the payment POST) turns every "may have been applied" failure into
+        TransientError(ambiguous=True)."""
         what = f"{method} {path}"
         refreshed = False
         transient_tries = 0

@@ -30,6 +30,21 @@ class TokenSource(Protocol):
         return the new token. Raises NeedsReconnect when the provider refuses the refresh."""
 
 
+class CallHealth(Protocol):
+    """Where a client reports how its calls went, for the connection's "last successful call" and
+    "last error" (the connections app implements it per Connection, writing to its row cheaply)."""
+
+    def ok(self) -> None:
+        """A call was answered with success."""
+
+    def failed(self, message: str) -> None:
+        """A call failed for a reason that is the connection's, not one record's: no answer after
+        the retries, a server error, access refused. `message` is the client's short message."""
+
+    def flush(self) -> None:
+        """Write down what is still pending (the client is being closed)."""
+
+
 # --- Errors: one table per API maps each answer to one of these --------------------------------
 
 

@@ -49,6 +49,7 @@ from syncapp.connectors.pacing import (
 )
 from syncapp.connectors.types import (
     CallCounter,
+    CallHealth,
     ConnectorError,
     DailyLimitReached,
     DataError,
@@ -159,8 +160,10 @@ class XeroClient:
         max_wait: float = MAX_WAIT_SECONDS,
         page_size: int = PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
+        health: CallHealth | None = None,
     ):
         self._tokens = tokens
+        self._health = health
         self._page_size = page_size
         self._tenant_id = str(tenant_id)
         self.counter = counter or CallCounter()
@@ -178,6 +181,8 @@ class XeroClient:
     def close(self) -> None:
         """Drop the kept-alive connections (they hold a server thread each until closed)."""
         self._api.api_client.rest_client.pool_manager.clear()
+        if self._health is not None:
+            self._health.flush()
 
     def __enter__(self) -> XeroClient:
         return self
@@ -209,7 +214,21 @@ class XeroClient:
     # --- one call, through the error table ---
 
     def _call(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
-        """Make one SDK call; answer each failure as ERROR_TABLE says. Returns the SDK model."""
+        """Make one SDK call; answer each failure as ERROR_TABLE says. Returns the SDK model. The
+        outcome is told to the connection's health: a success, or a failure that is the
+        connection's (no answer, server errors, access refused); a refused record or a rate limit
+        says nothing about the connection."""
+        try:
+            data = self._answer(operation, method, **arguments)
+        except (TransientError, NeedsReconnect) as error:
+            if self._health is not None:
+                self._health.failed(error.message)
+            raise
+        if self._health is not None:
+            self._health.ok()
+        return data
+
+    def _answer(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
         refreshed = False
         transient_tries = 0
         rate_waits = 0

@@ -1,7 +1,8 @@
 """Geometry of the server-rendered SVG charts (the template draws what this computes).
 
 A stacked bar per day: sent (solid), blocked (diagonal hatch), failed (cross hatch), so the three
-differ by pattern as well as colour. Values are counts or amounts; the axis gets "nice" ticks.
+differ by pattern as well as colour. Values are counts or amounts; the axis is drawn in equal steps
+of 1, 2 or 5 x 10^n (`nice_scale`).
 """
 
 from __future__ import annotations
@@ -59,16 +60,22 @@ class BarChart:
     empty: bool
 
 
-def _nice_max(value: float, measure: str) -> float:
-    if measure == "count" and value <= 4:
-        return 4  # whole-number ticks for small counts
-    if value <= 0:
-        return 1
-    exponent = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exponent:
-            return step * exponent
-    return 10 * exponent
+# Tick steps are 1, 2 or 5 times a power of ten, and at most about this many lines are drawn.
+TARGET_TICKS = 5
+
+
+def nice_scale(maximum: float) -> tuple[float, int]:
+    """(step, intervals): the axis runs from 0 to step * intervals >= maximum in equal steps of
+    1, 2 or 5 x 10^n (never less than 1: counts are whole, and amounts need no cents on an axis),
+    so every line has a round label: 0, 2, 4, 6, 8, 10 rather than 0, 2.5, 5, 7.5, 10."""
+    if maximum <= 0:
+        return 1, 1
+    raw = maximum / TARGET_TICKS
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(1, step)
+    step = int(step) if step == int(step) else step
+    return step, max(1, math.ceil(maximum / step - 1e-9))
 
 
 def _short(value: float, measure: str) -> str:
@@ -90,7 +97,8 @@ def stacked_daily(bars: list[DayBar], *, measure: str = "count") -> BarChart:
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     totals = [sum(_value(bar, s, measure) for s in SERIES) for bar in bars]
-    top = _nice_max(max(totals, default=0), measure)
+    step, intervals = nice_scale(max(totals, default=0))
+    top = step * intervals
     slot = plot_w / max(len(bars), 1)
     bar_w = max(2.0, slot * 0.68)
     label_every = max(1, math.ceil(len(bars) / 7))
@@ -117,7 +125,9 @@ def stacked_daily(bars: list[DayBar], *, measure: str = "count") -> BarChart:
                 title=f"{label}: {parts}",
             )
         )
-    ticks = [Tick(round(TOP + plot_h - plot_h * i / 4, 1), _short(top * i / 4, measure)) for i in range(5)]
+    ticks = [
+        Tick(round(TOP + plot_h - plot_h * i / intervals, 1), _short(step * i, measure)) for i in range(intervals + 1)
+    ]
     return BarChart(
         width=WIDTH,
         height=HEIGHT,

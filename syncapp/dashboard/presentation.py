@@ -35,6 +35,7 @@ RUN_STATES: dict[str, Look] = {
 CONNECTION_STATES: dict[str, Look] = {
     "connected": Look("ok", "check-circle"),
     "needs_reconnect": Look("bad", "alert"),
+    "errors": Look("warn", "alert"),  # connected, but calls failed lately
     "disconnected": Look("", "plug"),
     "missing": Look("", "plug"),
 }

@@ -18,6 +18,7 @@ from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.connectors.values import integer_id
 from syncapp.core.models import AuditEntry
 from syncapp.sync import outcomes
+from syncapp.sync.reasons import reason_title
 from syncapp.sync.models import (
     ACTIVE_RUN_STATES,
     BillLink,
@@ -64,6 +65,19 @@ class ConnectionHealth:
     @property
     def ok(self) -> bool:
         return self.status == ConnectionStatus.CONNECTED
+
+    @property
+    def warning(self) -> bool:
+        """Connected, but a call failed lately: within RECENT_ERROR, or with no call that worked
+        since (a run that failed on Procore 502s must not leave the card a plain green)."""
+        if not self.ok or self.last_error_at is None:
+            return False
+        recent = self.last_error_at >= timezone.now() - RECENT_ERROR
+        return recent or self.last_success_at is None or self.last_success_at < self.last_error_at
+
+
+# How long a connection's card shows "recent errors" after a call failed, even if calls work again.
+RECENT_ERROR = dt.timedelta(hours=1)
 
 
 def connection_health(*, integration: Integration | None) -> list[ConnectionHealth]:
@@ -164,6 +178,24 @@ def state_counts(*, integration: Integration | None) -> dict[str, int]:
         return {}
     rows = Payment.objects.filter(integration=integration).values_list("state").annotate(n=Count("id")).order_by()
     return {state: n for state, n in rows}
+
+
+def already_in_procore_count(*, integration: Integration | None) -> int:
+    """Sent payments a run found in Procore already instead of creating them: the Sent tile
+    counts them, a run's "sent" does not (it says "already in Procore")."""
+    if integration is None:
+        return 0
+    return (
+        PaymentEvent.objects.filter(
+            payment__integration=integration,
+            payment__state=PaymentState.SENT,
+            kind="sent",
+            message__startswith=outcomes.ALREADY_IN_PROCORE_EVENT,
+        )
+        .values("payment_id")
+        .distinct()
+        .count()
+    )
 
 
 @dataclass
@@ -311,10 +343,11 @@ def filter_choices(*, integration: Integration | None) -> dict[str, list[str]]:
 class FailureGroup:
     state: str
     reason_code: str
-    message: str
-    fix: str
+    title: str  # the reason, without any one bill's specifics
+    message: str  # what every payment of the group says, or "" when they differ
+    fix: str  # likewise
     count: int
-    total: Decimal
+    totals: list[tuple[str, Decimal]]  # (currency, amount), one per currency, biggest first
     payments: list[Payment]
 
 
@@ -352,21 +385,36 @@ def failure_groups(*, integration: Integration | None, per_group: int = 10) -> l
     if integration is None:
         return []
     base = failure_payments(integration=integration)
-    groups = base.values("state", "reason_code").annotate(n=Count("id"), total=Sum("amount")).order_by("-n")
+    groups = (
+        base.values("state", "reason_code")
+        .annotate(n=Count("id"), messages=Count("message", distinct=True), fixes=Count("fix", distinct=True))
+        .order_by("-n")
+    )
+    totals: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
+    for row in (
+        base.values("state", "reason_code", "currency_code").annotate(total=Sum("amount")).order_by("-total")
+    ):
+        key = (row["state"], row["reason_code"])
+        totals.setdefault(key, []).append((row["currency_code"], row["total"] or Decimal("0")))
     result = []
     for row in groups:
         group = group_payments(integration=integration, state=row["state"], reason_code=row["reason_code"])
         rows = list(group[:per_group])
         first = rows[0] if rows else None
         sending = row["state"] == PaymentState.SENDING
+        # The group's words are its reason's; a message or fix is the group's only when every
+        # payment of it says the same (one bill's message must not title a group of three).
+        message = first.message if first and row["messages"] == 1 else ""
+        fix = first.fix if first and row["fixes"] == 1 else ""
         result.append(
             FailureGroup(
                 state=row["state"],
                 reason_code=row["reason_code"],
-                message=STUCK_SENDING_MESSAGE if sending else (first.message if first else ""),
-                fix=STUCK_SENDING_FIX if sending else (first.fix if first else ""),
+                title="Left half-sent by a stopped run" if sending else reason_title(row["reason_code"]),
+                message=STUCK_SENDING_MESSAGE if sending else message,
+                fix=STUCK_SENDING_FIX if sending else fix,
                 count=row["n"],
-                total=row["total"] or Decimal("0"),
+                totals=totals.get((row["state"], row["reason_code"]), []),
                 payments=rows,
             )
         )

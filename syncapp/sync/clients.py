@@ -1,12 +1,14 @@
 """The one factory of API clients: a run's Xero and Procore clients (they wait out short rate-limit
 windows, through the run's heartbeat-keeping sleep), and the Procore client of a web request (it
-never waits: a spent limit is answered at once, "Procore's rate limit is spent until HH:MM")."""
+never waits: a spent limit is answered at once, "Procore's rate limit is spent until HH:MM").
+Every client reports its calls to its connection's health (last success, last error)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+from syncapp.connections.health import ConnectionHealth
 from syncapp.connections.models import Connection, Integration
 from syncapp.connectors.pacing import MAX_WAIT_SECONDS
 from syncapp.connectors.types import CallCounter, NeedsReconnect
@@ -34,7 +36,11 @@ def open_clients(
     xero_connection = get_connection(integration=integration, provider="xero")
     procore_connection = get_connection(integration=integration, provider="procore")
     xero = XeroClient(
-        tokens=ConnectionTokens(xero_connection), tenant_id=xero_connection.tenant_id, counter=xero_counter, sleep=sleep
+        tokens=ConnectionTokens(xero_connection),
+        tenant_id=xero_connection.tenant_id,
+        counter=xero_counter,
+        sleep=sleep,
+        health=ConnectionHealth(xero_connection),
     )
     procore = procore_client(procore_connection, counter=procore_counter, sleep=sleep)
     return xero, procore
@@ -47,7 +53,8 @@ def procore_client(
     sleep: Callable[[float], None] = time.sleep,
     max_wait: float = MAX_WAIT_SECONDS,
 ):
-    """The Procore client of a connected Procore connection (close it after use)."""
+    """The Procore client of a connected Procore connection (close it after use: its last calls'
+    outcomes are written to the connection's health then)."""
     from syncapp.connections.tokens import ConnectionTokens
     from syncapp.connectors.procore import ProcoreClient
 
@@ -57,6 +64,7 @@ def procore_client(
         counter=counter,
         sleep=sleep,
         max_wait=max_wait,
+        health=ConnectionHealth(connection),
     )
 
 

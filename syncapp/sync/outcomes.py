@@ -24,6 +24,11 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 }
 
 
+# How a payment's history says it was found in Procore rather than created there (the start of
+# its "sent" event): the payments list then counts it as sent, a run as "already in Procore".
+ALREADY_IN_PROCORE_EVENT = "Already in Procore"
+
+
 def label(key: str) -> str:
     return OUTCOMES.get(key, (key.replace("_", " ").capitalize(), ""))[0]
 

@@ -39,6 +39,20 @@ MAX_SLEEP = 60.0  # no single wait of a run is longer (a longer limit is the nex
 WRITE_MARGIN = 5.0
 
 
+# What each phase of a run is doing, in the words the progress bar shows ("phase" column values).
+PHASE_LABELS = {
+    "fetch": "Fetching from Xero",
+    "resolve": "Matching with Procore",
+    "send": "Sending to Procore",
+    "reversals": "Checking reversals",
+}
+
+
+def phase_label(phase: str) -> str:
+    """'Sending to Procore' for "send"; an unknown phase is shown as its own word, never guessed at."""
+    return PHASE_LABELS.get(phase, phase.replace("_", " ").capitalize())
+
+
 class RunAborted(Exception):
     """This run is no longer "running" in the database (declared dead, or finished elsewhere):
     stop at once and write nothing more for it."""

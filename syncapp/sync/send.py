@@ -48,6 +48,7 @@ from syncapp.sync.models import (
     SyncSettings,
     XeroBillRecord,
 )
+from syncapp.sync.outcomes import ALREADY_IN_PROCORE_EVENT
 from syncapp.sync.procore_index import ProcoreIndex
 from syncapp.sync.progress import MAX_SLEEP, RunContext
 
@@ -412,7 +413,7 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
         return
     if already:
         ctx.count("already_in_procore")
-        _event(ctx, payment, "sent", f"Already in Procore as payment #{remote.id} (matched by Xero payment id)")
+        _event(ctx, payment, "sent", f"{ALREADY_IN_PROCORE_EVENT} as payment #{remote.id} (matched by Xero payment id)")
     else:
         ctx.count("sent")
         _event(ctx, payment, "sent", f"Sent to Procore as payment #{remote.id}")

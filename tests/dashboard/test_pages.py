@@ -67,7 +67,7 @@ def test_the_progress_bar_polls_while_the_run_works_and_stops_when_it_ends(finan
     url = reverse("run-progress", args=[run.pk])
     response = finance_client.get(url, {"on": "home"}, headers={"HX-Request": "true"})
     html = response.content.decode()
-    assert response.status_code == 200 and 'hx-trigger="every 1s"' in html and 'aria-valuenow="25"' in html
+    assert response.status_code == 200 and 'hx-trigger="every 2s"' in html and 'aria-valuenow="25"' in html
     SyncRun.objects.filter(pk=run.pk).update(state=RunState.SUCCEEDED, counts={"sent": 12})
     response = finance_client.get(url, {"on": "home"}, headers={"HX-Request": "true"})
     html = response.content.decode()

@@ -1,14 +1,65 @@
 """Runs: the history, one run's detail, and the two live parts (progress bar, log tail)."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from syncapp.core.roles import finance_required
 from syncapp.dashboard import selectors
 from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
-from syncapp.sync.models import SyncRun
+from syncapp.sync.models import RunState, SyncRun
+from syncapp.sync.outcomes import summary_line
+from syncapp.sync.progress import phase_label
 from syncapp.sync.runs import recover_stale_runs
+
+# Home polls every part a run changes; the engine saves its progress every 2 s (HEARTBEAT_EVERY).
+HOME_POLL = "2s"
+RUN_POLL = "1s"
+
+
+@dataclass(frozen=True)
+class ProgressCard:
+    """What the progress card says about a run, from its real state: a failed run is never "100%"
+    nor "in progress", a queued one says it waits for a worker until a worker takes it."""
+
+    step: str  # "Sending to Procore…", "Stopped while matching with Procore"
+    percent: int | None  # None: not known yet (the bar slides); the fill of an ended run too
+    shown_percent: str  # the number beside the bar: "39%", "100%" or "" (ended early)
+    tone: str  # "" | "done" | "failed" | "paused"
+    meta: str  # the line under the bar
+
+
+def progress_card(run: SyncRun) -> ProgressCard:
+    label = phase_label(run.phase) if run.phase else ""
+    reached = _percent(run.progress_done, run.progress_total)
+    if run.state == RunState.QUEUED:
+        return ProgressCard("Queued: waiting for a worker to start it…", None, "", "", "Not started yet.")
+    if run.state == RunState.RUNNING:
+        if run.progress_total:
+            meta = f"{run.progress_done:,} of {run.progress_total:,} payments"
+        else:
+            meta = f"{run.fetched:,} fetched so far"
+        return ProgressCard(f"{label or 'Starting'}…", reached, f"{reached}%" if reached is not None else "", "", meta)
+    if run.state == RunState.SUCCEEDED:
+        return ProgressCard("Every payment handled", 100, "100%", "done", f"Finished: {summary_line(run.counts)}.")
+    where = f" while {label[0].lower()}{label[1:]}" if label else ""
+    if run.state == RunState.PAUSED:
+        until = f" until {timezone.localtime(run.paused_until):%H:%M}" if run.paused_until else ""
+        return ProgressCard(f"Paused{where}", reached or 0, "", "paused", f"Paused{until}: {run.error}")
+    if run.state == RunState.SKIPPED:
+        return ProgressCard("Skipped", 0, "", "", run.error or "Skipped.")
+    return ProgressCard(f"Stopped{where}", reached or 0, "", "failed", f"Stopped: {run.error or 'the run failed.'}")
+
+
+def _percent(done: int, total: int) -> int | None:
+    if not total:
+        return None
+    return max(0, min(100, round(100 * done / total)))
 
 
 def _run(run_id: int) -> SyncRun:
@@ -48,6 +99,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "dashboard/run_detail.html",
         {
             "run": run,
+            "card": progress_card(run),
+            "every": RUN_POLL,
             "outcomes": selectors.run_outcomes(run=run),
             "lines": lines,
             "cursor": lines[-1].id if lines else 0,
@@ -57,21 +110,27 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @finance_required
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The progress bar alone, polled by htmx while the run is unfinished. On Home, the end of
-    the run also refreshes the counts and the run list (out-of-band swaps)."""
+    """The progress card alone, polled by htmx while the run is unfinished. On Home (?on=home) it
+    also re-draws, out of band, every part of Home the run changes whenever they changed since the
+    page's last poll (?v=<fingerprint>), and at the end of the run."""
     run = _run(run_id)
+    on_home = request.GET.get("on") == "home"
     context = {
         "run": run,
-        "outcomes": selectors.run_outcomes(run=run),
+        "card": progress_card(run),
         "poll": run.is_active,
-        "on": "home" if request.GET.get("on") == "home" else "",
+        "on": "home" if on_home else "",
+        "every": HOME_POLL if on_home else RUN_POLL,
     }
-    if not run.is_active and request.GET.get("on") == "home":
-        from syncapp.dashboard.views.home import live_parts
+    if on_home:
+        from syncapp.dashboard.views.home import chart_measure, live_parts, live_version
 
+        parts = live_parts(integration=run.integration, measure=chart_measure(request))
+        version = live_version(parts)
         context.update(
-            live_parts(integration=run.integration),
-            refresh_home=True,
+            parts,
+            version=version,
+            refresh_home=version != request.GET.get("v") or not run.is_active,
             integration=run.integration,
             integrations=selectors.list_integrations(),
         )
