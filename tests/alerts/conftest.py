@@ -9,7 +9,6 @@ from syncapp.connections.models import Integration
 from syncapp.core.roles import ADMIN, FINANCE
 from syncapp.sync.models import SyncRun
 from syncapp.sync.runs import execute_run, start_run
-from tests.browser.conftest import browser, page  # noqa: F401  (Playwright, for test_alerts_browser)
 from tests.sync.conftest import fast_retries, world  # noqa: F401  (the sandbox world, for test_world_alerts)
 
 
