@@ -52,6 +52,6 @@ def test_finance_reconciles_and_sees_what_differs(page, finance_user, world):  #
     shoot(page, "reconciliation")
     shoot(page, "reconciliation-top", full_page=False)
 
-    summary.get_by_role("link", name=re.compile(r"Entered by hand in Procore")).click()
+    summary.get_by_role("link", name=re.compile(r"^Entered by hand in Procore")).click()  # the tile
     expect(page.get_by_text(re.compile(r"\d+ lines? match(es)? the filters"))).to_be_visible()
     expect(page.locator("td", has_text="250.00").first).to_be_visible()
