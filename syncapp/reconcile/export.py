@@ -30,6 +30,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from syncapp.core.exports import safe_text
 from syncapp.reconcile import selectors
 from syncapp.reconcile.models import LineStatus, ReconciliationLine, ReconciliationReport
 from syncapp.reconcile.selectors import LineFilters
@@ -37,7 +38,6 @@ from syncapp.reconcile.selectors import LineFilters
 MONEY_FORMAT = "#,##0.00;-#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CHUNK = 2000
 EVERYTHING = LineFilters()  # no scope: every line of the report
@@ -117,11 +117,6 @@ def _scope_values(report: ReconciliationReport, filters: LineFilters) -> list[An
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
-
-
-def safe_text(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def _csv_cell(value: Any, kind: str) -> str:
