@@ -3,9 +3,11 @@
 from django.urls import path
 
 from syncapp.dashboard.views import audit, exports, failures, home, integrations, mappings, payments, runs, settings
+from syncapp.dashboard.views.help import how_it_works
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("help/", how_it_works, name="help"),
     path("get-all-payments/", home.start_sync, name="start-sync"),
     path("payments/", payments.payment_list, name="payments"),
     path("payments/download.<str:fmt>", exports.payments_export, name="payments-export"),

@@ -17,6 +17,7 @@ PAGES = [
     ("/failures/", "failures", "Failure queue"),
     ("/mappings/", "mappings", "Mappings"),
     ("/connections/", "connections", "Connections"),
+    ("/help/", "help", "How it works"),
 ]
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -70,6 +71,18 @@ def test_on_a_desktop_there_is_no_menu_button(browser, sandbox, admin_user):
     page = context.new_page()
     try:
         log_in(page, admin_user.username)
+        assert not page.get_by_role("button", name="Menu").is_visible()
+        assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").is_visible()
+    finally:
+        context.close()
+
+
+def test_without_javascript_a_phone_shows_the_navigation_and_no_button(browser, sandbox, admin_user):
+    context = browser.new_context(base_url=sandbox, viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, admin_user.username)
+        page.goto("/payments/")
         assert not page.get_by_role("button", name="Menu").is_visible()
         assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").is_visible()
     finally:
