@@ -18,7 +18,6 @@ from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.connectors.values import integer_id
 from syncapp.core.models import AuditEntry
 from syncapp.sync import outcomes
-from syncapp.sync.reasons import reason_title
 from syncapp.sync.models import (
     ACTIVE_RUN_STATES,
     BillLink,
@@ -32,6 +31,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
+from syncapp.sync.reasons import reason_title
 
 CHOICES_LIMIT = 500
 CHOICES_CACHE_SECONDS = 300
