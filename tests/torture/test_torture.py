@@ -337,7 +337,11 @@ def test_procore_hour_spent_mid_backfill_pauses_then_resumes_with_nothing_failed
     for _ in range(15):  # each hour sends `sends_in_the_hour` more; a world of 60 needs a few
         assert not payments.filter(state=PaymentState.FAILED).exists()  # a rate limit fails no payment
         ratelimit.end_hours()
-        Schedule.objects.filter(name=f"resume-sync-run-{run.pk}").update(next_run=timezone.now())
+        # The worker records the pause, then (in tasks.run_sync) creates the resume schedule:
+        # moving it before it exists would move nothing and leave the run waiting an hour.
+        resume = Schedule.objects.filter(name=f"resume-sync-run-{run.pk}")
+        wait_until(resume.exists, timeout=RUN_TIMEOUT, interval=0.1, what="the resume schedule")
+        resume.update(next_run=timezone.now())
         scheduler(broker=get_broker())
         run = wait_until(lambda prev=run.pk: run_ends(prev), timeout=RUN_TIMEOUT, interval=0.2, what="the resume")
         if run.state != RunState.PAUSED:
