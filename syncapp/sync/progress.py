@@ -166,3 +166,46 @@ class RunContext:
     def add_fetched(self, n: int) -> None:
         self.run.fetched += n
         self.beat()
+
+
+# The time-left estimate under the progress bar. The pace is measured, never assumed: the page's
+# poll carries its first sample of the phase (phase, payments done, when), and each poll compares
+# the run's progress with it. No estimate until the sample is old and large enough to mean
+# something. Sending is also bounded by Procore's spike limit (about 25 calls per 10 seconds, the
+# window `connectors.pacing.WindowPacer` spreads calls over; each payment is at least one call),
+# so a fast start is never extrapolated past what the rate limit lets through.
+ESTIMATE_MIN_SECONDS = 6.0  # the sample must span at least this long...
+ESTIMATE_MIN_PAYMENTS = 3  # ...and this many payments
+PROCORE_SPIKE_CALLS, PROCORE_SPIKE_SECONDS = 25, 10.0
+MAX_SEND_PACE = PROCORE_SPIKE_CALLS / PROCORE_SPIKE_SECONDS  # payments per second at most
+
+
+def seconds_left(*, phase: str, left: int, done: int, elapsed: float) -> float | None:
+    """Seconds until the phase's `left` payments are done, at the pace of `done` payments in
+    `elapsed` seconds; None while the sample is too small to say (never a guess, never negative)."""
+    if left < 0 or done < ESTIMATE_MIN_PAYMENTS or elapsed < ESTIMATE_MIN_SECONDS:
+        return None
+    pace = done / elapsed
+    if phase == "send":
+        pace = min(pace, MAX_SEND_PACE)
+    return left / pace
+
+
+def time_left_text(seconds: float | None) -> str:
+    """'about 3 min left' for 170 s; '' when there is no estimate."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min left" if minutes else f"about {hours} h left"
+
+
+def waiting_text(paused_until: dt.datetime | None) -> str:
+    """What a run paused by a rate limit waits for, in local time."""
+    if paused_until is None:
+        return "waiting for the rate limit"
+    return f"waiting for rate limit until {timezone.localtime(paused_until):%H:%M}"

@@ -14,7 +14,7 @@ from syncapp.dashboard import selectors
 from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
-from syncapp.sync.progress import phase_label
+from syncapp.sync.progress import phase_label, seconds_left, time_left_text, waiting_text
 from syncapp.sync.runs import recover_stale_runs
 
 # Home polls every part a run changes; the engine saves its progress every 2 s (HEARTBEAT_EVERY).
@@ -60,6 +60,28 @@ def _percent(done: int, total: int) -> int | None:
     if not total:
         return None
     return max(0, min(100, round(100 * done / total)))
+
+
+def estimate(run: SyncRun, sample: str) -> tuple[str, str]:
+    """(the time left under the bar, the sample the next poll carries back). The sample,
+    "phase:done:epoch", is the first the page saw of the current phase: the pace is the payments
+    done since then over the time since then. A missing, foreign or older-phase sample starts anew."""
+    if run.state == RunState.PAUSED:
+        return waiting_text(run.paused_until), ""
+    if run.state != RunState.RUNNING or not run.progress_total:
+        return "", ""
+    now = timezone.now().timestamp()
+    fresh = f"{run.phase}:{run.progress_done}:{now:.1f}"
+    try:
+        phase, done_then, at = sample.split(":")
+        done_then, at = int(done_then), float(at)
+    except ValueError:
+        return "", fresh
+    if phase != run.phase or not 0 <= done_then <= run.progress_done or not 0 < at <= now:
+        return "", fresh
+    left = run.progress_total - run.progress_done
+    seconds = seconds_left(phase=run.phase, left=left, done=run.progress_done - done_then, elapsed=now - at)
+    return time_left_text(seconds), sample
 
 
 def _run(run_id: int) -> SyncRun:
@@ -115,9 +137,12 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     page's last poll (?v=<fingerprint>), and at the end of the run."""
     run = _run(run_id)
     on_home = request.GET.get("on") == "home"
+    eta, sample = estimate(run, request.GET.get("s", ""))
     context = {
         "run": run,
         "card": progress_card(run),
+        "eta": eta,
+        "sample": sample,
         "poll": run.is_active,
         "on": "home" if on_home else "",
         "every": HOME_POLL if on_home else RUN_POLL,
