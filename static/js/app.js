@@ -33,3 +33,28 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+/* bulk select */
+// A "select all" checkbox (data-select-all="<form id>", hidden without this script) ticks the row
+// checkboxes of that bulk form in its own table: the rows on this page, nothing beyond.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-select-all]").forEach((box) => {
+    box.hidden = false;
+  });
+});
+document.addEventListener("htmx:afterSwap", () => {
+  document.querySelectorAll("input[data-select-all]").forEach((box) => {
+    box.hidden = false;
+  });
+});
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all")) {
+    return;
+  }
+  const scope = box.closest("table") || document;
+  const formId = box.getAttribute("data-select-all");
+  scope.querySelectorAll(`input[type="checkbox"][name="ids"][form="${CSS.escape(formId)}"]`).forEach((row) => {
+    row.checked = box.checked;
+  });
+});

@@ -2,30 +2,38 @@
 
 The list pages with LIMIT/OFFSET on indexed columns and reads one row more than it shows to know
 whether a next page exists; the total is counted only up to COUNT_CAP rows, so a page costs the
-same at 100,000 payments as at 1,000.
+same at 100,000 payments as at 1,000. The amount total per currency is one aggregate over every
+row the filters select (it grows with them, unlike the page).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from syncapp.core.roles import admin_required, finance_required
+from syncapp.connections.services import connection_problem
+from syncapp.core.roles import admin_required, finance_required, is_admin
 from syncapp.dashboard import selectors
 from syncapp.dashboard.forms import PaymentFilterForm, ReasonForm
 from syncapp.dashboard.links import external_links, fix_link
 from syncapp.dashboard.views.common import page_integration, show_integration
 from syncapp.sync import services
-from syncapp.sync.models import Payment
+from syncapp.sync.models import Payment, SyncRun
+from syncapp.sync.runs import active_run, enqueue_run, start_run
 from syncapp.sync.services import ActionRefused
 
 PER_PAGE = 50
 COUNT_CAP = 10_000
 MAX_PAGE = 2_000  # deeper than this, narrow the filters (OFFSET grows with the page)
+BULK_LIMIT = 500  # payments one bulk click may touch (each one is an event and an audit row)
 
 COLUMNS = [  # (sort key, heading, numeric)
     ("date", "Date", False),
@@ -76,6 +84,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     rows = rows[:PER_PAGE]
     capped_total = qs.order_by()[: COUNT_CAP + 1].count()
     total_text = f"{COUNT_CAP:,}+" if capped_total > COUNT_CAP else f"{capped_total:,}"
+    amounts = list(
+        qs.order_by().values("currency_code").annotate(total=Sum("amount"), count=Count("id")).order_by("currency_code")
+    )
     headings = []
     for key, label, numeric in COLUMNS:
         entry = {"label": label, "numeric": numeric, "url": "", "sort": ""}
@@ -95,6 +106,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         "headings": headings,
         **selectors.filter_choices(integration=integration),
         "total_text": total_text,
+        # Per currency, never one sum across currencies.
+        "amount_totals": [(a["currency_code"], a["total"], a["count"]) for a in amounts if a["total"] is not None],
         "clear_url": reverse("payments"),
         "download_query": _download_query(request, integration if len(integrations) > 1 else None),
         "pager": {
@@ -205,3 +218,120 @@ def payment_reversal_retry(request: HttpRequest, payment_id: int) -> HttpRespons
         return "The next run tries to delete it in Procore again."
 
     return _act(request, payment_id, action)
+
+
+# --- re-check now ------------------------------------------------------------------------------
+
+
+def recheck(*, payments: list[Payment], actor) -> tuple[str, bool]:
+    """A targeted run for these payments' bills (the engine handles only those bills' payments, as
+    for a Xero webhook), so one payment is checked again without a full run. Never a second run
+    while one is queued or running. (message, queued)."""
+    if not payments:
+        return "Choose at least one payment to re-check.", False
+    integration = payments[0].integration
+    bill_ids = sorted({p.xero_invoice_id for p in payments if p.xero_invoice_id})
+    if not bill_ids:
+        return "Nothing to re-check: these payments are on no Xero bill.", False
+    running = active_run(integration=integration)
+    if running is None:
+        problem = connection_problem(integration)
+        if problem:
+            return problem, False
+        run, created = start_run(
+            integration=integration, trigger=SyncRun.Trigger.BUTTON, requested_by=actor, bill_ids=bill_ids
+        )
+        if created:
+            enqueue_run(run)
+            return f"Re-check queued as run #{run.pk}.", True
+        running = run  # another run started between our look and our insert
+    if not running.bill_ids or set(bill_ids) <= set(running.bill_ids):
+        return f"Run #{running.pk} is in progress; it will re-check it.", False
+    return f"Run #{running.pk} is in progress (for other bills); re-check again when it ends.", False
+
+
+@require_POST
+@finance_required
+def payment_recheck(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment.objects.select_related("integration"), pk=payment_id)
+    text, queued = recheck(payments=[payment], actor=request.user)
+    (messages.success if queued else messages.info)(request, text)
+    return redirect(_back(request, default=reverse("payment", args=[payment.pk])))
+
+
+# --- bulk actions ------------------------------------------------------------------------------
+
+# action -> (done word, admin only, the service call)
+BULK_ACTIONS = {
+    "retry": ("retried", True, lambda p, actor, reason: services.retry_payment(payment=p, actor=actor)),
+    "ignore": (
+        "ignored",
+        True,
+        lambda p, actor, reason: services.ignore_payment(payment=p, reason=reason, actor=actor),
+    ),
+    # "Confirm": a person deleted the payment in Procore by hand (the single "Done by hand").
+    "confirm": ("confirmed", True, lambda p, actor, reason: services.mark_reversal_done(payment=p, actor=actor)),
+}
+
+
+def _selected(request: HttpRequest) -> list[Payment]:
+    ids = []
+    for value in request.POST.getlist("ids")[:BULK_LIMIT]:
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return list(Payment.objects.select_related("integration").filter(pk__in=ids).order_by("id"))
+
+
+def bulk_summary(done: int, word: str, skipped: Counter) -> str:
+    """ "12 retried, 1 skipped: already sent"."""
+    parts = [f"{done} {word}"]
+    parts += [f"{n} skipped: {why}" for why, n in sorted(skipped.items())]
+    return ", ".join(parts)
+
+
+@require_POST
+@finance_required
+def payments_bulk(request: HttpRequest) -> HttpResponse:
+    """One action on the selected payments (the payments list and the failure queue): each payment
+    goes through the same service as its own button, so each is guarded and audited alone."""
+    action = request.POST.get("action", "")
+    back = _back(request, default=reverse("payments"))
+    payments = _selected(request)
+    if action == "recheck":
+        by_integration: dict[int, list[Payment]] = {}
+        for p in payments:
+            by_integration.setdefault(p.integration_id, []).append(p)
+        texts = [recheck(payments=group, actor=request.user) for group in by_integration.values()] or [
+            recheck(payments=[], actor=request.user)
+        ]
+        for text, queued in texts:
+            (messages.success if queued else messages.info)(request, text)
+        return redirect(back)
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose an action for the selected payments.")
+        return redirect(back)
+    word, admin_only, call = BULK_ACTIONS[action]
+    if admin_only and not is_admin(request.user):
+        raise PermissionDenied("Only Admins can do this.")
+    if not payments:
+        messages.error(request, "Select at least one payment first.")
+        return redirect(back)
+    reason = ""
+    if action == "ignore":
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Say why these payments are ignored (a few words).")
+            return redirect(back)
+        reason = form.cleaned_data["reason"]
+    done, skipped = 0, Counter()
+    for payment in payments:
+        try:
+            call(payment, request.user, reason)
+        except ActionRefused:
+            skipped[f"already {payment.get_state_display().lower()}"] += 1
+            continue
+        done += 1
+    (messages.success if done else messages.error)(request, bulk_summary(done, word, skipped))
+    return redirect(back)
