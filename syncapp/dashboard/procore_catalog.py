@@ -44,6 +44,92 @@ class Choice:
     value: str  # "<project>:<commitment>:<requisition or empty>"
     label: str
     vendor_id: int | None
+    project_id: int | None = None
+    project_name: str = ""
+    number: str = ""  # the commitment's
+    title: str = ""
+    invoice: str = ""  # the subcontractor invoice's number, when the choice names one
+
+    @property
+    def short(self) -> str:
+        """What a linked bill shows: the commitment's number and title (and invoice)."""
+        text = f"{self.number} {self.title}".strip() or self.label
+        return f"{text} · invoice {self.invoice}" if self.invoice else text
+
+    def matches(self, words: list[str]) -> bool:
+        """Every searched word is in the commitment's or its invoice's number, title or project."""
+        text = f"{self.number} {self.invoice} {self.title} {self.project_name}".casefold()
+        return all(word in text for word in words)
+
+
+@dataclass
+class OptionGroup:
+    label: str
+    choices: list[Choice]
+
+
+@dataclass
+class Picker:
+    """The options one bill's picker shows, in groups, and how many more a search would reach."""
+
+    groups: list[OptionGroup]
+    hidden: int
+    query: str
+
+    @property
+    def shown(self) -> int:
+        return sum(len(g.choices) for g in self.groups)
+
+
+PICKER_LIMIT = 50
+
+
+def picker(
+    choices: list[Choice],
+    *,
+    vendor_id: int | None,
+    vendor_name: str = "",
+    project_id: int | None = None,
+    project_name: str = "",
+    query: str = "",
+    limit: int = PICKER_LIMIT,
+) -> Picker:
+    """A bill's picker: its vendor's commitments, those on the bill's project first; other
+    vendors' commitments only when searched for (or when the bill's vendor is not known). A
+    search keeps the commitments whose number, title, invoice or project has every word."""
+    words = query.casefold().split()
+    found = [c for c in choices if c.matches(words)] if words else list(choices)
+    project = project_name.strip().casefold()
+
+    def on_project(c: Choice) -> bool:
+        return (project_id is not None and c.project_id == project_id) or bool(
+            project and c.project_name.casefold() == project
+        )
+
+    who = vendor_name or "The vendor"
+    if vendor_id is not None:
+        own = [c for c in found if c.vendor_id == vendor_id]
+        buckets = [
+            (f"{who}: on this bill's project", [c for c in own if on_project(c)]),
+            (f"{who}: other projects", [c for c in own if not on_project(c)]),
+        ]
+        others = [c for c in found if c.vendor_id != vendor_id]
+        if words:
+            buckets.append(("Other vendors", others))
+        hidden = 0 if words else len(others)
+    else:
+        buckets = [
+            ("On this bill's project", [c for c in found if on_project(c)]),
+            ("Other projects", [c for c in found if not on_project(c)]),
+        ]
+        hidden = 0
+    groups, room = [], limit
+    for label, items in buckets:
+        if items and room > 0:
+            groups.append(OptionGroup(label, items[:room]))
+        hidden += max(0, len(items) - room)
+        room -= min(room, len(items))
+    return Picker(groups, hidden, query)
 
 
 def _key(integration: Integration, what: str) -> str:
@@ -93,11 +179,19 @@ def _choices(client) -> list[Choice]:
             base = f"{project.name} · {commitment.number} {commitment.title}".strip()
             if not payable(commitment):  # offered, but its status says it takes no payments
                 base = f"{base} ({commitment.status}: takes no payments)"
-            choices.append(Choice(f"{project.id}:{commitment.id}:", f"{base} (no invoice)", commitment.vendor_id))
+            known = {
+                "vendor_id": commitment.vendor_id,
+                "project_id": project.id,
+                "project_name": project.name,
+                "number": commitment.number,
+                "title": commitment.title,
+            }
+            choices.append(Choice(f"{project.id}:{commitment.id}:", f"{base} (no invoice)", **known))
             for req in requisitions:
                 if req.commitment_id == commitment.id:
-                    label = f"{base} · invoice {req.invoice_number or req.number} ({req.status})"
-                    choices.append(Choice(f"{project.id}:{commitment.id}:{req.id}", label, commitment.vendor_id))
+                    invoice = str(req.invoice_number or req.number or "")
+                    label = f"{base} · invoice {invoice} ({req.status})"
+                    choices.append(Choice(f"{project.id}:{commitment.id}:{req.id}", label, invoice=invoice, **known))
     return choices
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
@@ -531,7 +531,9 @@ def contact_rows(*, integration: Integration, show: str = "attention") -> list[C
         for c in contacts.only("contact_id", "name", "tax_number")
     ]
     if show == "attention":
-        rows = [r for r in rows if r.status != "linked" or r.blocked]
+        # Something to fix: a suggestion to confirm, or payments that wait for a vendor. A linked
+        # contact's blocked payments go on the next run; a contact with nothing blocked waits for nothing.
+        rows = [r for r in rows if r.status == "suggestion" or (r.status == "unlinked" and r.blocked)]
     order = {"unlinked": 0, "suggestion": 1, "linked": 2}
     rows.sort(key=lambda r: (order[r.status], -r.blocked, r.name.lower()))
     return rows
@@ -548,6 +550,8 @@ class BillRow:
     payments: int
     total: Decimal
     link: BillLink | None = None
+    project_id: int | None = None
+    project_name: str = ""
 
 
 def bill_rows(*, integration: Integration) -> list[BillRow]:
@@ -555,7 +559,7 @@ def bill_rows(*, integration: Integration) -> list[BillRow]:
     rows = (
         Payment.objects.filter(integration=integration, state=PaymentState.BLOCKED, reason_code__in=BILL_BLOCK_REASONS)
         .values("xero_invoice_id", "invoice_number", "vendor_name", "xero_contact_id", "reason_code", "message")
-        .annotate(n=Count("id"), total=Sum("amount"))
+        .annotate(n=Count("id"), total=Sum("amount"), project_id=Max("procore_project_id"), project=Max("project_name"))
         .order_by("vendor_name", "invoice_number")
     )
     bills = [
@@ -568,6 +572,8 @@ def bill_rows(*, integration: Integration) -> list[BillRow]:
             r["message"],
             r["n"],
             r["total"] or Decimal("0"),
+            project_id=r["project_id"],
+            project_name=r["project"] or "",
         )
         for r in rows
     ]

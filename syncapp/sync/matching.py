@@ -38,6 +38,14 @@ def normalise_name(name: str) -> str:
     return " ".join(words)
 
 
+def name_likeness(contact_name: str, vendor_name: str) -> str:
+    """How a name suggestion's two names compare, said honestly: "same name" only when they are
+    the same but for case and spacing, else "close match: 'A & B' vs 'A and B'"."""
+    if " ".join(contact_name.casefold().split()) == " ".join(vendor_name.casefold().split()):
+        return "same name"
+    return f"close match: '{contact_name}' vs '{vendor_name}'"
+
+
 def normalise_tax_number(number: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", number).upper()
 

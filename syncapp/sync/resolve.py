@@ -23,7 +23,7 @@ from django.utils import timezone
 from syncapp.connectors.types import DataError, TransientError
 from syncapp.core.logcontext import log_context
 from syncapp.sync.company_currency import company_currency
-from syncapp.sync.matching import VendorMatcher
+from syncapp.sync.matching import VendorMatcher, name_likeness
 from syncapp.sync.models import (
     BillLink,
     LinkHow,
@@ -267,7 +267,8 @@ class Resolver:
         if link is not None:
             return _blocked(
                 "vendor_suggestion",
-                f"Xero contact '{name}' looks like Procore vendor '{link.vendor_name}' (same name), "
+                f"Xero contact '{name}' looks like Procore vendor '{link.vendor_name}' "
+                f"({name_likeness(name, link.vendor_name)}), "
                 "but an Admin has not confirmed it.",
                 f"Confirm that Xero contact '{name}' is Procore vendor '{link.vendor_name}', or link another vendor.",
             )

@@ -17,7 +17,8 @@ from syncapp.core.roles import admin_required
 from syncapp.dashboard import procore_catalog, selectors
 from syncapp.dashboard.views.common import page_integration, pager
 from syncapp.sync import services
-from syncapp.sync.models import VendorLink
+from syncapp.sync.matching import name_likeness
+from syncapp.sync.models import LinkHow, VendorLink
 from syncapp.sync.services import ActionRefused
 
 CONTACTS_PER_PAGE = 50
@@ -44,6 +45,9 @@ def vendor_mappings(request: HttpRequest) -> HttpResponse:
     focus = request.GET.get("contact", "")
     rows.sort(key=lambda r: r.contact_id != focus)
     page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        if row.status == "suggestion" and row.link.how == LinkHow.NAME_SUGGESTION:
+            row.likeness = name_likeness(row.name, row.link.vendor_name)
     vendors, catalog_error = [], ""
     if integration is not None and any(r.status != "linked" for r in page.object_list):
         try:
@@ -153,9 +157,13 @@ def vendor_create(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 def bill_mappings(request: HttpRequest) -> HttpResponse:
+    """Bills that wait for a person to pick their commitment, each with a picker of its vendor's
+    commitments (searchable by number), and the bills already linked that wait for the next run.
+    An htmx search answers with one picker's options alone."""
     integrations, integration = page_integration(request)
     bills = selectors.bill_rows(integration=integration) if integration else []
     focus = request.GET.get("bill", "")
+    query = request.GET.get("q", "")[:100]
     bills.sort(key=lambda b: b.xero_invoice_id != focus)
     choices, catalog_error = [], ""
     if bills:
@@ -164,11 +172,27 @@ def bill_mappings(request: HttpRequest) -> HttpResponse:
         except procore_catalog.CatalogUnavailable as exc:
             catalog_error = str(exc)
     vendor_of = selectors.vendor_ids_by_contact(integration=integration) if integration else {}
+    by_value = {c.value: c for c in choices}
     for bill in bills:
-        # The linked vendor's commitments first: those are the likely ones.
         vendor_id = vendor_of.get(bill.xero_contact_id)
-        bill.choices = sorted(choices, key=lambda c: c.vendor_id != vendor_id) if vendor_id else choices
         bill.vendor_known = vendor_id is not None
+        bill.picker = procore_catalog.picker(
+            choices,
+            vendor_id=vendor_id,
+            vendor_name=bill.vendor_name,
+            project_id=bill.project_id,
+            project_name=bill.project_name,
+            query=query if bill.xero_invoice_id == focus else "",
+        )
+        if bill.link is not None:
+            link = bill.link
+            picked = by_value.get(
+                f"{link.procore_project_id}:{link.procore_commitment_id}:{link.procore_requisition_id or ''}"
+            )
+            bill.linked_to = picked.short if picked else f"commitment #{link.procore_commitment_id}"
+    if request.htmx and focus:
+        bill = next((b for b in bills if b.xero_invoice_id == focus), None)
+        return render(request, "dashboard/components/bill_picker_options.html", {"b": bill})
     return render(
         request,
         "dashboard/mappings.html",
@@ -176,9 +200,12 @@ def bill_mappings(request: HttpRequest) -> HttpResponse:
             "integrations": integrations,
             "integration": integration,
             "tab": "bills",
-            "bills": bills,
+            "bills": [b for b in bills if b.link is None],
+            "linked_bills": [b for b in bills if b.link is not None],
+            "has_choices": bool(choices),
             "catalog_error": catalog_error,
             "focus": focus,
+            "query": query,
         },
     )
 
@@ -196,7 +223,7 @@ def bill_link(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That is not a Xero bill of this integration (any more): pick one from the list.")
         return _back(request, "mapping-bills", integration, integrations)
     try:
-        offered = {c.value: c.label for c in procore_catalog.commitment_choices(integration)}
+        offered = {c.value: c for c in procore_catalog.commitment_choices(integration)}
     except procore_catalog.CatalogUnavailable as exc:
         messages.error(request, str(exc))
         return _back(request, "mapping-bills", integration, integrations)
@@ -210,8 +237,10 @@ def bill_link(request: HttpRequest) -> HttpResponse:
         procore_project_id=project_id,
         procore_commitment_id=commitment_id,
         procore_requisition_id=requisition_id,
-        commitment_label=offered[request.POST["choice"]],
+        commitment_label=offered[request.POST["choice"]].label,
         actor=request.user,
     )
-    messages.success(request, "Bill linked. Its payments go to that commitment on the next run.")
+    messages.success(
+        request, f"Bill linked to {offered[request.POST['choice']].short}. Its payments go there on the next run."
+    )
     return _back(request, "mapping-bills", integration, integrations)
