@@ -149,3 +149,24 @@ def test_a_close_name_is_called_a_close_match_not_the_same_name(admin_client, wo
 def test_name_likeness_says_same_name_only_for_the_same_name():
     assert name_likeness("ACME  Builders", "Acme Builders") == "same name"
     assert name_likeness("A & B", "A and B") == "close match: 'A & B' vs 'A and B'"
+
+
+def test_the_catalog_gives_each_choice_its_commitments_number_title_project_and_invoice():
+    from syncapp.connectors.types import ProcoreCommitment, ProcoreProject, ProcoreRequisition
+
+    class Procore:  # the connector's typed answers (see syncapp/connectors/types.py)
+        def projects(self):
+            return [ProcoreProject(id=6, name="Riverside")]
+
+        def commitments(self, project_id):
+            return [ProcoreCommitment(80, 6, "WorkOrderContract", "SC-080", "Concrete", "approved", ACME)]
+
+        def requisitions(self, *, project_id):
+            return [
+                ProcoreRequisition(id=3, project_id=6, commitment_id=80, number=2, invoice_number="", status="draft")
+            ]
+
+    bare, with_invoice = procore_catalog._choices(Procore())
+    assert (bare.value, bare.project_name, bare.short) == ("6:80:", "Riverside", "SC-080 Concrete")
+    assert (with_invoice.value, with_invoice.short) == ("6:80:3", "SC-080 Concrete · invoice 2")
+    assert bare.vendor_id == with_invoice.vendor_id == ACME
