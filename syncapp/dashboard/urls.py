@@ -9,6 +9,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("help/", how_it_works, name="help"),
     path("get-all-payments/", home.start_sync, name="start-sync"),
+    path("run-watch/", home.run_watch, name="home-run-watch"),
     path("payments/", payments.payment_list, name="payments"),
     path("payments/download.<str:fmt>", exports.payments_export, name="payments-export"),
     path("payments/bulk/", payments.payments_bulk, name="payments-bulk"),

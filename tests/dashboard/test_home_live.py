@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from syncapp.connections.models import Integration
 from syncapp.dashboard.charts import nice_scale, stacked_daily
 from syncapp.dashboard.selectors import DayBar
 from syncapp.sync.models import PaymentEvent, PaymentState, RunState, SyncRun
@@ -108,6 +109,57 @@ def test_polling_stops_when_the_run_ends_and_the_button_comes_back(finance_clien
     assert response.status_code == 286 and "hx-trigger" not in html  # htmx stops polling
     assert 'id="sync-action" hx-swap-oob="true"' in html and "Get All Payments" in html
     assert 'id="state-tiles" hx-swap-oob="true"' in html  # drawn once more at the end, changed or not
+
+
+# --- a run started elsewhere appears without a reload ----------------------------------------------
+
+
+def watch(client, **params):
+    return client.get(reverse("home-run-watch"), params, headers={"HX-Request": "true"})
+
+
+def test_home_without_a_run_watches_slowly_for_one(finance_client, world):
+    html = finance_client.get(reverse("home")).content.decode()
+    watcher = re.search(r'<div id="run-watch"[^>]*>', html).group(0)
+    assert 'hx-trigger="every 12s"' in watcher and 'hx-target="#home-run"' in watcher
+    assert "shown=" not in watcher
+    assert '<div id="home-run"></div>' in html
+
+
+def test_the_watch_answers_nothing_while_no_run_is_under_way(finance_client, world):
+    response = watch(finance_client)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_run_started_elsewhere_swaps_in_its_progress_card_which_then_polls(finance_client, world):
+    run = active_run(world, trigger="scheduled", phase="send", progress_done=3, progress_total=10)
+    response = watch(finance_client, chart="amount")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="run-progress-{run.pk}"' in html and "Sending to Procore" in html
+    card = re.search(rf'<div id="run-progress-{run.pk}"[^>]*>', html).group(0)
+    assert 'hx-trigger="every 2s"' in card and "on=home" in card and "chart=amount" in card
+    # the watcher comes back out of band, now knowing the run it showed
+    watcher = re.search(r'<div id="run-watch"[^>]*>', html).group(0)
+    assert f"shown={run.pk}" in watcher and 'hx-swap-oob="true"' in watcher
+    assert watch(finance_client, shown=run.pk).status_code == 204
+
+
+def test_home_with_a_run_watches_for_the_next_one(finance_client, world):
+    run = active_run(world)
+    html = finance_client.get(reverse("home")).content.decode()
+    assert f"shown={run.pk}" in re.search(r'<div id="run-watch"[^>]*>', html).group(0)
+    run.state = RunState.SUCCEEDED
+    run.save()
+    assert watch(finance_client, shown=run.pk).status_code == 204
+    following = active_run(world)
+    assert f'id="run-progress-{following.pk}"' in watch(finance_client, shown=run.pk).content.decode()
+
+
+def test_the_watch_is_for_signed_in_people_with_a_role(client, world, roleless_user):
+    assert watch(client).status_code == 302
+    client.force_login(roleless_user)
+    assert watch(client).status_code == 403
 
 
 # --- the card follows the run's real state -----------------------------------------------------------
@@ -246,3 +298,12 @@ def test_the_chart_of_ten_payments_has_ticks_0_2_4_6_8_10_on_evenly_spaced_lines
 def test_the_amount_chart_labels_round_thousands():
     chart = stacked_daily([DayBar(dt.date(2026, 3, 1), sent=1, sent_amount=Decimal("12345.67"))], measure="amount")
     assert [t.label for t in chart.ticks] == ["0", "5k", "10k", "15k"]
+
+
+def test_with_two_integrations_the_watch_asks_for_the_one_home_shows(finance_client, world):
+    second = Integration.objects.create(name="second", label="Second Site")
+    html = finance_client.get(reverse("home"), {"integration": "second"}).content.decode()
+    assert "integration=second" in re.search(r'<div id="run-watch"[^>]*>', html).group(0)
+    active_run(world)  # a run of the other integration is not this page's business
+    assert watch(finance_client, integration=second.name).status_code == 204
+    assert watch(finance_client, integration=world.integration.name).status_code == 200

@@ -19,6 +19,9 @@ from syncapp.sync.models import PaymentState, SyncSettings
 from syncapp.sync.runs import recover_stale_runs, request_run
 
 CHART_DAYS = 28
+# With no run on screen, Home asks this often whether one started elsewhere (a schedule, a Xero
+# webhook, another person): one small query, answered "204 No Content" while nothing changed.
+WATCH_POLL = "12s"
 # Always shown on Home, even at zero: the states people act on.
 KEY_STATES = ("sent", "blocked", "failed", "ready")
 
@@ -82,6 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "run": run,
         "card": progress_card(run) if run else None,
         "every": HOME_POLL,
+        "watch_every": WATCH_POLL,
         "version": live_version(parts),
         "chart_weeks": CHART_DAYS // 7,
         "schedule": SyncSettings.objects.filter(integration=integration).first() if integration else None,
@@ -89,6 +93,29 @@ def home(request: HttpRequest) -> HttpResponse:
         **parts,
     }
     return render(request, "dashboard/home.html", context)
+
+
+@finance_required
+def run_watch(request: HttpRequest) -> HttpResponse:
+    """Home's slow poll: nothing (204, htmx keeps the page as it is) unless a run other than the one
+    Home shows (?shown=<id>) is under way; then its progress card, which polls on its own and
+    re-draws Home's live parts, and the watcher again, now knowing that run."""
+    integrations, integration = page_integration(request)
+    run = selectors.active_run(integration=integration)
+    if run is None or str(run.pk) == request.GET.get("shown"):
+        return HttpResponse(status=204)
+    context = {
+        "integrations": integrations,
+        "integration": integration,
+        "run": run,
+        "card": progress_card(run),
+        "every": HOME_POLL,
+        "watch_every": WATCH_POLL,
+        "chart": {"measure": chart_measure(request)},
+        "version": "",  # the card's first poll re-draws Home's live parts: the run changed them
+        "oob": True,
+    }
+    return render(request, "dashboard/components/home_run.html", context)
 
 
 @require_POST
