@@ -1,7 +1,7 @@
 """The words of the "How it works" page (/help/): what each reason code means and how a person
 fixes it, and what each payment state means.
 
-Keyed by the codes the engine writes to `Payment.reason_code` (titles: `syncapp.sync.reasons`) and
+Keyed by the codes the engine writes to `Payment.reason_code` (titles are taken from `syncapp.sync.reasons`) and
 by `PaymentState`; tests/dashboard/test_help.py fails when the engine writes a code this page does
 not explain, so the page cannot drift from the code. Every reason shown in the dashboard links to
 its section, `/help/#reason-<code>`.
@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.urls import reverse
+
+from syncapp.sync.reasons import REASON_TITLES
 
 
 class ReasonHelp(NamedTuple):
@@ -152,6 +154,17 @@ STATES: list[tuple[str, str]] = [
     ("ignored", "An Admin chose not to send it, with a reason."),
     ("skipped", "Not for Procore: not a bill payment, or deleted before it was sent."),
 ]
+
+
+def reasons_of(group: str) -> list[dict]:
+    """The sections of one group as the page shows them. Each title is the reason's own, from
+    `syncapp.sync.reasons` (the one place titles are written, so the dashboard's lists and this page
+    cannot drift apart); a code explained here without a title there is an error, not a made-up title."""
+    return [
+        {"code": code, "title": REASON_TITLES[code], "means": help.means, "fix": help.fix}
+        for code, help in REASONS.items()
+        if help.group == group
+    ]
 
 
 def reason_url(code: str) -> str:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from django.urls import reverse
+from django.utils.html import escape
 
 from syncapp.dashboard import guide
 from syncapp.sync.models import PaymentState
@@ -85,3 +86,14 @@ def test_the_payments_list_links_each_blocked_or_failed_row_to_its_reason(financ
     for payment in (world.blocked, world.failed):
         payment.refresh_from_db()
         assert f'href="/help/#reason-{payment.reason_code}"' in text
+
+
+def test_every_section_is_titled_as_the_dashboard_titles_the_reason(finance_client):
+    # One list of codes, one place for titles: every explained code has its title in sync.reasons
+    # and every titled code is explained, and the page shows exactly that title.
+    assert set(guide.REASONS) == set(REASON_TITLES)
+    text = finance_client.get(reverse("help")).content.decode()
+    for code, title in REASON_TITLES.items():
+        section = text.split(f'id="reason-{code}"', 1)[1].split("</article>", 1)[0]
+        heading = re.search(r"<h3>(.*?)</h3>", section, re.S).group(1).strip()
+        assert heading == escape(title), code

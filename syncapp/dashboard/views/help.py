@@ -8,7 +8,6 @@ from django.shortcuts import render
 
 from syncapp.dashboard import guide
 from syncapp.sync.models import PaymentState
-from syncapp.sync.reasons import reason_title
 
 
 def how_it_works(request: HttpRequest) -> HttpResponse:
@@ -17,11 +16,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
             "key": key,
             "title": title,
             "intro": intro,
-            "reasons": [
-                {"code": code, "title": reason_title(code), "means": help.means, "fix": help.fix}
-                for code, help in guide.REASONS.items()
-                if help.group == key
-            ],
+            "reasons": guide.reasons_of(key),
         }
         for key, (title, intro) in guide.REASON_GROUPS.items()
     ]
