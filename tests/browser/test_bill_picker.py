@@ -45,6 +45,9 @@ def test_search_a_bills_commitment_by_number_and_link_it(page, admin_user, sandb
         expect(picker.locator("option[value='6:80:']")).to_have_count(1)
         expect(picker.locator("option[value='6:81:']")).to_have_count(0)  # another vendor's: searched for only
         shoot(page, "bill-picker")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shoot(page, "bill-picker-phone")
+        page.set_viewport_size({"width": 1366, "height": 900})
 
         page.get_by_label("Search commitments by number for bill INV-ACME").fill("081")
         expect(picker.locator("option[value='6:81:']")).to_have_count(1)
