@@ -132,7 +132,7 @@ def test_the_watch_answers_nothing_while_no_run_is_under_way(finance_client, wor
 
 
 def test_a_run_started_elsewhere_swaps_in_its_progress_card_which_then_polls(finance_client, world):
-    run = active_run(world, trigger="scheduled", phase="send", progress_done=3, progress_total=10)
+    run = active_run(world, trigger="schedule", phase="send", progress_done=3, progress_total=10)
     response = watch(finance_client, chart="amount")
     html = response.content.decode()
     assert response.status_code == 200
