@@ -122,3 +122,14 @@ def test_an_ended_run_has_no_estimate(finance_client, world):
     then = timezone.now().timestamp() - 60
     html = poll(finance_client, run, s=f"send:0:{then:.1f}").content.decode()
     assert "run-eta" not in html and "hx-get" not in html
+
+
+@pytest.mark.django_db
+def test_home_polls_carry_the_sample_beside_their_own_parameters(finance_client, world):
+    run = running(world, phase="send", progress_done=40, progress_total=100)
+    then = timezone.now().timestamp() - 30
+    html = poll(finance_client, run, on="home", v="x", s=f"send:10:{then:.1f}").content.decode()
+    # 30 payments in 30 s (under Procore's 2.5 a second, so that bound does not bite): 60 left, 1 min
+    assert "about 1 min left" in html
+    card = re.search(rf'<div id="run-progress-{run.pk}"[^>]*>', html).group(0)
+    assert "?on=home&amp;" in card and f"&amp;s=send%3A10%3A{then:.1f}" in card
