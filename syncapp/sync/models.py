@@ -258,6 +258,7 @@ class SyncRun(BackgroundJob):
         SCHEDULE = "schedule", "Scheduled"
         RESUME = "resume", "Resumed"
         WEBHOOK = "webhook", "Xero webhook"
+        RECHECK = "recheck", "Re-check of chosen payments"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)

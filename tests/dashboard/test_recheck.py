@@ -60,7 +60,7 @@ def test_bulk_recheck_targets_the_selected_bills_only(world, finance_client):
     )
     run = SyncRun.objects.get(state=RunState.QUEUED)
     assert run.bill_ids == sorted({world.blocked.xero_invoice_id, world.failed.xero_invoice_id})
-    assert run.trigger == SyncRun.Trigger.BUTTON
+    assert run.trigger == SyncRun.Trigger.RECHECK
     assert f"Re-check queued as run #{run.pk}." in messages_of(response)
 
 

@@ -239,7 +239,7 @@ def recheck(*, payments: list[Payment], actor) -> tuple[str, bool]:
         if problem:
             return problem, False
         run, created = start_run(
-            integration=integration, trigger=SyncRun.Trigger.BUTTON, requested_by=actor, bill_ids=bill_ids
+            integration=integration, trigger=SyncRun.Trigger.RECHECK, requested_by=actor, bill_ids=bill_ids
         )
         if created:
             enqueue_run(run)
