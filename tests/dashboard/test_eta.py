@@ -82,7 +82,7 @@ def test_the_card_shows_the_time_left_from_the_pace_it_observed(finance_client, 
     assert (phase, done) == ("resolve", "10")
 
     # The poll carries its first sample back; 30 more payments in the 60 s since then: 60 left, 2 min
-    then = timezone.now().timestamp() - 60
+    then = float(int(timezone.now().timestamp()) - 60)  # whole seconds: the URL rounds to tenths
     SyncRun.objects.filter(pk=run.pk).update(progress_done=40)
     html = poll(finance_client, run, s=f"resolve:10:{then:.1f}").content.decode()
     assert "about 2 min left" in html
@@ -92,7 +92,7 @@ def test_the_card_shows_the_time_left_from_the_pace_it_observed(finance_client, 
 @pytest.mark.django_db
 def test_a_new_phase_starts_a_new_sample(finance_client, world):
     run = running(world, phase="send", progress_done=5, progress_total=100)
-    then = timezone.now().timestamp() - 60
+    then = float(int(timezone.now().timestamp()) - 60)  # whole seconds: the URL rounds to tenths
     html = poll(finance_client, run, s=f"resolve:0:{then:.1f}").content.decode()
     assert "left" not in html.split('class="progress-meta"', 1)[1]
     assert next_sample(html).startswith("send:5:")
@@ -119,7 +119,7 @@ def test_a_paused_run_says_until_when_it_waits_for_the_rate_limit(finance_client
 @pytest.mark.django_db
 def test_an_ended_run_has_no_estimate(finance_client, world):
     run = running(world, state=RunState.SUCCEEDED, phase="send", progress_done=10, progress_total=10)
-    then = timezone.now().timestamp() - 60
+    then = float(int(timezone.now().timestamp()) - 60)  # whole seconds: the URL rounds to tenths
     html = poll(finance_client, run, s=f"send:0:{then:.1f}").content.decode()
     assert "run-eta" not in html and "hx-get" not in html
 
@@ -127,7 +127,7 @@ def test_an_ended_run_has_no_estimate(finance_client, world):
 @pytest.mark.django_db
 def test_home_polls_carry_the_sample_beside_their_own_parameters(finance_client, world):
     run = running(world, phase="send", progress_done=40, progress_total=100)
-    then = timezone.now().timestamp() - 30
+    then = float(int(timezone.now().timestamp()) - 30)  # whole seconds: the URL rounds to tenths
     html = poll(finance_client, run, on="home", v="x", s=f"send:10:{then:.1f}").content.decode()
     # 30 payments in 30 s (under Procore's 2.5 a second, so that bound does not bite): 60 left, 1 min
     assert "about 1 min left" in html
