@@ -175,13 +175,10 @@ def reset_world() -> None:
 
 def ensure_identity() -> tuple[xr.Organisation, pc.Company]:
     """The organisation, the company and its two users: created once, then left alone."""
-    organisation, _ = xr.Organisation.objects.get_or_create(
-        tenant_id=ORGANISATION_TENANT_ID,
-        defaults={"name": ORGANISATION_NAME, "short_code": "!nWc7R", "base_currency": "AUD", "country_code": "AU"},
-    )
-    company, _ = pc.Company.objects.get_or_create(
-        id=COMPANY_ID, defaults={"name": COMPANY_NAME, "currency_iso_code": "AUD"}
-    )
+    organisation, company = _organisation_and_company(
+        tenant_id=ORGANISATION_TENANT_ID, name=ORGANISATION_NAME, short_code="!nWc7R",
+        company_id=COMPANY_ID, company_name=COMPANY_NAME,
+    )  # fmt: skip
     for login, user_id, name, is_service in (
         (SANDBOX_USER_LOGIN, SANDBOX_USER_ID, "Sam Sandbox", False),
         (SERVICE_ACCOUNT_LOGIN, SERVICE_ACCOUNT_ID, "Xero Sync (service account)", True),
@@ -196,17 +193,27 @@ def ensure_identity() -> tuple[xr.Organisation, pc.Company]:
 def ensure_second_identity() -> tuple[xr.Organisation, pc.Company]:
     """The second organisation and company, with the same two Procore users as the first."""
     ensure_identity()
-    organisation, _ = xr.Organisation.objects.get_or_create(
-        tenant_id=SECOND_TENANT_ID,
-        defaults={
-            "name": SECOND_ORGANISATION_NAME, "short_code": "!sBk2Q", "base_currency": "AUD", "country_code": "AU",
-        },  # fmt: skip
-    )
-    company, _ = pc.Company.objects.get_or_create(
-        id=SECOND_COMPANY_ID, defaults={"name": SECOND_COMPANY_NAME, "currency_iso_code": "AUD"}
-    )
+    organisation, company = _organisation_and_company(
+        tenant_id=SECOND_TENANT_ID, name=SECOND_ORGANISATION_NAME, short_code="!sBk2Q",
+        company_id=SECOND_COMPANY_ID, company_name=SECOND_COMPANY_NAME,
+    )  # fmt: skip
     for user in pc.User.objects.filter(login__in=(SANDBOX_USER_LOGIN, SERVICE_ACCOUNT_LOGIN)):
         user.companies.add(company)
+    return organisation, company
+
+
+def _organisation_and_company(
+    *, tenant_id: uuid.UUID, name: str, short_code: str, company_id: int, company_name: str
+) -> tuple[xr.Organisation, pc.Company]:
+    """An Australian organisation (ShortCode, BaseCurrency and CountryCode are fields of Xero's
+    GET /Organisation) and its Procore company, created once, then left alone."""
+    organisation, _ = xr.Organisation.objects.get_or_create(
+        tenant_id=tenant_id,
+        defaults={"name": name, "short_code": short_code, "base_currency": "AUD", "country_code": "AU"},
+    )
+    company, _ = pc.Company.objects.get_or_create(
+        id=company_id, defaults={"name": company_name, "currency_iso_code": "AUD"}
+    )
     return organisation, company
 
 
