@@ -5,39 +5,20 @@ commitment's number and title and moves the bill out of "needs attention"."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from syncapp.dashboard import procore_catalog
-from syncapp.sync.models import BillLink, PaymentState, VendorLink, XeroBillRecord, XeroContactRecord
+from syncapp.sync.models import BillLink
 from tests.browser.conftest import log_in, shoot
-from tests.dashboard.conftest import make_payment, make_world
-from tests.dashboard.test_mapping_pickers import ACME, CHOICES
+from tests.dashboard.conftest import make_world
+from tests.dashboard.test_mapping_pickers import plant_acme_bill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_search_a_bills_commitment_by_number_and_link_it(page, admin_user, sandbox):
     integration = make_world().integration
-    XeroContactRecord.objects.create(integration=integration, contact_id="c-acme", name="Acme Pty Ltd")
-    VendorLink.objects.create(
-        integration=integration, xero_contact_id="c-acme", procore_vendor_id=ACME, vendor_name="Acme", how="manual"
-    )
-    XeroBillRecord.objects.create(integration=integration, invoice_id="inv-acme", invoice_number="INV-ACME")
-    make_payment(
-        integration,
-        50,
-        xero_invoice_id="inv-acme",
-        invoice_number="INV-ACME",
-        xero_contact_id="c-acme",
-        vendor_name="Acme Pty Ltd",
-        project_name="Riverside",
-        state=PaymentState.BLOCKED,
-        reason_code="invoice_not_found",
-        message="No subcontractor invoice matches bill INV-ACME.",
-    )
-    # Procore's list as the catalog keeps it for a minute (the live server shares this process's cache).
-    cache.set(procore_catalog._key(integration, "commitments"), CHOICES, 600)
+    plant_acme_bill(integration)  # the live server shares this process's cache
     try:
         log_in(page, admin_user.username)
         page.goto("/mappings/bills/")

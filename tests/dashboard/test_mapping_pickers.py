@@ -38,10 +38,8 @@ CHOICES = [
 ]
 
 
-@pytest.fixture
-def bill(world: World):
+def plant_acme_bill(integration) -> None:
     """A bill of Acme on Riverside waiting for its commitment, Acme linked, Procore's list cached."""
-    integration = world.integration
     XeroContactRecord.objects.create(integration=integration, contact_id="c-acme", name="Acme Pty Ltd")
     VendorLink.objects.create(
         integration=integration, xero_contact_id="c-acme", procore_vendor_id=ACME, vendor_name="Acme", how="manual"
@@ -62,8 +60,13 @@ def bill(world: World):
         message="No subcontractor invoice matches bill INV-ACME.",
     )
     cache.set(procore_catalog._key(integration, "commitments"), CHOICES, 600)
+
+
+@pytest.fixture
+def bill(world: World):
+    plant_acme_bill(world.integration)
     yield "inv-acme"
-    procore_catalog.forget(integration)
+    procore_catalog.forget(world.integration)
 
 
 def options(html: str) -> list[str]:
