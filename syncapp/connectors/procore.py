@@ -57,6 +57,7 @@ from syncapp.connectors.types import (
     TimeRange,
     TokenSource,
     TransientError,
+    reporting_to,
 )
 
 logger = logging.getLogger(__name__)
@@ -241,18 +242,10 @@ class ProcoreClient:
         json: dict | None = None,
         retry_unsure: bool = True,
     ) -> httpx.Response:
-        """One API call, answered as ERROR_TABLE says, its outcome told to the connection's health:
-        a success, or a failure that is the connection's (no answer, server errors, access refused).
-        A refused record (DataError) or a rate limit says nothing about the connection."""
-        try:
-            response = self._answer(method, path, params=params, json=json, retry_unsure=retry_unsure)
-        except (TransientError, NeedsReconnect) as error:
-            if self._health is not None:
-                self._health.failed(error.message)
-            raise
-        if self._health is not None:
-            self._health.ok()
-        return response
+        """One API call, answered as ERROR_TABLE says, its outcome told to the connection's health
+        (see `reporting_to`)."""
+        with reporting_to(self._health):
+            return self._answer(method, path, params=params, json=json, retry_unsure=retry_unsure)
 
     def _answer(
         self,

@@ -7,7 +7,8 @@ Decimal with two places; dates are calendar dates; ids from Procore are Python i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
@@ -100,6 +101,21 @@ class DataError(ConnectorError):
 
 class NotFound(DataError):
     """404: missing, or not visible to this user."""
+
+
+@contextmanager
+def reporting_to(health: CallHealth | None) -> Iterator[None]:
+    """Tell `health` (when there is one) how the call inside went: ok() on success, failed() on a
+    failure that is the connection's (no answer, server errors, access refused). A refused record
+    (DataError) or a rate limit says nothing about the connection. The error still propagates."""
+    try:
+        yield
+    except (TransientError, NeedsReconnect) as error:
+        if health is not None:
+            health.failed(error.message)
+        raise
+    if health is not None:
+        health.ok()
 
 
 # --- Paging and call counting --------------------------------------------------------------------

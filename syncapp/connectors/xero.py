@@ -65,6 +65,7 @@ from syncapp.connectors.types import (
     XeroOrganisation,
     XeroPayment,
     XeroTrackingOption,
+    reporting_to,
 )
 
 logger = logging.getLogger(__name__)
@@ -215,18 +216,9 @@ class XeroClient:
 
     def _call(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
         """Make one SDK call; answer each failure as ERROR_TABLE says. Returns the SDK model. The
-        outcome is told to the connection's health: a success, or a failure that is the
-        connection's (no answer, server errors, access refused); a refused record or a rate limit
-        says nothing about the connection."""
-        try:
-            data = self._answer(operation, method, **arguments)
-        except (TransientError, NeedsReconnect) as error:
-            if self._health is not None:
-                self._health.failed(error.message)
-            raise
-        if self._health is not None:
-            self._health.ok()
-        return data
+        outcome is told to the connection's health (see `reporting_to`)."""
+        with reporting_to(self._health):
+            return self._answer(operation, method, **arguments)
 
     def _answer(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
         refreshed = False
