@@ -135,8 +135,9 @@ def day_summary(*, integration: Integration, start: dt.datetime, end: dt.datetim
         finished_at__lt=end,
     )
     labels = dict(SyncRun.Trigger.choices)
-    triggers = Counter(runs.values_list("trigger", flat=True))
-    already = sum(int((c or {}).get("already_in_procore") or 0) for c in runs.values_list("counts", flat=True))
+    rows = list(runs.values_list("trigger", "counts"))  # one query for both
+    triggers = Counter(trigger for trigger, _ in rows)
+    already = sum(int((counts or {}).get("already_in_procore") or 0) for _, counts in rows)
     return DaySummary(
         start=start,
         end=end,

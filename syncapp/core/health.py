@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from django_q import brokers
 
+from syncapp.connections.models import Connection
 from syncapp.core.models import WorkerHeartbeat
+from syncapp.sync.models import ACTIVE_RUN_STATES, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +89,8 @@ def database_ok() -> bool:
 
 def queue_depth() -> dict:
     """Tasks waiting for a worker, from django-q2's broker (ORM or Redis alike)."""
-    from django_q.brokers import get_broker
-
     try:
-        return {"status": "ok", "queued": get_broker().queue_size()}
+        return {"status": "ok", "queued": brokers.get_broker().queue_size()}
     except Exception as exc:  # a broker that does not answer (Redis down) is itself the finding
         logger.warning("health check: the task queue does not answer", exc_info=True)
         return {"status": "error", "error": f"The task queue does not answer ({type(exc).__name__})."}
@@ -98,8 +99,6 @@ def queue_depth() -> dict:
 def connections() -> list[dict]:
     """Each integration's Xero and Procore connection: its state and when it last worked or failed.
     Only columns chosen here leave: never the tokens, the tenant or connection ids, or the scope."""
-    from syncapp.connections.models import Connection
-
     rows = Connection.objects.select_related("integration").order_by("integration__name", "provider")
     return [
         {
@@ -117,8 +116,6 @@ def connections() -> list[dict]:
 
 
 def active_runs() -> list[dict]:
-    from syncapp.sync.models import ACTIVE_RUN_STATES, SyncRun
-
     runs = SyncRun.objects.filter(state__in=ACTIVE_RUN_STATES).select_related("integration").order_by("pk")
     return [
         {
