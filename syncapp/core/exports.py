@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CHUNK = 64 * 1024  # characters gathered before a CSV chunk is sent
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], out: Bi
     sheet.freeze_panes = "A2"  # a write-only sheet takes views before its first row
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    cell = _cell_maker(sheet)
+    cell = xlsx_cell_maker(sheet)
     sheet.append([cell(column.heading, "heading") for column in columns])
     kinds = [column.kind for column in columns]
     count = 0
@@ -119,19 +121,30 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], out: Bi
     return count
 
 
-def _cell_maker(sheet):
+def money_format(currency: str = "") -> str:
+    """#,##0.00, with the currency code after it when there is one ("1,234.50 AUD"): still a number
+    to sum."""
+    if not CURRENCY.match(currency or ""):
+        return MONEY_FORMAT
+    return f'#,##0.00 "{currency}";-#,##0.00 "{currency}"'
+
+
+def xlsx_cell_maker(sheet, *, datetime_format: str = DATETIME_FORMAT):
+    """cell(value, kind, currency="") for a write-only sheet: money as a number in the currency's
+    format, dates and times as dates, text as a string (never a formula), headings and labels bold."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
+    formats: dict[str, str] = {}
 
-    def cell(value: Any, kind: str):
+    def cell(value: Any, kind: str, currency: str = ""):
         if value is None or value == "":
             return None
         if kind == "money":
             made = WriteOnlyCell(sheet, value=Decimal(value))
-            made.number_format = MONEY_FORMAT
+            made.number_format = formats.setdefault(currency, money_format(currency))
             return made
         if kind == "date" and isinstance(value, dt.date):
             made = WriteOnlyCell(sheet, value=value)
@@ -139,13 +152,13 @@ def _cell_maker(sheet):
             return made
         if kind == "datetime" and isinstance(value, dt.datetime):
             made = WriteOnlyCell(sheet, value=local_naive(value))
-            made.number_format = DATETIME_FORMAT
+            made.number_format = datetime_format
             return made
         if kind == "int":
             return int(value)
         made = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
         made.data_type = "s"  # never a formula, whatever the text starts with
-        if kind == "heading":
+        if kind in ("heading", "label"):
             made.font = bold
         return made
 

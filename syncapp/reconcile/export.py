@@ -30,15 +30,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.core.exports import safe_text
+from syncapp.core.exports import safe_text, xlsx_cell_maker
 from syncapp.reconcile import selectors
 from syncapp.reconcile.models import LineStatus, ReconciliationLine, ReconciliationReport
 from syncapp.reconcile.selectors import LineFilters
 
-MONEY_FORMAT = "#,##0.00;-#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"  # minutes: as of when the report was computed
 CHUNK = 2000
 EVERYTHING = LineFilters()  # no scope: every line of the report
 
@@ -184,7 +181,7 @@ def _details_sheet(book, report: ReconciliationReport, filters: LineFilters) -> 
     rows = selectors.report_lines(report=report, filters=filters).count()
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(DETAIL_COLUMNS))}{rows + 1}"
-    cell = _cell_maker(sheet)
+    cell = xlsx_cell_maker(sheet, datetime_format=DATETIME_FORMAT)
     sheet.append([cell(c.heading, "heading") for c in DETAIL_COLUMNS])
     for line in _lines(report, filters):  # a cell is written where it is appended: new ones each row
         sheet.append([cell(c.value(line), c.kind, line.currency) for c in DETAIL_COLUMNS])
@@ -193,7 +190,7 @@ def _details_sheet(book, report: ReconciliationReport, filters: LineFilters) -> 
 def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
     sheet = book.create_sheet("Summary")
     _widths(sheet, [34, 26, 12, 18, 18, 18, 12, 12] + [14] * len(LineStatus.values))
-    cell = _cell_maker(sheet)
+    cell = xlsx_cell_maker(sheet, datetime_format=DATETIME_FORMAT)
     who = report.requested_by.get_username() if report.requested_by else f"the system ({report.get_trigger_display()})"
     header: list[tuple[str, Any, str]] = [
         ("Reconciliation report", f"#{report.pk}", "text"),
@@ -263,40 +260,3 @@ def _widths(sheet, widths: list[int]) -> None:
 
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def money_format(currency: str) -> str:
-    """#,##0.00 with the currency code after it ("1,234.50 AUD"), still a number to sum."""
-    if not CURRENCY.match(currency or ""):
-        return MONEY_FORMAT
-    return f'#,##0.00 "{currency}";-#,##0.00 "{currency}"'
-
-
-def _cell_maker(sheet):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    bold = Font(bold=True)
-    formats: dict[str, str] = {}
-
-    def cell(value: Any, kind: str, currency: str = ""):
-        if value is None or value == "":
-            return WriteOnlyCell(sheet, value=None)
-        if kind == "money":
-            made = WriteOnlyCell(sheet, value=Decimal(value))
-            made.number_format = formats.setdefault(currency, money_format(currency))
-            return made
-        if kind in ("date", "datetime"):
-            made = WriteOnlyCell(sheet, value=value)
-            made.number_format = DATE_FORMAT if kind == "date" else DATETIME_FORMAT
-            return made
-        if kind == "int":
-            return WriteOnlyCell(sheet, value=int(value))
-        made = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-        made.data_type = "s"  # never a formula, whatever the text starts with
-        if kind in ("heading", "label"):
-            made.font = bold
-        return made
-
-    return cell
