@@ -30,9 +30,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from syncapp.connections.models import Connection, Integration, Provider
+from syncapp.connections.services import connection_problem
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
+from syncapp.sync.runs import enqueue_run, start_run
 from syncapp.webhooks.models import WebhookDispatch, XeroWebhookEvent
 from syncapp.webhooks.xero import INVOICE, XeroEvent, events
 
@@ -96,8 +99,6 @@ def hand_over(integration_id: int) -> bool:
     way already. Returns whether this call queued it."""
     if not arm(integration_id):
         return False
-    from django_q.tasks import async_task
-
     transaction.on_commit(lambda: async_task(TASK, integration_id, task_name=f"webhook-sync-{integration_id}"))
     return True
 
@@ -166,8 +167,6 @@ def _wait_for_quiet(integration: Integration, sleep: Callable[[float], None]) ->
 def _held(integration: Integration) -> str | None:
     """Why the waiting events cannot have their run now (the end of the run in the way, or of the
     first run after a reconnect, hands them over again); None when they can."""
-    from syncapp.connections.services import connection_problem
-
     runs = SyncRun.objects.filter(integration=integration)
     if runs.filter(state__in=ACTIVE_RUN_STATES).exists():
         return "a run is going"
@@ -182,8 +181,6 @@ def _held(integration: Integration) -> str | None:
 
 
 def _start(integration: Integration) -> SyncRun | None:
-    from syncapp.sync.runs import enqueue_run, start_run
-
     held = _held(integration)
     if held:
         logger.info("webhook events of %s wait: %s", integration, held)
