@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from dashboard_pages import configure_environment, seed  # noqa: E402
+from report import peak, timed  # noqa: E402
 
 CSV_BAR_SECONDS = 10.0  # issue 11: "CSV under 10 s here" (said of the reconciliation; the same bar)
 FLAT_RATIO = 1.5
@@ -58,21 +57,6 @@ def download(fmt: str) -> int:
     received = sum(len(chunk) for chunk in response.streaming_content)
     response.close()
     return received
-
-
-def timed(work) -> tuple[float, int]:
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
-
-
-def peak(work) -> float:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
 
 
 def measure(size: int) -> Measured:

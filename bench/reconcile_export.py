@@ -28,7 +28,6 @@ import random
 import sys
 import tempfile
 import time
-import tracemalloc
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from dashboard_pages import analyze, configure_environment  # noqa: E402
+from report import peak, timed  # noqa: E402
 
 CSV_BAR_SECONDS = 10.0  # issue 11: "CSV under 10 s here" at 100,000 payments
 FLAT_RATIO = 1.5  # peak at the largest size over the peak at the smallest
@@ -157,21 +157,6 @@ def measure(size: int) -> Measured:
     )
     print(f"  {measured}")
     return measured
-
-
-def timed(work) -> tuple[float, int]:
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
-
-
-def peak(work) -> float:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:

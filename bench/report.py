@@ -23,6 +23,7 @@ import shlex
 import subprocess
 import sys
 import time
+import tracemalloc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -95,6 +96,23 @@ class Section:
 
     def add(self, *figures: Figure) -> None:
         self.figures.extend(figures)
+
+
+def timed(work) -> tuple[float, int]:
+    """How long work() took, in seconds, and what it returned."""
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def peak(work) -> float:
+    """The peak of Python allocations while work() ran, in MB (tracemalloc: run it apart from timing)."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
 
 
 def record(section: Section) -> None:
