@@ -24,11 +24,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
 
 from syncapp.connections.models import Integration
 from syncapp.core import audit
 from syncapp.sync.models import RunLogLine, RunState, SyncRun, SyncSettings
 from syncapp.sync.runs import enqueue_run, recover_stale_runs, start_run
+from syncapp.sync.tasks import resume_schedule_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,6 @@ def next_daily_run(*, at: dt.time, zone: str, after: dt.datetime) -> dt.datetime
 def apply_schedule(*, sync_settings: SyncSettings, now: dt.datetime | None = None):
     """Create, update or remove the integration's q2 Schedule to match its settings. Returns the
     Schedule, or None when runs do not start by themselves (off or paused)."""
-    from django_q.models import Schedule
-
     now = now or timezone.now()
     name = schedule_name(sync_settings.integration_id)
     if not is_active(sync_settings):
@@ -106,8 +106,6 @@ def apply_schedule(*, sync_settings: SyncSettings, now: dt.datetime | None = Non
 
 def next_run_at(*, integration: Integration) -> dt.datetime | None:
     """When the schedule next starts a run (None: no schedule)."""
-    from django_q.models import Schedule
-
     return Schedule.objects.filter(name=schedule_name(integration.pk)).values_list("next_run", flat=True).first()
 
 
@@ -165,8 +163,6 @@ def update_schedule(
 def run_scheduled(*, integration_id: int, now: dt.datetime | None = None) -> str:
     """What a tick of the integration's schedule does. Safe to run twice: a second tick finds the
     first one's run active and is skipped."""
-    from django_q.models import Schedule
-
     now = now or timezone.now()
     sync_settings = SyncSettings.objects.select_related("integration").filter(integration_id=integration_id).first()
     if not is_active(sync_settings):
@@ -199,8 +195,6 @@ def _rearm(sync_settings: SyncSettings, now: dt.datetime) -> None:
     This lands after q2's own next_run, never before it: the scheduler saves that in the
     transaction that enqueues this task (the ORM broker's task is invisible until it commits; with
     Redis, this UPDATE waits on the row the scheduler holds with select_for_update)."""
-    from django_q.models import Schedule
-
     if sync_settings.schedule != Mode.DAILY:
         return
     following = next_daily_run(at=sync_settings.schedule_daily_at, zone=zone_name(sync_settings), after=now)
@@ -212,10 +206,6 @@ def _rearm(sync_settings: SyncSettings, now: dt.datetime) -> None:
 def _paused_run_waiting(*, integration: Integration, now: dt.datetime) -> SyncRun | None:
     """The integration's last run, if a rate limit paused it and its own resume is still to come
     (its time is ahead, or its resume task has not fired yet)."""
-    from django_q.models import Schedule
-
-    from syncapp.sync.tasks import resume_schedule_name
-
     last = SyncRun.objects.filter(integration=integration).exclude(state=RunState.SKIPPED).first()
     if last is None or last.state != RunState.PAUSED or last.paused_until is None:
         return None
@@ -307,8 +297,6 @@ def resume_schedule(*, integration: Integration, actor=None) -> bool:
 
 def on_settings_deleted(sender, instance: SyncSettings, **kwargs) -> None:
     """`post_delete` receiver: an integration removed takes its settings, and so its schedule, along."""
-    from django_q.models import Schedule
-
     Schedule.objects.filter(name=schedule_name(instance.integration_id)).delete()
 
 
