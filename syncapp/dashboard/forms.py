@@ -1,9 +1,12 @@
-"""Forms of the dashboard: the payments and audit log filters (GET) and the small action forms (POST)."""
+"""Forms of the dashboard: the audit log's filters (GET) and the small action forms (POST). The
+payments list's filters are a FilterSet (dashboard.filters)."""
+
+import zoneinfo
 
 from django import forms
 from django.conf import settings
 
-from syncapp.sync.models import PaymentState, SyncSettings
+from syncapp.sync.models import SyncSettings
 
 
 class ListFilterForm(forms.Form):
@@ -13,21 +16,6 @@ class ListFilterForm(forms.Form):
     def cleaned_or_empty(self) -> dict:
         self.is_valid()
         return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in (None, "")}
-
-
-class PaymentFilterForm(ListFilterForm):
-    """The payments list's filters."""
-
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    state = forms.ChoiceField(required=False, choices=[("", "Any state"), *PaymentState.choices])
-    vendor = forms.CharField(required=False, max_length=255)
-    project = forms.CharField(required=False, max_length=255)
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
-    amount_min = forms.DecimalField(required=False, min_value=0, decimal_places=2, max_digits=16, label="Min amount")
-    amount_max = forms.DecimalField(required=False, min_value=0, decimal_places=2, max_digits=16, label="Max amount")
-    reason = forms.CharField(required=False, max_length=40)
-    sort = forms.CharField(required=False, max_length=20)
 
 
 class AuditFilterForm(ListFilterForm):
@@ -46,8 +34,6 @@ class ReasonForm(forms.Form):
 
 
 def _timezone_choices() -> list[tuple[str, str]]:
-    import zoneinfo
-
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 

@@ -7,7 +7,7 @@ lists with the columns they show, no per-row lookups (the Payment row carries it
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -15,7 +15,6 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
-from syncapp.connectors.values import integer_id
 from syncapp.core.models import AuditEntry
 from syncapp.sync import outcomes
 from syncapp.sync.models import (
@@ -232,30 +231,7 @@ def daily_outcomes(*, integration: Integration | None, days: int = 28, today: dt
     return list(bars.values())
 
 
-@dataclass
-class PaymentFilters:
-    state: str = ""
-    vendor: str = ""
-    project: str = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
-    q: str = ""
-    reason: str = ""
-    sort: str = "-date"
-    extra: dict = field(default_factory=dict)
-
-
-# The columns a list may be sorted by (what the user asks for -> model fields, id breaks ties).
-SORTS = {
-    "date": ("date", "id"),
-    "amount": ("amount", "id"),
-    "vendor": ("vendor_name", "id"),
-    "invoice": ("invoice_number", "id"),
-    "state": ("state", "id"),
-    "updated": ("updated_at", "id"),
-}
+# --- Payments list ----------------------------------------------------------------------------
 
 # Only what the list shows: the wide columns (last_error, fix...) stay on the detail page.
 LIST_COLUMNS = [
@@ -278,42 +254,11 @@ LIST_COLUMNS = [
 ]
 
 
-def filter_payments(*, integration: Integration | None, filters: PaymentFilters) -> QuerySet[Payment]:
-    qs = Payment.objects.all()
-    if integration is not None:
-        qs = qs.filter(integration=integration)
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.reason:
-        qs = qs.filter(reason_code=filters.reason)
-    if filters.vendor:
-        qs = qs.filter(vendor_name=filters.vendor)
-    if filters.project:
-        qs = qs.filter(project_name=filters.project)
-    if filters.date_from:
-        qs = qs.filter(date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(date__lte=filters.date_to)
-    if filters.amount_min is not None:
-        qs = qs.filter(amount__gte=filters.amount_min)
-    if filters.amount_max is not None:
-        qs = qs.filter(amount__lte=filters.amount_max)
-    if filters.q:
-        qs = qs.filter(_search(filters.q))
-    field_name = filters.sort.lstrip("-")
-    columns = SORTS.get(field_name, SORTS["date"])
-    prefix = "-" if filters.sort.startswith("-") or field_name not in SORTS else ""
-    return qs.only(*LIST_COLUMNS).order_by(*[f"{prefix}{c}" for c in columns])
-
-
-def _search(text: str) -> Q:
-    """Invoice number, reference, Xero PaymentID or Procore payment id. Ids match exactly (indexed);
-    the texts by prefix, so the database can use an index rather than scan every row."""
-    text = text.strip()
-    query = Q(xero_payment_id=text) | Q(invoice_number__istartswith=text) | Q(reference__istartswith=text)
-    if (procore_id := integer_id(text)) is not None:
-        query |= Q(procore_payment_id=procore_id)
-    return query
+def payment_rows(*, integration: Integration | None) -> QuerySet[Payment]:
+    """The payments list before its filters (dashboard.filters.PaymentFilterSet): one integration's
+    payments (every one's when there is none), with the columns the list shows."""
+    qs = Payment.objects.all() if integration is None else Payment.objects.filter(integration=integration)
+    return qs.only(*LIST_COLUMNS)
 
 
 def _distinct(integration: Integration, column: str) -> list[str]:

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from syncapp.connectors.types import ProcoreVendor
 from syncapp.dashboard import procore_catalog
-from syncapp.dashboard.forms import AuditFilterForm, PaymentFilterForm, ReasonForm
+from syncapp.dashboard.filters import PaymentFilterSet
+from syncapp.dashboard.forms import AuditFilterForm, ReasonForm
 from syncapp.reconcile.models import ReconciliationReport
 from syncapp.reconcile.selectors import LineFilters
 from syncapp.sync.models import VendorLink
@@ -53,7 +54,8 @@ VALID = {
 UNKNOWN_IDS = ["999999", "99999999999999999999"]
 # What the views read besides their own request.GET/POST look-ups: shared helpers and forms.
 SHARED_PARAMS = {"integration", "page"}
-FORMS = {form.__name__: set(form.base_fields) for form in (PaymentFilterForm, ReasonForm, AuditFilterForm)}
+FORMS = {form.__name__: set(form.base_fields) for form in (ReasonForm, AuditFilterForm)}
+FORMS[PaymentFilterSet.__name__] = set(PaymentFilterSet.base_filters)
 READ = re.compile(r"""(?:GET|POST|query)(?:\.get|\.getlist)?\s*[(\[]\s*["'](\w+)["']""")
 
 

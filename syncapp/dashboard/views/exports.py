@@ -1,5 +1,5 @@
 """Downloads of the Payments list, the failure queue and the audit log as CSV or XLSX, with the
-filters the page has in its URL (read by the page's own code: PaymentFilterForm, AuditFilterForm),
+filters the page has in its URL (read by the page's own code: PaymentFilterSet, AuditFilterForm),
 so finance keeps its evidence outside the tool. Who may download is who may see the page. Every
 download is in the audit log: who, which list, which filters, how many rows.
 
@@ -118,8 +118,8 @@ def _payment_values(payment: Payment, *, failure: bool = False) -> list:
 def payments_export(request: HttpRequest, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
     _, integration = page_integration(request)
-    _, chosen, filters = payments_view.list_filters(request)
-    qs = selectors.filter_payments(integration=integration, filters=filters)
+    filterset = payments_view.list_filters(request, integration=integration)
+    qs = filterset.qs
     rows = qs.order_by().count()
     _record(
         request,
@@ -127,7 +127,7 @@ def payments_export(request: HttpRequest, fmt: str) -> HttpResponse:
         what="the payments list",
         fmt=fmt,
         rows=rows,
-        chosen=chosen,
+        chosen=filterset.chosen,
         integration=integration,
     )
     return exports.response(

@@ -1,4 +1,5 @@
-"""Payments: the filtered, searchable, sortable list, and one payment's detail.
+"""Payments: the filtered, searchable, sortable list (its filters and sort: PaymentFilterSet), and
+one payment's detail.
 
 The list pages with LIMIT/OFFSET on indexed columns and reads one row more than it shows to know
 whether a next page exists; the total is counted only up to COUNT_CAP rows, so a page costs the
@@ -12,17 +13,19 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from syncapp.connections.models import Integration
 from syncapp.connections.services import connection_problem
 from syncapp.core.roles import admin_required, finance_required, is_admin
 from syncapp.dashboard import selectors
-from syncapp.dashboard.forms import PaymentFilterForm, ReasonForm
+from syncapp.dashboard.filters import PaymentFilterSet
+from syncapp.dashboard.forms import ReasonForm
 from syncapp.dashboard.links import external_links, fix_link
 from syncapp.dashboard.views.common import page_integration, show_integration
 from syncapp.sync import services
@@ -35,7 +38,7 @@ COUNT_CAP = 10_000
 MAX_PAGE = 2_000  # deeper than this, narrow the filters (OFFSET grows with the page)
 BULK_LIMIT = 500  # payments one bulk click may touch (each one is an event and an audit row)
 
-COLUMNS = [  # (sort key, heading, numeric)
+COLUMNS = [  # (?sort= value, heading, numeric); "" for a column that does not sort
     ("date", "Date", False),
     ("vendor", "Vendor", False),
     ("invoice", "Invoice", False),
@@ -45,11 +48,80 @@ COLUMNS = [  # (sort key, heading, numeric)
 ]
 
 
+def list_filters(request: HttpRequest, *, integration: Integration | None) -> PaymentFilterSet:
+    """The list's filters and sort from the URL (the page and its downloads read them here, so
+    they always agree)."""
+    return PaymentFilterSet(request.GET, queryset=selectors.payment_rows(integration=integration))
+
+
+@finance_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    integrations, integration = page_integration(request)
+    filterset = list_filters(request, integration=integration)
+    qs = filterset.qs
+    rows, pager, total_text = _page(request, qs)
+    amounts = list(
+        qs.order_by().values("currency_code").annotate(total=Sum("amount"), count=Count("id")).order_by("currency_code")
+    )
+    context = {
+        "integrations": integrations,
+        "integration": integration,
+        "form": filterset.form,
+        "sort": filterset.chosen.get("sort", ""),
+        "filtered": any(name != "sort" for name in filterset.chosen),
+        "payments": rows,
+        "headings": _headings(request, filterset.sort_value),
+        **selectors.filter_choices(integration=integration),
+        "total_text": total_text,
+        # Per currency, never one sum across currencies.
+        "amount_totals": [(a["currency_code"], a["total"], a["count"]) for a in amounts if a["total"] is not None],
+        "clear_url": reverse("payments"),
+        "download_query": _download_query(request, integration if len(integrations) > 1 else None),
+        "pager": pager,
+    }
+    template = "dashboard/components/payments_results.html" if request.htmx else "dashboard/payments.html"
+    return render(request, template, context)
+
+
+def _page(request: HttpRequest, qs: QuerySet[Payment]) -> tuple[list[Payment], dict, str]:
+    """One page of rows, its previous/next links and the total as text. Django's Paginator would
+    count every row the filters select; this reads one row more than it shows to know whether a
+    next page exists, and counts only up to COUNT_CAP."""
+    number = _page_number(request)
+    start = (number - 1) * PER_PAGE
+    rows = list(qs[start : start + PER_PAGE + 1])
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    capped_total = qs.order_by()[: COUNT_CAP + 1].count()
+    total_text = f"{COUNT_CAP:,}+" if capped_total > COUNT_CAP else f"{capped_total:,}"
+    pager = {
+        "summary": f"Showing {start + 1:,}–{start + len(rows):,} of {total_text}" if rows else "",
+        "prev_url": _link(request, page=number - 1 if number > 2 else None) if number > 1 else "",
+        "next_url": _link(request, page=number + 1) if has_next and number < MAX_PAGE else "",
+    }
+    return rows, pager, total_text
+
+
 def _page_number(request: HttpRequest) -> int:
     try:
         return max(1, min(MAX_PAGE, int(request.GET.get("page", "1"))))
     except ValueError:
         return 1
+
+
+def _headings(request: HttpRequest, sort: str) -> list[dict]:
+    """The table's headings, each sortable one a link that sorts by it (back to the first page)."""
+    headings = []
+    descending = sort.startswith("-")
+    for key, label, numeric in COLUMNS:
+        entry = {"label": label, "numeric": numeric, "url": "", "sort": ""}
+        if key:
+            current = sort.lstrip("-") == key
+            entry["sort"] = ("descending" if descending else "ascending") if current else ""
+            # A first click sorts dates and amounts biggest first; a second click flips.
+            entry["url"] = _link(request, sort=(key if current and descending else f"-{key}"), page=None)
+        headings.append(entry)
+    return headings
 
 
 def _link(request: HttpRequest, **changes) -> str:
@@ -60,64 +132,6 @@ def _link(request: HttpRequest, **changes) -> str:
         else:
             params[key] = str(value)
     return f"?{params.urlencode()}"
-
-
-def list_filters(request: HttpRequest) -> tuple[PaymentFilterForm, dict, selectors.PaymentFilters]:
-    """The list's filters from the URL: the form, what was validly chosen, and the selector's
-    filters (the page and its downloads read them here, so they always agree)."""
-    form = PaymentFilterForm(request.GET)
-    chosen = form.cleaned_or_empty()
-    sort = chosen.get("sort", "-date")
-    return form, chosen, selectors.PaymentFilters(**{k: v for k, v in chosen.items() if k != "sort"}, sort=sort)
-
-
-@finance_required
-def payment_list(request: HttpRequest) -> HttpResponse:
-    integrations, integration = page_integration(request)
-    form, chosen, filters = list_filters(request)
-    sort = filters.sort
-    qs = selectors.filter_payments(integration=integration, filters=filters)
-    number = _page_number(request)
-    start = (number - 1) * PER_PAGE
-    rows = list(qs[start : start + PER_PAGE + 1])
-    has_next = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    capped_total = qs.order_by()[: COUNT_CAP + 1].count()
-    total_text = f"{COUNT_CAP:,}+" if capped_total > COUNT_CAP else f"{capped_total:,}"
-    amounts = list(
-        qs.order_by().values("currency_code").annotate(total=Sum("amount"), count=Count("id")).order_by("currency_code")
-    )
-    headings = []
-    for key, label, numeric in COLUMNS:
-        entry = {"label": label, "numeric": numeric, "url": "", "sort": ""}
-        if key:
-            current = sort.lstrip("-") == key
-            descending = sort.startswith("-")
-            entry["sort"] = ("descending" if descending else "ascending") if current else ""
-            # A first click sorts dates and amounts biggest first; a second click flips.
-            entry["url"] = _link(request, sort=(key if current and descending else f"-{key}"), page=None)
-        headings.append(entry)
-    context = {
-        "integrations": integrations,
-        "integration": integration,
-        "form": form,
-        "filtered": any(k != "sort" for k in chosen),
-        "payments": rows,
-        "headings": headings,
-        **selectors.filter_choices(integration=integration),
-        "total_text": total_text,
-        # Per currency, never one sum across currencies.
-        "amount_totals": [(a["currency_code"], a["total"], a["count"]) for a in amounts if a["total"] is not None],
-        "clear_url": reverse("payments"),
-        "download_query": _download_query(request, integration if len(integrations) > 1 else None),
-        "pager": {
-            "summary": f"Showing {start + 1:,}–{start + len(rows):,} of {total_text}" if rows else "",
-            "prev_url": _link(request, page=number - 1 if number > 2 else None) if number > 1 else "",
-            "next_url": _link(request, page=number + 1) if has_next and number < MAX_PAGE else "",
-        },
-    }
-    template = "dashboard/components/payments_results.html" if request.htmx else "dashboard/payments.html"
-    return render(request, template, context)
 
 
 def _download_query(request: HttpRequest, integration) -> str:
