@@ -3,14 +3,16 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from syncapp.connections.services import connection_problem
 from syncapp.core.roles import is_admin
 from syncapp.dashboard import icons
 from syncapp.dashboard.presentation import look
+from syncapp.dashboard.views.common import chosen_integration
 
 register = template.Library()
 
@@ -29,7 +31,7 @@ def badge(kind: str, state: str, label: str = "") -> SafeString:
     )
 
 
-# (label, url name or path, admin only, the url names that count as "this section")
+# (label, url name, admin only, the url names that count as "this section")
 _NAV = [
     ("Home", "home", False, {"home"}),
     ("Payments", "payments", False, {"payments", "payment"}),
@@ -43,14 +45,6 @@ _NAV = [
 ]
 
 
-def _url(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        # Pages of other apps may not be wired yet; fall back to their conventional path.
-        return f"/{name}/"
-
-
 @register.inclusion_tag("dashboard/components/nav.html", takes_context=True)
 def main_nav(context) -> dict:
     request = context["request"]
@@ -62,7 +56,7 @@ def main_nav(context) -> dict:
     for label, name, admin_only, names in _NAV:
         if admin_only and not admin:
             continue
-        url = _url(name)
+        url = reverse(name)
         here = current in names or (not names and request.path.startswith(url))
         items.append({"label": label, "url": url + keep, "current": here})
     return {"items": items}
@@ -71,8 +65,6 @@ def main_nav(context) -> dict:
 def _keep_integration(request) -> str:
     """"?integration=<name>" for links to other pages while several integrations exist, so a
     link copied from any page opens the same integration; "" with one."""
-    from syncapp.dashboard.views.common import chosen_integration
-
     integrations, integration = chosen_integration(request)
     if len(integrations) < 2 or integration is None:
         return ""
@@ -83,13 +75,11 @@ def _keep_integration(request) -> str:
 def integration_switcher(context) -> dict:
     """The integration every page shows: its name alone with one integration, a menu with several
     (a GET form, so it works without JavaScript; the page's own section opens on the new choice)."""
-    from syncapp.dashboard.views.common import chosen_integration
-
     request = context["request"]
     integrations, integration = chosen_integration(request)
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
-    action = next((_url(name) for _, name, _, names in _NAV if current in names), request.path)
+    action = next((reverse(name) for _, name, _, names in _NAV if current in names), request.path)
     admin = context.get("user_is_admin", False)
     return {"integrations": integrations, "integration": integration, "action": action, "user_is_admin": admin}
 
@@ -131,19 +121,6 @@ def percent(part, whole) -> int:
 
 
 @register.simple_tag
-def url_or(name: str, fallback: str) -> str:
-    """reverse(name), or the fallback path while the page's app has not named its route yet."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
-
-
-@register.simple_tag
 def connection_alert() -> str:
     """The Admin banner's text when a connection needs a person (reconnect), else ""."""
-    try:
-        from syncapp.connections.services import connection_problem
-    except ImportError:  # the connections services have not landed in this checkout
-        return ""
     return connection_problem() or ""
