@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,8 +106,6 @@ if not TOKEN_ENCRYPTION_KEYS:
 
 
 def _is_fernet_key(key: str) -> bool:
-    from cryptography.fernet import Fernet
-
     try:
         Fernet(key)
     except ValueError:

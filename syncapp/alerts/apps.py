@@ -7,6 +7,7 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        # Imported here, not at the top: it imports models, which load only once apps are ready.
         from syncapp.alerts import receivers
 
         receivers.connect()

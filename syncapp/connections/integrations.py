@@ -13,6 +13,8 @@ from django.utils.text import slugify
 from syncapp.connections import services
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core.audit import record
+from syncapp.reconcile.models import ACTIVE_REPORT_STATES, ReconciliationReport
+from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
 
 NAME_LENGTH = Integration._meta.get_field("name").max_length
 LABEL_LENGTH = Integration._meta.get_field("label").max_length
@@ -92,9 +94,6 @@ def rename_integration(*, integration: Integration, label: str, name: str, actor
 
 def busy_with(integration: Integration) -> str | None:
     """Why the integration cannot be removed now (a run or a reconciliation not over), else None."""
-    from syncapp.reconcile.models import ACTIVE_REPORT_STATES, ReconciliationReport
-    from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
-
     run = (
         SyncRun.objects.filter(integration=integration, state__in=(*ACTIVE_RUN_STATES, RunState.PAUSED))
         .order_by("-pk")

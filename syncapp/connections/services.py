@@ -310,7 +310,7 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
 def _procore_check(connection: Connection) -> int | None:
     """Procore's test read, through the web request's client from the one client factory: it
     renews the token on a 401 and never sleeps on a rate limit (RateLimited says until when)."""
-    from syncapp.sync.clients import interactive_procore_client
+    from syncapp.sync.clients import interactive_procore_client  # local: sync.clients imports this module
 
     try:
         with interactive_procore_client(connection) as client:

@@ -27,6 +27,11 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -100,9 +105,6 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iter
 def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], out: BinaryIO, *, title: str) -> int:
     """A one-sheet workbook: bold frozen header row, autofilter over the table, real numbers and
     dates. Returns the number of rows written."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet name
     sheet.freeze_panes = "A2"  # a write-only sheet takes views before its first row
@@ -132,10 +134,6 @@ def money_format(currency: str = "") -> str:
 def xlsx_cell_maker(sheet, *, datetime_format: str = DATETIME_FORMAT):
     """cell(value, kind, currency="") for a write-only sheet: money as a number in the currency's
     format, dates and times as dates, text as a string (never a formula), headings and labels bold."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
     bold = Font(bold=True)
     formats: dict[str, str] = {}
 

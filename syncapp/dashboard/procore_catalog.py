@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from syncapp.connections.models import Integration
+from syncapp.connections.services import get_connection
 from syncapp.connectors.types import (
     ConnectorError,
     DataError,
@@ -19,6 +20,8 @@ from syncapp.connectors.types import (
     ProcoreVendor,
 )
 from syncapp.connectors.values import integer_id
+from syncapp.sync.clients import interactive_procore_client
+from syncapp.sync.procore_index import payable
 
 CACHE_SECONDS = 60
 
@@ -30,9 +33,6 @@ class CatalogUnavailable(Exception):
 def procore_client(integration: Integration):
     """The Procore client of the integration's connection (close it after use). A web request's
     client: it never sleeps on a rate limit, it says until when the limit is spent."""
-    from syncapp.connections.services import get_connection
-    from syncapp.sync.clients import interactive_procore_client
-
     connection = get_connection(integration=integration, provider="procore")
     if connection is None or not connection.tenant_id:
         raise CatalogUnavailable("Procore is not connected: connect it on the Connections page first.")
@@ -168,8 +168,6 @@ def commitment_choices(integration: Integration) -> list[Choice]:
 
 def _choices(client) -> list[Choice]:
     choices = []
-    from syncapp.sync.procore_index import payable
-
     for project in sorted(client.projects(), key=lambda p: p.name.lower()):
         commitments: list[ProcoreCommitment] = _unless_refused(client.commitments, project.id)
         requisitions: list[ProcoreRequisition] = (

@@ -29,6 +29,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from syncapp.core.exports import safe_text, xlsx_cell_maker
 from syncapp.reconcile import selectors
@@ -155,8 +157,6 @@ def write_csv(report: ReconciliationReport, out: IO[str], filters: LineFilters =
 
 
 def write_xlsx(report: ReconciliationReport, out: IO[bytes], filters: LineFilters = EVERYTHING) -> None:
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)  # rows go to a temporary file as they are appended
     _summary_sheet(book, report, filters)
     _details_sheet(book, report, filters)
@@ -172,8 +172,6 @@ def xlsx_file(report: ReconciliationReport, filters: LineFilters = EVERYTHING) -
 
 
 def _details_sheet(book, report: ReconciliationReport, filters: LineFilters) -> None:
-    from openpyxl.utils import get_column_letter
-
     """One row per line. The scope and as-of time are in the Summary sheet's header, not repeated
     on every row as the CSV must."""
     sheet = book.create_sheet("Details")
@@ -256,7 +254,5 @@ def _group_cells(cell, row: dict, first: str, second: str, third: Any, statuses)
 
 
 def _widths(sheet, widths: list[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

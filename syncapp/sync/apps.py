@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 
 
 class SyncConfig(AppConfig):
@@ -6,8 +7,7 @@ class SyncConfig(AppConfig):
     label = "sync"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete
-
+        # Imported here, not at the top: they import models, which load only once apps are ready.
         from syncapp.sync import schedules, signals
         from syncapp.sync.models import SyncSettings
 

@@ -10,8 +10,12 @@ from collections.abc import Callable
 
 from syncapp.connections.health import ConnectionHealth
 from syncapp.connections.models import Connection, Integration
+from syncapp.connections.services import connection_problem, get_connection
+from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors.pacing import MAX_WAIT_SECONDS
+from syncapp.connectors.procore import ProcoreClient
 from syncapp.connectors.types import CallCounter, NeedsReconnect
+from syncapp.connectors.xero import XeroClient
 
 # A web request holds a browser and a server thread: it sleeps on no rate limit at all.
 INTERACTIVE_MAX_WAIT = 0.0
@@ -26,10 +30,6 @@ def open_clients(
 ):
     """(XeroClient, ProcoreClient) for the integration, or NeedsReconnect saying what is missing.
     `sleep` is how the clients wait (a run passes one that keeps its heartbeat going)."""
-    from syncapp.connections.services import connection_problem, get_connection
-    from syncapp.connections.tokens import ConnectionTokens
-    from syncapp.connectors.xero import XeroClient
-
     problem = connection_problem(integration)
     if problem:
         raise NeedsReconnect(problem)
@@ -55,9 +55,6 @@ def procore_client(
 ):
     """The Procore client of a connected Procore connection (close it after use: its last calls'
     outcomes are written to the connection's health then)."""
-    from syncapp.connections.tokens import ConnectionTokens
-    from syncapp.connectors.procore import ProcoreClient
-
     return ProcoreClient(
         tokens=ConnectionTokens(connection),
         company_id=int(connection.tenant_id),

@@ -26,6 +26,7 @@ import logging
 import os
 import socket
 
+import psycopg
 from django.db import connection, connections, transaction
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,6 @@ def holder_is_gone(run_id: int) -> bool:
 
 def _open_session():
     """A psycopg connection to the default database, outside Django's connection handling."""
-    import psycopg
-
     wrapper = connections["default"]
     params = wrapper.get_connection_params()
     options = " ".join(f"-c {name}={value}" for name, value in _KEEPALIVE.items())

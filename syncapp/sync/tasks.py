@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django_q.models import Schedule
+
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.runs import recover_stale_runs, resume_run, take_and_execute
 
@@ -20,8 +22,6 @@ def run_sync(run_id: int) -> str:
 def schedule_resume(run: SyncRun) -> None:
     """A run paused by a rate limit (Xero's day, Procore's hour) starts again by itself when the
     limit resets: one django-q schedule per paused run, at its paused_until."""
-    from django_q.models import Schedule
-
     Schedule.objects.get_or_create(
         name=resume_schedule_name(run.pk),
         defaults={
@@ -53,6 +53,6 @@ def recover_stale() -> int:
 
 def scheduled_run(integration_id: int) -> str:
     """A tick of an integration's schedule (`sync.schedules`): start a run, or skip visibly."""
-    from syncapp.sync.schedules import run_scheduled
+    from syncapp.sync.schedules import run_scheduled  # local: sync.schedules imports this module
 
     return run_scheduled(integration_id=integration_id)

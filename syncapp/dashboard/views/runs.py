@@ -148,6 +148,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
         "every": HOME_POLL if on_home else RUN_POLL,
     }
     if on_home:
+        # Imported here: views.home imports this module (HOME_POLL, progress_card).
         from syncapp.dashboard.views.home import chart_measure, live_parts, live_version
 
         parts = live_parts(integration=run.integration, measure=chart_measure(request))
