@@ -1,9 +1,11 @@
 """The currency of the Procore company, for bills checked against a commitment that states none.
 
-Procore's projects carry no currency at all, and a single-currency company (the common case) has
-none on its commitments or subcontractor invoices either (domain.md 4.3). Such a company is taken
-to work in the Xero organisation's base currency (`Organisation.BaseCurrency`, read once and kept
-on the integration's settings), unless an Admin set another on the Settings page.
+Procore's projects carry no currency at all (neither the projects' list nor show schema has one),
+and a single-currency company (the common case) has none on its commitments or subcontractor
+invoices either (they carry `currency_configuration` only when the company uses currencies). Such
+a company is taken to work in the Xero organisation's base currency (`Organisation.BaseCurrency`,
+read once and kept on the integration's settings), unless an Admin set another on the Settings
+page.
 """
 
 from __future__ import annotations

@@ -114,8 +114,8 @@ class SyncSettings(models.Model):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.ELECTRONIC)
     # Payments modified before this date are not fetched on the first run (None: everything).
     start_date = models.DateField(null=True, blank=True)
-    # The currency of a Procore company that states none (domain.md 4.3): the Xero organisation's
-    # base currency, read on every run, unless an Admin sets another.
+    # The currency of a Procore company that states none (see sync.company_currency): the Xero
+    # organisation's base currency, read on every run, unless an Admin sets another.
     xero_base_currency = models.CharField(max_length=3, blank=True)
     company_currency = models.CharField(max_length=3, blank=True)
 

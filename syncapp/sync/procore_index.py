@@ -52,7 +52,7 @@ from syncapp.sync.procore_store import SWEEP, Kind, ProcoreStore
 # documented status lists (RestV10WorkOrderContractsIdGet `status`: Draft, Out For Bid, Out For
 # Signature, Approved, Complete, Terminated, Void; RestV10PurchaseOrderContractsGet
 # `filters[status]`: Draft, Processing, Submitted, Partially Received, Received, Approved, Closed)
-# and domain.md section 3 ("Only Approved and Complete commitments take payments"). Reasoning: a
+# and the rule we sync by: only Approved and Complete commitments take payments. Reasoning: a
 # subcontract is payable once approved and stays so when complete; drafts, bids, unsigned,
 # terminated and void ones are not. A purchase order's receipt states come after its approval
 # (Partially Received, Received) and Closed is its "complete"; Draft, Processing and Submitted

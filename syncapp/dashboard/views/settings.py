@@ -20,7 +20,8 @@ from syncapp.sync import schedules, services
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.models import SyncSettings
 
-# What each Procore payment field is filled from (domain.md 4.6), as finance people name things.
+# What each Procore payment field is filled from (sync.send.build_contract_payment writes them), as
+# finance people name things.
 FIELD_MAPPING = [
     ("origin_id", "Xero PaymentID (how the sync recognises its own payments)"),
     ("date", "Payment date in Xero (calendar date, no time-zone shift)"),
