@@ -2,10 +2,11 @@
 username) for a cool-off, and the login page says so."""
 
 import datetime as dt
-import time
 
+import axes.handlers.proxy
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -76,11 +77,12 @@ def test_other_users_at_other_addresses_are_not_affected(client, finance_user, a
     assert response.status_code == 302 and _logged_in(client)
 
 
-def test_the_login_opens_again_after_the_cool_off(client, finance_user, settings):
+def test_the_login_opens_again_after_the_cool_off(client, finance_user, settings, monkeypatch):
     settings.AXES_COOLOFF_TIME = dt.timedelta(seconds=1)
     _fail(client, "fin-finance", LIMIT)
     assert _login(client, "fin-finance", PASSWORD).status_code == 429
-    time.sleep(1.2)
+    after_the_cool_off = timezone.now() + dt.timedelta(seconds=1.2)
+    monkeypatch.setattr(axes.handlers.proxy, "now", lambda: after_the_cool_off)  # the clock axes stamps attempts with
     response = _login(client, "fin-finance", PASSWORD)
     assert response.status_code == 302 and _logged_in(client)
 

@@ -1,13 +1,17 @@
 """The gate in front of the simulated Procore API, over HTTP: tokens, the Procore-Company-Id header,
 app installation, rate limits (hourly and spike windows), injected faults and commit-then-fail."""
 
+import threading
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from django.conf import settings
 
 from syncapp.sandbox.models import Behaviour
+from syncapp.sandbox.procore import api as procore_api
+from syncapp.sandbox.procore import ratelimit
 from syncapp.sandbox.procore.models import Company, ContractPayment, Token
 from syncapp.sandbox.procore.ratelimit import count_call, reset_rate_limits
 from tests.sandbox import test_procore_api
@@ -82,7 +86,7 @@ def test_every_answer_reports_the_rate_limit(procore_world):
     assert int(first.headers["X-Rate-Limit-Reset"]) >= int(time.time())
 
 
-def test_the_spike_limit_answers_429_with_headers_and_resets_after_the_window(procore_world):
+def test_the_spike_limit_answers_429_with_headers_and_resets_after_the_window(procore_world, monkeypatch):
     w = procore_world
     Behaviour.set("procore", spike_limit=3, spike_window_seconds=1)
     answers = [projects(w) for _ in range(4)]
@@ -94,7 +98,8 @@ def test_the_spike_limit_answers_429_with_headers_and_resets_after_the_window(pr
     assert "Retry-After" not in throttled.headers  # documented for the 503 only
     assert "max number of requests" in throttled.json()["errors"]
 
-    time.sleep(1.1)
+    a_window_later = time.time() + 1.1
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: a_window_later))  # the server's clock
     assert projects(w).status_code == 200
 
 
@@ -193,13 +198,31 @@ def test_commit_then_fail_creates_exactly_one_payment_and_answers_500(procore_wo
     assert sorted(p["origin_id"] for p in listing.json()) == ["xero-payment-0", "xero-payment-1"]
 
 
-def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procore_world):
+class HeldHang:
+    """The sandbox's hang (`time.sleep(hang_seconds)` after the commit) held until the test lets
+    go, instead of for a guessed number of seconds: the client's timeout is then sure to come first."""
+
+    time = staticmethod(time.time)
+
+    def __init__(self):
+        self.released = threading.Event()
+        self.over = threading.Event()
+
+    def sleep(self, seconds: float) -> None:
+        self.released.wait(seconds)
+        self.over.set()
+
+
+def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procore_world, monkeypatch):
     w = procore_world
-    Behaviour.set("procore", commit_then_fail="timeout", commit_then_fail_rate=1.0, hang_seconds=1.5)
+    hang = HeldHang()
+    monkeypatch.setattr(procore_api, "time", hang)
+    Behaviour.set("procore", commit_then_fail="timeout", commit_then_fail_rate=1.0, hang_seconds=30)
     with pytest.raises(httpx.ReadTimeout):
         w.send("POST", "/rest/v1.0/contract_payments", payment_body(w), timeout=0.5)
     assert ContractPayment.objects.filter(origin_id="xero-payment-1").count() == 1
-    time.sleep(1.2)  # let the hanging request finish before the database is torn down
+    hang.released.set()  # the request ends before the database is torn down
+    assert hang.over.wait(10)
 
 
 # --- The web page ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from syncapp.connections.models import Integration
 from syncapp.sandbox.procore.models import ContractPayment
-from syncapp.sync import lease
+from syncapp.sync import lease, progress
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.progress import RunAborted, RunContext
 from syncapp.sync.runs import execute_run, recover_stale_runs, start_run, take_and_execute
@@ -92,10 +92,25 @@ def test_a_run_claimed_without_a_lock_is_left_to_the_heartbeat(integration):
     assert "stopped responding" in dead.error
 
 
+class SteppedClock:
+    """The `time` module as syncapp.sync.progress sees it: a monotonic clock the test moves on."""
+
+    def __init__(self):
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_once_a_run_writes_every_procore_call_moves_write_until_and_a_run_declared_dead_stops_first(
-    integration, settings
+    integration, settings, monkeypatch
 ):
     settings.HTTP_TIMEOUT = 20
+    clock = SteppedClock()
+    monkeypatch.setattr(progress, "time", clock)  # write_until moves at most once a (monotonic) second
     run = _running(integration, heartbeat_age=dt.timedelta(0))
     ctx = RunContext(run)
     ctx.procore_calls.count()  # reads before any write mark nothing
@@ -103,11 +118,11 @@ def test_once_a_run_writes_every_procore_call_moves_write_until_and_a_run_declar
     ctx.renew_lease()  # right before the first write
     first = SyncRun.objects.get(pk=run.pk).write_until
     assert dt.timedelta(seconds=20) < first - timezone.now() <= dt.timedelta(seconds=25)
-    time.sleep(1.05)
+    clock.sleep(1.05)
     ctx.procore_calls.count()  # the client about to send a request (a re-sent POST, say)
     assert SyncRun.objects.get(pk=run.pk).write_until > first
     SyncRun.objects.filter(pk=run.pk).update(state=RunState.FAILED)
-    time.sleep(1.05)
+    clock.sleep(1.05)
     with pytest.raises(RunAborted):
         ctx.procore_calls.count()
 
