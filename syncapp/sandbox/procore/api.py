@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -603,94 +603,130 @@ def _parse_date(value: Any) -> dt.date | None:
         return None
 
 
+class _Refused(Exception):
+    """One field's Rails-style error message; `clean_payment_fields` files it under the field."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _blank(value: Any) -> bool:
+    return value in (None, "")
+
+
+def _required_date(value: Any) -> dt.date:
+    if _blank(value):
+        raise _Refused("can't be blank")
+    return _optional_date(value)
+
+
+def _optional_date(value: Any) -> dt.date | None:
+    if _blank(value):
+        return None
+    parsed = _parse_date(value)
+    if parsed is None:
+        raise _Refused("must be a valid date (YYYY-MM-DD)")
+    return parsed
+
+
+def _amount(value: Any) -> Decimal:
+    # The spec types amount as a string (RestV10ContractPaymentsPost).
+    if _blank(value):
+        raise _Refused("can't be blank")
+    if not isinstance(value, str):
+        raise _Refused('must be sent as a string, e.g. "1250.00"')
+    if not _AMOUNT.match(value.strip()):
+        raise _Refused("must be a positive number with at most two decimal places")
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        amount = Decimal(0)
+    if amount <= 0:
+        raise _Refused("must be greater than 0")
+    return amount
+
+
+def _payment_method(value: Any) -> str:
+    # The spec's enum for payment_method.
+    if _blank(value):
+        return ""
+    if value not in PAYMENT_METHODS:
+        raise _Refused(f"is not included in the list ({', '.join(PAYMENT_METHODS)})")
+    return value
+
+
+def _integer(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Refused("must be an integer")
+    if not -(2**31) <= value < 2**31:
+        raise _Refused("is out of range")
+    return value
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise _Refused("must be a string")
+        if len(value) > limit:
+            raise _Refused(f"is too long (maximum is {limit} characters)")
+        return value
+
+    return clean
+
+
+def _requisition(value: Any, *, project: Project, commitment: Commitment) -> Requisition | None:
+    if _blank(value):
+        return None
+    found = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = Requisition.objects.filter(pk=value, project=project).first()
+    if found is None:
+        raise _Refused("does not match a subcontractor invoice on this project")
+    if found.commitment_id != commitment.pk:
+        raise _Refused("belongs to another commitment than contract_id")
+    return found
+
+
+# The `contract_payment` properties the sandbox reads, in the order errors are reported (types and
+# enum as RestV10ContractPaymentsPost's request body declares them; properties not listed are ignored).
+# requisition_id is added per call: it is looked up on the payment's project and commitment.
+_PAYMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "date": _required_date,
+    "amount": _amount,
+    "invoice_date": _optional_date,
+    "payment_method": _payment_method,
+    "payment_number": _integer,
+    "draw_request_number": _integer,
+    **{name: _text(limit) for name, limit in _TEXT_LIMITS.items()},
+}
+# Blank on create when left out; an update leaves them as they are.
+_REQUIRED_ON_CREATE = {"date", "amount"}
+
+
 def clean_payment_fields(
     fields: dict[str, Any], *, project: Project, commitment: Commitment, creating: bool
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate the `contract_payment` object: model values, and Rails-style errors per field."""
+    cleaners = {
+        **_PAYMENT_FIELDS,
+        "requisition_id": partial(_requisition, project=project, commitment=commitment),
+    }
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-
-    def fail(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    if "date" in fields or creating:
-        parsed = _parse_date(fields.get("date"))
-        if fields.get("date") in (None, ""):
-            fail("date", "can't be blank")
-        elif parsed is None:
-            fail("date", "must be a valid date (YYYY-MM-DD)")
-        else:
-            values["date"] = parsed
-    if "amount" in fields or creating:
-        amount = fields.get("amount")
-        if amount in (None, ""):
-            fail("amount", "can't be blank")
-        elif not isinstance(amount, str):
-            fail("amount", 'must be sent as a string, e.g. "1250.00"')
-        elif not _AMOUNT.match(amount.strip()):
-            fail("amount", "must be a positive number with at most two decimal places")
-        else:
-            try:
-                value = Decimal(amount.strip())
-            except InvalidOperation:
-                value = Decimal(0)
-            if value <= 0:
-                fail("amount", "must be greater than 0")
-            else:
-                values["amount"] = value
-    if fields.get("invoice_date") not in (None, ""):
-        parsed = _parse_date(fields["invoice_date"])
-        if parsed is None:
-            fail("invoice_date", "must be a valid date (YYYY-MM-DD)")
-        else:
-            values["invoice_date"] = parsed
-    elif "invoice_date" in fields:
-        values["invoice_date"] = None
-    if "payment_method" in fields:
-        method = fields["payment_method"]
-        if method in (None, ""):
-            values["payment_method"] = ""
-        elif method not in PAYMENT_METHODS:
-            fail("payment_method", f"is not included in the list ({', '.join(PAYMENT_METHODS)})")
-        else:
-            values["payment_method"] = method
-    for name in ("payment_number", "draw_request_number"):
-        if name not in fields:
+    for name, clean in cleaners.items():
+        if name not in fields and not (creating and name in _REQUIRED_ON_CREATE):
             continue
-        value = fields[name]
-        if value is None:
-            values[name] = None
-        elif isinstance(value, bool) or not isinstance(value, int):
-            fail(name, "must be an integer")
-        elif not -(2**31) <= value < 2**31:
-            fail(name, "is out of range")
+        try:
+            value = clean(fields.get(name))
+        except _Refused as refused:
+            errors[name] = [refused.message]
         else:
-            values[name] = value
-    for name, limit in _TEXT_LIMITS.items():
-        if name not in fields:
-            continue
-        value = fields[name]
-        if value is None:
-            values[name] = ""
-        elif not isinstance(value, str):
-            fail(name, "must be a string")
-        elif len(value) > limit:
-            fail(name, f"is too long (maximum is {limit} characters)")
-        else:
-            values[name] = value
-    if fields.get("requisition_id") not in (None, ""):
-        requisition_id = fields["requisition_id"]
-        found = None
-        if isinstance(requisition_id, int) and not isinstance(requisition_id, bool):
-            found = Requisition.objects.filter(pk=requisition_id, project=project).first()
-        if found is None:
-            fail("requisition_id", "does not match a subcontractor invoice on this project")
-        elif found.commitment_id != commitment.pk:
-            fail("requisition_id", "belongs to another commitment than contract_id")
-        else:
-            values["requisition"] = found
-    elif "requisition_id" in fields:
-        values["requisition"] = None
+            values["requisition" if name == "requisition_id" else name] = value
     return values, errors
 
 
