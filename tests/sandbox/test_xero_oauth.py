@@ -404,3 +404,44 @@ def test_a_refresh_token_of_another_app_is_refused(http, world):
 
     assert other.client.client_id == "other-app"
     assert response.status_code == 400 and response.json() == {"error": "invalid_grant"}
+
+
+def test_a_missing_client_id_or_redirect_uri_gets_an_error_page_and_no_redirect(http, world):
+    no_client = http.get("identity/connect/authorize", params=authorize_params(world, client_id=None))
+    no_redirect = http.get("identity/connect/authorize", params=authorize_params(world, redirect_uri=None))
+
+    for answer, description in ((no_client, "Unknown client"), (no_redirect, "Invalid redirect_uri")):
+        assert answer.status_code == 400
+        assert "Location" not in answer.headers
+        assert "unauthorized_client" in answer.text and description in answer.text
+
+
+def test_an_empty_scope_goes_back_as_invalid_scope_with_the_state(http, world):
+    answer = http.get("identity/connect/authorize", params=authorize_params(world, scope="", state="keep-me"))
+
+    assert query_of(answer) == {"error": "invalid_scope", "state": "keep-me"}
+
+
+def test_a_cancel_action_field_also_sends_access_denied(http, world):
+    answer = http.post(
+        "identity/connect/authorize",
+        data={
+            **authorize_params(world, state="keep-me"),
+            "tenant": str(world.organisation.tenant_id),
+            "action": "cancel",
+        },
+    )
+
+    assert query_of(answer) == {"error": "access_denied", "state": "keep-me"}
+    assert not AuthorizationCode.objects.exists()
+
+
+def test_allowing_with_no_organisation_ticked_shows_the_page_again_with_an_error(http, world):
+    params = authorize_params(world, code_challenge="abc", code_challenge_method="S256")
+    answer = http.post("identity/connect/authorize", data={**params, "allow": "1"})
+
+    assert answer.status_code == 400
+    assert "Choose at least one organisation to connect." in answer.text
+    assert ("code_challenge", "abc") in form_fields(answer.text)
+    assert ("state", params["state"]) in form_fields(answer.text)
+    assert not AuthorizationCode.objects.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import dataclass
 from urllib.parse import unquote, urlencode
 
 from django.contrib.auth.decorators import login_not_required
@@ -41,51 +42,88 @@ def _redirect(redirect_uri: str, **params: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{redirect_uri}{separator}{query}")
 
 
+@dataclass(frozen=True)
+class _Consent:
+    """A validated authorize request: the app, its parameters, the scopes asked for, the organisations."""
+
+    client: OAuthClient
+    params: dict[str, str]
+    scopes: list[str]
+    organisations: list[Organisation]
+
+
 @csrf_exempt  # the consent form is a machine-drivable sandbox page; every POST is re-validated
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
-    params = {name: (request.POST if request.method == "POST" else request.GET).get(name, "")
-              for name in AUTHORIZE_FIELDS}
-    client = OAuthClient.objects.filter(client_id=params["client_id"]).first() if params["client_id"] else None
+    params = _authorize_params(request)
+    client = _registered_client(params)
     if client is None:
         return _error_page(request, error="unauthorized_client", description="Unknown client or client not enabled")
     if not params["redirect_uri"] or params["redirect_uri"] not in (client.redirect_uris or []):
         return _error_page(request, error="unauthorized_client", description="Invalid redirect_uri")
 
     # From here on the redirect URI is trusted: errors go back to the app, as RFC 6749 says.
-    state = params["state"]
-    if params["response_type"] != "code":
-        return _redirect(params["redirect_uri"], error="unsupported_response_type", state=state)
     scopes = identity.split_scope(params["scope"])
-    if not scopes or any(scope not in identity.KNOWN_SCOPES for scope in scopes):
-        return _redirect(params["redirect_uri"], error="invalid_scope", state=state)
-    if params["code_challenge"] and params["code_challenge_method"] != "S256":
-        return _redirect(params["redirect_uri"], error="invalid_request", state=state)
-
+    error = _authorize_error(params, scopes)
+    if error:
+        return _redirect(params["redirect_uri"], error=error, state=params["state"])
     organisations = list(Organisation.objects.order_by("name"))
-    error = ""
+    consent = _Consent(client=client, params=params, scopes=scopes, organisations=organisations)
     if request.method == "POST":
-        if "cancel" in request.POST or request.POST.get("action") == "cancel":
-            return _redirect(params["redirect_uri"], error="access_denied", state=state)
-        chosen = set(request.POST.getlist("tenant"))
-        selected = [org for org in organisations if str(org.tenant_id) in chosen]
-        if selected:
-            code = identity.issue_code(
-                client=client,
-                redirect_uri=params["redirect_uri"],
-                scope=" ".join(scopes),
-                organisations=selected,
-                code_challenge=params["code_challenge"],
-                code_challenge_method=params["code_challenge_method"],
-            )
-            return _redirect(params["redirect_uri"], code=code, scope=" ".join(scopes), state=state)
-        error = "Choose at least one organisation to connect."
+        return _answer_consent(request, consent)
+    return _consent_page(request, consent)
+
+
+def _authorize_params(request: HttpRequest) -> dict[str, str]:
+    source = request.POST if request.method == "POST" else request.GET
+    return {name: source.get(name, "") for name in AUTHORIZE_FIELDS}
+
+
+def _registered_client(params: dict[str, str]) -> OAuthClient | None:
+    if not params["client_id"]:
+        return None
+    return OAuthClient.objects.filter(client_id=params["client_id"]).first()
+
+
+def _authorize_error(params: dict[str, str], scopes: list[str]) -> str:
+    """The OAuth error code of a request whose redirect URI is trusted, or "" when it is sound."""
+    if params["response_type"] != "code":
+        return "unsupported_response_type"
+    if not scopes or any(scope not in identity.KNOWN_SCOPES for scope in scopes):
+        return "invalid_scope"
+    if params["code_challenge"] and params["code_challenge_method"] != "S256":
+        return "invalid_request"
+    return ""
+
+
+def _answer_consent(request: HttpRequest, consent: _Consent) -> HttpResponse:
+    """"Allow access" with the ticked organisations, or "Cancel"."""
+    params = consent.params
+    if "cancel" in request.POST or request.POST.get("action") == "cancel":
+        return _redirect(params["redirect_uri"], error="access_denied", state=params["state"])
+    chosen = set(request.POST.getlist("tenant"))
+    selected = [org for org in consent.organisations if str(org.tenant_id) in chosen]
+    if not selected:
+        return _consent_page(request, consent, error="Choose at least one organisation to connect.")
+    scope = " ".join(consent.scopes)
+    code = identity.issue_code(
+        client=consent.client,
+        redirect_uri=params["redirect_uri"],
+        scope=scope,
+        organisations=selected,
+        code_challenge=params["code_challenge"],
+        code_challenge_method=params["code_challenge_method"],
+    )
+    return _redirect(params["redirect_uri"], code=code, scope=scope, state=params["state"])
+
+
+def _consent_page(request: HttpRequest, consent: _Consent, *, error: str = "") -> HttpResponse:
     context = {
-        "client": client,
-        "organisations": organisations,
-        "scopes": scopes,
-        "hidden": [(name, params[name]) for name in AUTHORIZE_FIELDS if params[name]],
+        "client": consent.client,
+        "organisations": consent.organisations,
+        "scopes": consent.scopes,
+        "hidden": [(name, consent.params[name]) for name in AUTHORIZE_FIELDS if consent.params[name]],
         "error": error,
     }
     return render(request, "sandbox/xero/consent.html", context, status=400 if error else 200)
