@@ -84,3 +84,32 @@ def test_bad_switches_are_refused_and_change_nothing(args):
     with pytest.raises((CommandError, SystemExit)):
         faults(*args)
     assert not Behaviour.objects.exclude(latency_ms=0, error_rate=0, throttle_rate=0).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Say which service: --service xero or --service procore."),
+        (["--latency-ms", "5"], "Say which service: --service xero or --service procore."),
+        (["--show", "--reset"], "--show only prints; leave the other switches out."),
+        (["--service", "xero", "--show", "--latency-ms", "5"], "--show only prints; leave the other switches out."),
+        (["--service", "xero", "--minute-limit", "-1"], "--minute-limit cannot be negative."),
+        (["--service", "xero", "--day-limit", "-1"], "--day-limit cannot be negative."),
+        (["--service", "procore", "--hourly-limit", "-1"], "--hourly-limit cannot be negative."),
+        (["--service", "procore", "--spike-limit", "-1"], "--spike-limit cannot be negative."),
+        (["--service", "procore", "--spike-window", "-1"], "--spike-window-seconds cannot be negative."),
+        (["--latency-ms", "-1"], "--latency-ms cannot be negative."),  # checked before the service
+    ],
+)
+def test_each_refusal_says_what_is_wrong(args, message):
+    with pytest.raises(CommandError) as refused:
+        faults(*args)
+    assert str(refused.value) == message
+    assert not Behaviour.objects.exclude(latency_ms=0, error_rate=0, throttle_rate=0).exists()
+
+
+@pytest.mark.django_db
+def test_show_with_a_service_prints_only_that_service():
+    assert faults("--service", "procore", "--show").startswith("procore: latency_ms=0")
+    assert "xero:" not in faults("--service", "procore", "--show")

@@ -15,6 +15,8 @@ SHOWN = [
     "hang_seconds", "minute_limit", "day_limit", "hourly_limit", "spike_limit", "spike_window_seconds",
 ]  # fmt: skip
 
+NON_NEGATIVE = ("latency_ms", "minute_limit", "day_limit", "hourly_limit", "spike_limit", "spike_window_seconds")
+
 COMMIT_THEN_FAIL = {"off": CommitThenFail.OFF, "500": CommitThenFail.ERROR_500, "timeout": CommitThenFail.TIMEOUT}
 
 
@@ -52,12 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--show", action="store_true", help="Only print the switches in force.")
 
     def handle(self, *args, service: str | None, reset: bool, show: bool, **options):
-        values = {name: options[name] for name in SHOWN if options.get(name) is not None}
-        for name in ("latency_ms", "minute_limit", "day_limit", "hourly_limit", "spike_limit", "spike_window_seconds"):
-            if values.get(name, 0) < 0:
-                raise CommandError(f"--{name.replace('_', '-')} cannot be negative.")
-        if "commit_then_fail" in values:
-            values["commit_then_fail"] = COMMIT_THEN_FAIL[values["commit_then_fail"]]
+        values = switches(options)
         if (values or not (reset or show)) and service is None:
             raise CommandError("Say which service: --service xero or --service procore.")
         if show and (values or reset):
@@ -68,6 +65,17 @@ class Command(BaseCommand):
             Behaviour.set(service, **values)
         for name in [service] if service else Service.values:
             self.stdout.write(describe(Behaviour.get(name)))
+
+
+def switches(options: dict) -> dict:
+    """The Behaviour fields given on the command line, as the model stores them."""
+    values = {name: options[name] for name in SHOWN if options.get(name) is not None}
+    for name in NON_NEGATIVE:
+        if values.get(name, 0) < 0:
+            raise CommandError(f"--{name.replace('_', '-')} cannot be negative.")
+    if "commit_then_fail" in values:
+        values["commit_then_fail"] = COMMIT_THEN_FAIL[values["commit_then_fail"]]
+    return values
 
 
 def describe(behaviour: Behaviour) -> str:
