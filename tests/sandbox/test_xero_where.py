@@ -13,7 +13,9 @@ from syncapp.sandbox.xero.where import (
     CONTACT_FIELDS,
     INVOICE_FIELDS,
     PAYMENT_FIELDS,
+    Field,
     QueryError,
+    coerce,
     parse_order,
     parse_where,
 )
@@ -107,3 +109,40 @@ def test_and_binds_tighter_than_or_and_text_compares_ignoring_case():
     assert refs('NOT Status=="DELETED"') == ["EFT 0001", "EFT 0002"]
     assert refs("Date>=DateTime(2024,03,01) AND Date<=DateTime(2024,05,01)") == ["EFT 0002", "Late"]
     assert refs(f'Invoice.Contact.ContactID==Guid("{world.contact.contact_id}") AND Amount==9') == ["Late"]
+
+
+GUID = uuid.UUID("0f8fad5b-d9cb-469f-a165-70867728950e")
+MIDNIGHT = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
+LITERALS = {"null": None, "string": "x", "guid": GUID, "bool": True, "number": Decimal("1.5"), "datetime": MIDNIGHT}
+# Per field kind: the literals it accepts and what each becomes; every other literal is refused.
+ACCEPTED = {
+    "uuid": {"null": None, "guid": GUID},
+    "str": {"null": None, "string": "x"},
+    "text": {"null": None, "string": "x"},
+    "bool": {"null": None, "bool": True},
+    "number": {"null": None, "number": Decimal("1.5")},
+    "date": {"null": None, "datetime": MIDNIGHT.date()},
+    "datetime": {"null": None, "datetime": MIDNIGHT},
+    "unknown": {"null": None},
+}
+
+
+@pytest.mark.parametrize("kind", list(ACCEPTED))
+@pytest.mark.parametrize("literal", list(LITERALS))
+def test_a_literal_is_checked_against_the_field_kind(kind, literal):
+    field = Field("column", kind)
+    if literal in ACCEPTED[kind]:
+        assert coerce(field, LITERALS[literal], "Name") == ACCEPTED[kind][literal]
+    else:
+        with pytest.raises(QueryError) as refused:
+            coerce(field, LITERALS[literal], "Name")
+        incompatible = f"Operator is incompatible with operand types of 'Name' and {type(LITERALS[literal]).__name__}"
+        not_a_guid = "'x' is not a valid Guid for 'Name'"  # a quoted value is read as a Guid
+        assert str(refused.value) == (not_a_guid if (kind, literal) == ("uuid", "string") else incompatible)
+
+
+def test_a_quoted_guid_is_converted_for_a_guid_field_and_a_bad_one_refused():
+    assert coerce(Field("column", "uuid"), str(GUID), "InvoiceID") == GUID
+    with pytest.raises(QueryError) as refused:
+        coerce(Field("column", "uuid"), "nope", "InvoiceID")
+    assert str(refused.value) == "'nope' is not a valid Guid for 'InvoiceID'"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -270,29 +271,35 @@ class _Parser:
             raise QueryError(f"Invalid DateTime: {error}") from error
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+# The literal type each field kind accepts, and how it becomes the value compared (a date field
+# takes DateTime(...) and compares its date).
+_OPERANDS: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "uuid": (uuid.UUID, _same),
+    "str": (str, _same),
+    "text": (str, _same),
+    "bool": (bool, _same),
+    "number": (Decimal, _same),
+    "date": (dt.datetime, dt.datetime.date),
+    "datetime": (dt.datetime, _same),
+}
+
+
 def coerce(field: Field, value: Any, name: str) -> Any:
     """Check a literal fits the field's type, as Dynamic LINQ does, and convert it."""
     if value is None:
         return None
-    kind = field.kind
-    if kind == "uuid":
-        if isinstance(value, uuid.UUID):
-            return value
-        if isinstance(value, str):
-            try:
-                return uuid.UUID(value)
-            except ValueError as error:
-                raise QueryError(f"'{value}' is not a valid Guid for '{name}'") from error
-    elif kind in ("str", "text") and isinstance(value, str):
-        return value
-    elif kind == "bool" and isinstance(value, bool):
-        return value
-    elif kind == "number" and isinstance(value, Decimal):
-        return value
-    elif kind == "date" and isinstance(value, dt.datetime):
-        return value.date()
-    elif kind == "datetime" and isinstance(value, dt.datetime):
-        return value
+    if field.kind == "uuid" and isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError as error:
+            raise QueryError(f"'{value}' is not a valid Guid for '{name}'") from error
+    operand, convert = _OPERANDS.get(field.kind, (type(None), _same))
+    if isinstance(value, operand):
+        return convert(value)
     raise QueryError(f"Operator is incompatible with operand types of '{name}' and {type(value).__name__}")
 
 
