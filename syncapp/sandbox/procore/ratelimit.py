@@ -25,6 +25,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 _lock = threading.Lock()
 
 
@@ -60,8 +62,6 @@ class RateState:
     def throttled_headers(self) -> dict[str, str]:
         """A 429's headers: the refusing window's, and Retry-After only when switched on (see the
         module docstring: Procore documents it for the 503 only)."""
-        from django.conf import settings
-
         headers = self.headers()
         if getattr(settings, "SANDBOX_PROCORE_429_RETRY_AFTER", False):
             headers["Retry-After"] = str(self.retry_after)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class SandboxXeroConfig(AppConfig):
@@ -7,8 +8,7 @@ class SandboxXeroConfig(AppConfig):
     verbose_name = "Sandbox Xero"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
-
+        # Models may be imported only once the app registry is ready, i.e. here, not at the top.
         from syncapp.sandbox.xero import webhooks
         from syncapp.sandbox.xero.models import Payment
 
