@@ -6,6 +6,7 @@ per integration so that paging through Mappings does not spend the Procore rate 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -99,6 +100,24 @@ def picker(
     search keeps the commitments whose number, title, invoice or project has every word."""
     words = query.casefold().split()
     found = [c for c in choices if c.matches(words)] if words else list(choices)
+    on_project = _on_project(project_id, project_name)
+    if vendor_id is None:
+        buckets = _by_project(found, on_project, "On this bill's project", "Other projects")
+        hidden = 0
+    else:
+        who = vendor_name or "The vendor"
+        own = [c for c in found if c.vendor_id == vendor_id]
+        others = [c for c in found if c.vendor_id != vendor_id]
+        buckets = _by_project(own, on_project, f"{who}: on this bill's project", f"{who}: other projects")
+        if words:
+            buckets.append(("Other vendors", others))
+        hidden = 0 if words else len(others)
+    groups, cut = _fill(buckets, limit)
+    return Picker(groups, hidden + cut, query)
+
+
+def _on_project(project_id: int | None, project_name: str) -> Callable[[Choice], bool]:
+    """Whether a choice is on the bill's project: the same Procore id, or the same name ignoring case."""
     project = project_name.strip().casefold()
 
     def on_project(c: Choice) -> bool:
@@ -106,30 +125,24 @@ def picker(
             project and c.project_name.casefold() == project
         )
 
-    who = vendor_name or "The vendor"
-    if vendor_id is not None:
-        own = [c for c in found if c.vendor_id == vendor_id]
-        buckets = [
-            (f"{who}: on this bill's project", [c for c in own if on_project(c)]),
-            (f"{who}: other projects", [c for c in own if not on_project(c)]),
-        ]
-        others = [c for c in found if c.vendor_id != vendor_id]
-        if words:
-            buckets.append(("Other vendors", others))
-        hidden = 0 if words else len(others)
-    else:
-        buckets = [
-            ("On this bill's project", [c for c in found if on_project(c)]),
-            ("Other projects", [c for c in found if not on_project(c)]),
-        ]
-        hidden = 0
-    groups, room = [], limit
+    return on_project
+
+
+def _by_project(
+    choices: list[Choice], on_project: Callable[[Choice], bool], here: str, elsewhere: str
+) -> list[tuple[str, list[Choice]]]:
+    return [(here, [c for c in choices if on_project(c)]), (elsewhere, [c for c in choices if not on_project(c)])]
+
+
+def _fill(buckets: list[tuple[str, list[Choice]]], limit: int) -> tuple[list[OptionGroup], int]:
+    """The non-empty groups in order until `limit` options are shown, and how many did not fit."""
+    groups, cut, room = [], 0, limit
     for label, items in buckets:
         if items and room > 0:
             groups.append(OptionGroup(label, items[:room]))
-        hidden += max(0, len(items) - room)
+        cut += max(0, len(items) - room)
         room -= min(room, len(items))
-    return Picker(groups, hidden, query)
+    return groups, cut
 
 
 def _key(integration: Integration, what: str) -> str:
