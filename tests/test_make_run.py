@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,19 +25,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
     port = _free_port()
     log = ROOT / "artifacts" / "make-run-ctrl-c.log"
     log.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": database_url()}
     command = ["make", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
     with log.open("w") as out:
         demo = subprocess.Popen(

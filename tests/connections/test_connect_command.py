@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration
 from syncapp.sandbox.procore import models as procore
+from tests.conftest import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,17 +100,20 @@ def test_the_browser_flow_is_not_offered_on_the_command_line(db):
         connect("xero")
 
 
-def test_a_failed_connect_exits_non_zero(db, tmp_path):
+def test_a_failed_connect_exits_non_zero(db, tmp_path, is_postgres):
     # A real process with a Procore URL nobody answers at: the exit code and message a script sees.
+    # On PostgreSQL it shares the test database (migrated already, emptied after the test);
+    # SQLite's test database lives in this process's memory, so it gets a file of its own.
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "syncapp.settings_test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": database_url() if is_postgres else f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "PROCORE_LOGIN_URL": "http://127.0.0.1:9",
         "TOKEN_ENCRYPTION_KEYS": settings.TOKEN_ENCRYPTION_KEYS[0],
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
+    if not is_postgres:
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
 
     result = subprocess.run([*manage, "connect", "procore", "--client-credentials"], env=env,
                             capture_output=True, text=True, cwd=settings.BASE_DIR)
