@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from syncapp.sync.models import Payment
+from syncapp.sync.reasons import BILL_REASONS, VENDOR_REASONS
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,6 @@ def external_links(*, payment: Payment) -> list[ExternalLink]:
             )
         )
     return links
-
-
-# Reasons a person fixes in Mappings: a contact without a vendor, or a bill without one commitment.
-VENDOR_REASONS = {"vendor_not_linked", "vendor_suggestion", "vendor_ambiguous"}
-BILL_REASONS = {"invoice_not_found", "ambiguous_invoice", "invoice_not_approved", "commitment_not_payable"}
 
 
 def fix_link(*, payment: Payment) -> ExternalLink | None:

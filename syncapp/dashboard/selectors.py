@@ -30,7 +30,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
-from syncapp.sync.reasons import reason_title
+from syncapp.sync.reasons import BILL_REASONS, VENDOR_REASONS, reason_title
 
 CHOICES_LIMIT = 500
 CHOICES_CACHE_SECONDS = 300
@@ -436,9 +436,6 @@ def allocation_lines(*, bill: XeroBillRecord) -> list[str]:
 
 # --- Mappings -----------------------------------------------------------------------------------
 
-VENDOR_BLOCK_REASONS = ("vendor_not_linked", "vendor_suggestion", "vendor_ambiguous")
-BILL_BLOCK_REASONS = ("invoice_not_found", "ambiguous_invoice", "invoice_not_approved", "commitment_not_payable")
-
 
 @dataclass
 class ContactRow:
@@ -465,7 +462,7 @@ def contact_rows(*, integration: Integration, show: str = "attention") -> list[C
     links = {link.xero_contact_id: link for link in VendorLink.objects.filter(integration=integration)}
     blocked = dict(
         Payment.objects.filter(
-            integration=integration, state=PaymentState.BLOCKED, reason_code__in=VENDOR_BLOCK_REASONS
+            integration=integration, state=PaymentState.BLOCKED, reason_code__in=VENDOR_REASONS
         )
         .values_list("xero_contact_id")
         .annotate(n=Count("id"))
@@ -502,7 +499,7 @@ class BillRow:
 def bill_rows(*, integration: Integration) -> list[BillRow]:
     """Bills whose payments are blocked for want of one Procore commitment or invoice."""
     rows = (
-        Payment.objects.filter(integration=integration, state=PaymentState.BLOCKED, reason_code__in=BILL_BLOCK_REASONS)
+        Payment.objects.filter(integration=integration, state=PaymentState.BLOCKED, reason_code__in=BILL_REASONS)
         .values("xero_invoice_id", "invoice_number", "vendor_name", "xero_contact_id", "reason_code", "message")
         .annotate(n=Count("id"), total=Sum("amount"), project_id=Max("procore_project_id"), project=Max("project_name"))
         .order_by("vendor_name", "invoice_number")

@@ -21,6 +21,7 @@ from decimal import Decimal
 from syncapp.connectors.types import ProcorePayment
 from syncapp.reconcile.models import LineStatus, MissingReason
 from syncapp.sync.models import Payment, PaymentState
+from syncapp.sync.reasons import Reason
 
 ZERO = Decimal("0.00")
 CENTS = Decimal("0.01")
@@ -446,7 +447,7 @@ def _labels(payments: list[Payment]) -> dict[int, dict]:
         entry["commitment"] = entry["commitment"] or payment.commitment_number
         entry["vendor"] = entry["vendor"] or payment.vendor_name
         entry["vendor_id"] = entry["vendor_id"] or payment.xero_contact_id
-        if payment.currency_code and payment.reason_code != "currency_mismatch":
+        if payment.currency_code and payment.reason_code != Reason.CURRENCY_MISMATCH:
             currencies[commitment_id][payment.currency_code] += 1
     for commitment_id, entry in seen.items():
         common = currencies[commitment_id].most_common(1)

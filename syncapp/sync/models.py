@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from syncapp.connections.models import Integration
 from syncapp.core.jobs import BackgroundJob
+from syncapp.sync.reasons import WORDS_MAX_LENGTH, Reason
 
 
 class XeroContactRecord(models.Model):
@@ -188,9 +189,13 @@ class Payment(models.Model):
     procore_requisition_id = models.BigIntegerField(null=True, blank=True)
     # What became of it.
     state = models.CharField(max_length=20, choices=PaymentState.choices, default=PaymentState.NEW)
-    reason_code = models.CharField(max_length=40, blank=True)
-    message = models.CharField(max_length=500, blank=True)
-    fix = models.CharField(max_length=500, blank=True)
+    # Why it is blocked, failed or set aside: a code of the catalogue (`syncapp.sync.reasons`), the
+    # payment's specifics its templates name, and the words made from them (kept on the row, as
+    # the lists, searches, exports and reports read them).
+    reason_code = models.CharField(max_length=40, blank=True, choices=Reason.choices)
+    reason_params = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=WORDS_MAX_LENGTH, blank=True)
+    fix = models.CharField(max_length=WORDS_MAX_LENGTH, blank=True)
     procore_payment_id = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=1000, blank=True)

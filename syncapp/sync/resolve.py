@@ -1,12 +1,13 @@
 """Matching and eligibility: each open payment becomes ready (with its Procore target) or blocked
-(with a reason code, a message a finance person understands, and the fix), or is set aside as
-not for Procore (other payment types, deleted before it was sent).
+(with a reason code and the payment's specifics, which `syncapp.sync.reasons` turns into a message
+a finance person understands and the fix), or is set aside as not for Procore (other payment
+types, deleted before it was sent).
 
-The checks, in order (domain.md section 4): a bill payment; not deleted; the bill fetched and
-approved; date, amount and invoice number present; the contact linked to a Procore vendor; the
-bill resolved to one commitment (and subcontractor invoice where one exists); the currency Procore
-states for it, or else the company's; and the sum on the bill never above its total. Blocked payments are looked at
-again on every run, so fixing the cause and running again sends them.
+The checks, in order: a bill payment; not deleted; the bill fetched and approved; date, amount
+and invoice number present; the contact linked to a Procore vendor; the bill resolved to one
+commitment (and subcontractor invoice where one exists); the currency Procore states for it, or
+else the company's; and the sum on the bill never above its total. Blocked payments are looked
+at again on every run, so fixing the cause and running again sends them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from syncapp.sync.models import (
 )
 from syncapp.sync.procore_index import ProcoreIndex, payable, payable_words
 from syncapp.sync.progress import RunContext
+from syncapp.sync.reasons import Reason
 
 BILL_PAYMENT = "ACCPAYPAYMENT"
 # Xero's other PaymentTypes (Payment schema), in words: money that moved but paid no supplier bill.
@@ -50,34 +52,42 @@ OTHER_PAYMENT_TYPES = {
 }
 
 
-def not_bill_payment_message(payment_type: str) -> str:
+def _payment_type_words(payment_type: str) -> str:
     what = OTHER_PAYMENT_TYPES.get(payment_type, "This payment")
-    kind = f" (Xero type {payment_type})" if payment_type else ""
-    return f"{what}{kind} is not a payment of a supplier bill; Procore records only bill payments."
+    return f"{what} (Xero type {payment_type})" if payment_type else what
+
+
 APPROVED_BILL_STATUSES = ("AUTHORISED", "PAID")
 APPROVED_REQUISITION_STATUSES = ("approved", "approved_as_noted")
 OPEN_STATES = (PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY)
 # Verdicts that may only mean the kept copy of Procore is behind: the vendor's projects are
 # looked through for changes before they stand.
-MISSES = frozenset({"invoice_not_found", "invoice_not_approved"})
+MISSES = frozenset({Reason.INVOICE_NOT_FOUND, Reason.INVOICE_NOT_APPROVED})
 WRITE_BATCH = 500
 
 
 @dataclass
 class Verdict:
     state: str
-    reason_code: str = ""
-    message: str = ""
-    fix: str = ""
+    reason: Reason | None = None
+    params: dict = field(default_factory=dict)  # the payment's specifics the reason's words name
     target: dict = field(default_factory=dict)  # procore_* ids and names when ready or nearly
 
+    @property
+    def reason_code(self) -> str:
+        return self.reason.value if self.reason else ""
 
-def _blocked(code: str, message: str, fix: str = "", **target) -> Verdict:
-    return Verdict(PaymentState.BLOCKED, code, message[:500], fix[:500], target)
+    @property
+    def message(self) -> str:
+        return self.reason.words(self.params)[0] if self.reason else ""
 
 
-def _skipped(code: str, message: str) -> Verdict:
-    return Verdict(PaymentState.SKIPPED, code, message[:500])
+def _blocked(reason: Reason, *, target: dict | None = None, **params) -> Verdict:
+    return Verdict(PaymentState.BLOCKED, reason, params, target or {})
+
+
+def _skipped(reason: Reason, **params) -> Verdict:
+    return Verdict(PaymentState.SKIPPED, reason, params)
 
 
 # --- the run step ---------------------------------------------------------------------------------
@@ -124,10 +134,35 @@ def resolve_pending(*, ctx: RunContext, index: ProcoreIndex) -> None:
     ctx.log(line)
 
 
-def resolve_one(*, payment: Payment, index: ProcoreIndex) -> Verdict:
-    """The verdict for one payment, without writing it (for previews and tests)."""
-    resolver = Resolver(integration=payment.integration, index=index, actor_run=None)
-    return resolver.verdict(payment)
+def _not_for_procore(payment: Payment) -> Verdict | None:
+    """Set aside (another payment type, deleted), or blocked on a Xero status nobody documented."""
+    if payment.payment_type != BILL_PAYMENT:
+        return _skipped(Reason.NOT_BILL_PAYMENT, what=_payment_type_words(payment.payment_type))
+    if payment.xero_status == "DELETED":
+        return _skipped(Reason.DELETED_IN_XERO)
+    if payment.xero_status != "AUTHORISED":
+        # Xero documents AUTHORISED and DELETED only; a status it added since (or none) is not
+        # known to be a live payment, so it is not sent on a guess.
+        return _blocked(Reason.UNKNOWN_XERO_STATUS, status=payment.xero_status or "having no status")
+    return None
+
+
+def _bill_unready(payment: Payment, bill: XeroBillRecord, label: str) -> Verdict | None:
+    """The bill not approved, or the payment missing what Procore needs."""
+    if bill.status not in APPROVED_BILL_STATUSES:
+        return _blocked(Reason.BILL_NOT_APPROVED, bill=label, status=bill.status.lower())
+    missing = [
+        name
+        for name, value in (
+            ("payment date", payment.date),
+            ("amount", payment.amount if payment.amount and payment.amount > 0 else None),
+            ("invoice number", bill.invoice_number or payment.invoice_number),
+        )
+        if not value
+    ]
+    if missing:
+        return _blocked(Reason.INCOMPLETE, bill=label, missing=missing)
+    return None
 
 
 class Resolver:
@@ -149,48 +184,16 @@ class Resolver:
     # --- the checks, in order ----------------------------------------------------------------
 
     def verdict(self, payment: Payment) -> Verdict:
-        if payment.payment_type != BILL_PAYMENT:
-            return _skipped("not_bill_payment", not_bill_payment_message(payment.payment_type))
-        if payment.xero_status == "DELETED":
-            return _skipped("deleted_in_xero", "Deleted in Xero before it was sent to Procore: nothing to send.")
-        if payment.xero_status != "AUTHORISED":
-            # Xero documents AUTHORISED and DELETED only; a status it added since (or none) is not
-            # known to be a live payment, so it is not sent on a guess.
-            return _blocked(
-                "unknown_xero_status",
-                f"Xero reports this payment as {payment.xero_status or 'having no status'}, "
-                "which this product does not know.",
-                "Check the payment in Xero; run the sync again once Xero shows it as authorised or deleted.",
-            )
+        set_aside = _not_for_procore(payment)
+        if set_aside is not None:
+            return set_aside
         bill = self.bills.get(payment.xero_invoice_id)
         if bill is None:
-            return _blocked(
-                "bill_not_fetched",
-                "The bill of this payment could not be read from Xero.",
-                "Run the sync again; if this stays, check the bill still exists in Xero.",
-            )
+            return _blocked(Reason.BILL_NOT_FETCHED)
         label = _bill_label(bill, payment)
-        if bill.status not in APPROVED_BILL_STATUSES:
-            return _blocked(
-                "bill_not_approved",
-                f"Bill {label} is {bill.status.lower()} in Xero, not approved.",
-                f"Approve bill {label} in Xero, then run the sync again.",
-            )
-        missing = [
-            name
-            for name, value in (
-                ("payment date", payment.date),
-                ("amount", payment.amount if payment.amount and payment.amount > 0 else None),
-                ("invoice number", bill.invoice_number or payment.invoice_number),
-            )
-            if not value
-        ]
-        if missing:
-            return _blocked(
-                "incomplete",
-                f"The payment on bill {label} has no {' and no '.join(missing)} in Xero.",
-                f"Fill in the {', '.join(missing)} in Xero, then run the sync again.",
-            )
+        unready = _bill_unready(payment, bill, label)
+        if unready is not None:
+            return unready
         vendor = self.vendor_for(payment, bill)
         if isinstance(vendor, Verdict):
             return vendor
@@ -206,21 +209,21 @@ class Resolver:
         another. Procore stating no currency never blocks a payment by itself."""
         bill_currency = (bill.currency_code or payment.currency_code).upper()
         stated, whose = self._stated_currency(target.target)
-        fix = "Record this payment in Procore by hand (converted), then ignore it here."
+        variant = ""
         if not stated:
             company = self.company_currency
             stated, whose = company.code, f"the Procore company ({company.source})"
-            fix = (
-                f"If the Procore company works in {bill_currency}, set its currency on the Settings page; "
-                "otherwise record this payment in Procore by hand (converted), then ignore it here."
-            )
+            variant = "company"
         if not stated or not bill_currency or stated == bill_currency:
             return target
         return _blocked(
-            "currency_mismatch",
-            f"Bill {label} is in {bill_currency} but {whose} is in {stated}.",
-            fix,
-            **target.target,
+            Reason.CURRENCY_MISMATCH,
+            target=target.target,
+            variant=variant,
+            bill=label,
+            bill_currency=bill_currency,
+            whose=whose,
+            stated=stated,
         )
 
     def _stated_currency(self, target: dict) -> tuple[str, str]:
@@ -256,21 +259,15 @@ class Resolver:
         name = contact.name if contact else fallback_name
         link = self.vendor_links.get(contact_id)
         if link is not None and link.how == LinkHow.UNLINKED:
-            return _blocked(
-                "vendor_not_linked",
-                f"Xero contact '{name}' was unlinked from Procore vendor '{link.vendor_name}' by an Admin.",
-                f"Link Xero contact '{name}' to the right Procore vendor, or create the vendor in Procore from "
-                "the Xero contact.",
-            )
+            return _blocked(Reason.VENDOR_NOT_LINKED, variant="unlinked", contact=name, vendor=link.vendor_name)
         if link is not None and link.confirmed:
             return link.procore_vendor_id
         if link is not None:
             return _blocked(
-                "vendor_suggestion",
-                f"Xero contact '{name}' looks like Procore vendor '{link.vendor_name}' "
-                f"({name_likeness(name, link.vendor_name)}), "
-                "but an Admin has not confirmed it.",
-                f"Confirm that Xero contact '{name}' is Procore vendor '{link.vendor_name}', or link another vendor.",
+                Reason.VENDOR_SUGGESTION,
+                contact=name,
+                vendor=link.vendor_name,
+                likeness=name_likeness(name, link.vendor_name),
             )
         if self._matcher is None:
             self._matcher = VendorMatcher(list(self.index.vendors().values()))
@@ -291,17 +288,8 @@ class Resolver:
             self.vendor_links[contact_id] = link
             return self._vendor_verdict(contact_id, fallback_name)
         if match.how == "ambiguous":
-            names = ", ".join(f"'{v.name}'" for v in match.candidates[:5])
-            return _blocked(
-                "vendor_ambiguous",
-                f"Xero contact '{name}' matches several Procore vendors: {names}.",
-                f"Link Xero contact '{name}' to the right Procore vendor.",
-            )
-        return _blocked(
-            "vendor_not_linked",
-            f"Xero contact '{name}' is not linked to a Procore vendor.",
-            f"Link Xero contact '{name}' to a Procore vendor, or create the vendor in Procore from the Xero contact.",
-        )
+            return _blocked(Reason.VENDOR_AMBIGUOUS, contact=name, vendors=[v.name for v in match.candidates[:5]])
+        return _blocked(Reason.VENDOR_NOT_LINKED, contact=name)
 
     def target_for(self, bill: XeroBillRecord, vendor_id: int) -> Verdict:
         key = (bill.invoice_id, vendor_id)
@@ -317,19 +305,20 @@ class Resolver:
         project_id = verdict.target.get("procore_project_id")
         if project_id and self.index.refresh_invoices(project_id):
             verdict = self._target(bill, vendor_id)
-        if verdict.reason_code in MISSES:
+        if verdict.reason in MISSES:
+
             def matched() -> bool:
-                return self._target(bill, vendor_id).reason_code not in MISSES
+                return self._target(bill, vendor_id).reason not in MISSES
 
             if self.index.look_wider(vendor_id, matched):
                 verdict = self._target(bill, vendor_id)
         # Last, as they cost two calls a project: deleted commitments the bill may name, where no
         # subcontractor invoice decided (a bill naming a deleted one is told so, not sent elsewhere).
-        if verdict.reason_code in MISSES or (
+        if verdict.reason in MISSES or (
             verdict.state == PaymentState.READY and not verdict.target.get("procore_requisition_id")
         ):
             verdict = self._target(bill, vendor_id, deleted=True)
-        if verdict.state == PaymentState.READY or verdict.reason_code == "commitment_not_payable":
+        if verdict.state == PaymentState.READY or verdict.reason == Reason.COMMITMENT_NOT_PAYABLE:
             if self._commitment_changed(verdict.target):
                 verdict = self._target(bill, vendor_id, deleted=True)
         return verdict
@@ -349,27 +338,43 @@ class Resolver:
         return self.index.commitments().get(commitment_id) != before
 
     def _target(self, bill: XeroBillRecord, vendor_id: int, *, deleted: bool = False) -> Verdict:
-        """`deleted`: also look among the vendor's deleted commitments for one the bill names."""
-        index = self.index
+        """The bill's commitment, tried in order: what points at it (an Admin's link, the
+        subcontractor invoice made from it), its invoice number, its reference, its project.
+        `deleted`: also look among the vendor's deleted commitments for one the bill names."""
+        pointed = self._pointed_at(bill)
+        if pointed is not None:
+            return pointed
         label = _bill_label(bill, None)
+        same_number = [
+            r
+            for r in self.index.requisitions_by_invoice_number(bill.invoice_number)
+            if (c := self.index.commitment(r.commitment_id, project_id=r.project_id)) is not None
+            and c.vendor_id == vendor_id
+        ]
+        named = self._by_approved_invoice(bill, same_number, label) or self._by_reference(
+            bill, vendor_id, label, deleted=deleted
+        )
+        if named is not None:
+            return named
+        return self._by_project(bill, vendor_id, label, same_number)
+
+    def _pointed_at(self, bill: XeroBillRecord) -> Verdict | None:
         link = self.bill_links.get(bill.invoice_id)
         if link is not None:
             return self._checked(
                 bill, link.procore_project_id, link.procore_commitment_id, link.procore_requisition_id,
                 how="an Admin linked it to that commitment",
             )  # fmt: skip
-        requisition = index.requisition_by_origin(bill.invoice_id)
+        requisition = self.index.requisition_by_origin(bill.invoice_id)
         if requisition is not None:
             return self._checked(
                 bill, requisition.project_id, requisition.commitment_id, requisition.id,
                 how=f"its subcontractor invoice #{requisition.number} is on it",
             )  # fmt: skip
-        same_number = [
-            r
-            for r in index.requisitions_by_invoice_number(bill.invoice_number)
-            if (c := index.commitment(r.commitment_id, project_id=r.project_id)) is not None
-            and c.vendor_id == vendor_id
-        ]
+        return None
+
+    def _by_approved_invoice(self, bill: XeroBillRecord, same_number: list, label: str) -> Verdict | None:
+        """The vendor's one approved subcontractor invoice with the bill's number."""
         approved = [r for r in same_number if r.status in APPROVED_REQUISITION_STATUSES]
         if len(approved) == 1:
             r = approved[0]
@@ -377,24 +382,26 @@ class Resolver:
                 bill, r.project_id, r.commitment_id, r.id, how=f"its subcontractor invoice #{r.number} is on it"
             )
         if len(approved) > 1:
-            names = ", ".join(
-                f"{index.commitment(r.commitment_id, project_id=r.project_id).number} #{r.number}" for r in approved[:5]
-            )
+            invoices = [
+                f"{self.index.commitment(r.commitment_id, project_id=r.project_id).number} #{r.number}"
+                for r in approved[:5]
+            ]
             return _blocked(
-                "ambiguous_invoice",
-                f"Bill {label} matches {len(approved)} approved subcontractor invoices in Procore: {names}.",
-                f"Pick the right commitment for bill {label} (link the bill by hand).",
+                Reason.AMBIGUOUS_INVOICE, variant="invoices", bill=label, count=len(approved), invoices=invoices
             )
+        return None
+
+    def _by_reference(self, bill: XeroBillRecord, vendor_id: int, label: str, *, deleted: bool) -> Verdict | None:
+        """The vendor's one commitment the bill's reference or tracking names."""
         named = self._commitments_named_by(bill, vendor_id, deleted=deleted)
         if len(named) == 1:
             return self._checked(bill, named[0].project_id, named[0].id, None, how="its reference names it")
         if len(named) > 1:
-            names = ", ".join(c.number for c in named[:5])
-            return _blocked(
-                "ambiguous_invoice",
-                f"Bill {label} names several commitments of this vendor in Procore: {names}.",
-                f"Pick the right commitment for bill {label} (link the bill by hand).",
-            )
+            return _blocked(Reason.AMBIGUOUS_INVOICE, bill=label, commitments=[c.number for c in named[:5]])
+        return None
+
+    def _by_project(self, bill: XeroBillRecord, vendor_id: int, label: str, same_number: list) -> Verdict:
+        """The vendor's only commitment on the bill's project, or why there is none to pick."""
         on_project = self._commitments_on_tracked_projects(bill, vendor_id)
         # Only a commitment that can take payments is ever picked as the vendor's only one.
         takers = [c for c in on_project if payable(c)]
@@ -404,41 +411,42 @@ class Resolver:
                 bill, only.project_id, only.id, None, how="it is the vendor's only commitment on the bill's project"
             )
         if same_number:
-            r = same_number[0]
-            status = r.status.replace("_", " ")
-            return _blocked(
-                "invoice_not_approved",
-                f"Subcontractor invoice {bill.invoice_number!r} in Procore is {status}, not approved.",
-                f"Approve subcontractor invoice {bill.invoice_number!r} in Procore, then run the sync again.",
-            )
+            status = same_number[0].status.replace("_", " ")
+            return _blocked(Reason.INVOICE_NOT_APPROVED, number=bill.invoice_number, status=status)
         no_access = self._unreadable_project_of(bill, vendor_id)
         if no_access is not None:
             return no_access
         if on_project and not takers:
-            only = on_project[0]
             where = "only commitment" if len(on_project) == 1 else f"commitments ({len(on_project)})"
             return self._not_payable(
-                only, label, how=f"the vendor's {where} on the bill's project", deleted=False, several=on_project
+                on_project[0],
+                label,
+                how=f"the vendor's {where} on the bill's project",
+                deleted=False,
+                several=on_project,
             )
-        several = ""
-        if len(takers) > 1:
-            several = f" The vendor has {len(takers)} commitments on the bill's project, so none can be picked."
-        message = f"No Procore subcontractor invoice or commitment of this vendor matches bill {label}.{several}"
-        fix = (
-            f"Check that the subcontractor invoice is in Procore with invoice number {bill.invoice_number!r}, "
-            "or link the bill to a commitment by hand."
-        )
-        refusals = index.all_refusals()
+        return self._not_found(bill, label, takers)
+
+    def _not_found(self, bill: XeroBillRecord, label: str, takers: list) -> Verdict:
+        refusals = self.index.all_refusals()
         if refusals:
             # The vendor's commitments there could not be read: say so instead of "not there".
-            listed = ", ".join(f"{r.name} ({r.what})" for r in refusals[:5])
-            message = (
-                f"Bill {label} was not found in Procore; {len(refusals)} project{'s' * (len(refusals) != 1)} "
-                f"could not be read: {listed}."
+            names = ", ".join(r.name for r in refusals[:5])
+            return _blocked(
+                Reason.INVOICE_NOT_FOUND,
+                variant="unreadable",
+                bill=label,
+                number=bill.invoice_number,
+                unread=f"{len(refusals)} project{'s' * (len(refusals) != 1)}",
+                refused=[f"{r.name} ({r.what})" for r in refusals[:5]],
+                which="one of those projects" if len(refusals) > 1 else "that project",
+                **access_params(self.index, names),
             )
-            which = "one of those projects" if len(refusals) > 1 else "that project"
-            fix = f"{fix} If it belongs to {which}: " + self._access_fix(", ".join(r.name for r in refusals[:5]))
-        return _blocked("invoice_not_found", message, fix)
+        if len(takers) > 1:
+            return _blocked(
+                Reason.INVOICE_NOT_FOUND, variant="several", bill=label, number=bill.invoice_number, count=len(takers)
+            )
+        return _blocked(Reason.INVOICE_NOT_FOUND, bill=label, number=bill.invoice_number)
 
     def _checked(
         self, bill: XeroBillRecord, project_id: int, commitment_id: int, requisition_id: int | None, *, how: str
@@ -463,32 +471,26 @@ class Resolver:
 
     def _not_payable(self, commitment, label: str, *, how: str, deleted: bool, several: list | None = None) -> Verdict:
         number = commitment.number or f"#{commitment.id}"
-        status = "deleted" if deleted else commitment.status
+        variant = "deleted" if deleted else ""
         if several and len(several) > 1:
-            states = ", ".join(f"{c.number} is {c.status}" for c in several[:5])
-            message = f"Bill {label}: {how} cannot take payments in Procore ({states})."
-        else:
-            message = f"Commitment {number} is {status} in Procore: it cannot take payments. Bill {label}: {how}."
-        if deleted:
-            fix = (
-                f"Link bill {label} to the commitment that replaced {number} in Mappings, or record the payment "
-                "in Procore by hand and ignore it here."
-            )
-        else:
-            fix = (
-                f"Link bill {label} to the right commitment in Mappings, or have {number} approved in Procore "
-                f"(only {payable_words(commitment.kind)} commitments take payments), then run the sync again."
-            )
+            variant = "several"
         project = self.index.projects().get(commitment.project_id)
         return _blocked(
-            "commitment_not_payable",
-            message,
-            fix,
-            procore_project_id=commitment.project_id,
-            project_name=(project.name if project else "")[:255],
-            procore_commitment_id=commitment.id,
-            commitment_number=number[:100],
-            procore_vendor_id=commitment.vendor_id,
+            Reason.COMMITMENT_NOT_PAYABLE,
+            target={
+                "procore_project_id": commitment.project_id,
+                "project_name": (project.name if project else "")[:255],
+                "procore_commitment_id": commitment.id,
+                "commitment_number": number[:100],
+                "procore_vendor_id": commitment.vendor_id,
+            },
+            variant=variant,
+            bill=label,
+            how=how,
+            number=number,
+            status="deleted" if deleted else commitment.status,
+            statuses=[f"{c.number} is {c.status}" for c in (several or [])[:5]],
+            payable=payable_words(commitment.kind),
         )
 
     def _unreadable_project_of(self, bill: XeroBillRecord, vendor_id: int) -> Verdict | None:
@@ -521,14 +523,8 @@ class Resolver:
     def _no_access(self, project: str, what: str, label: str, *, project_id: int | None = None) -> Verdict:
         target = {"procore_project_id": project_id, "project_name": project[:255]} if project_id else {}
         return _blocked(
-            "no_project_access",
-            f"No access to project {project} in Procore ({what}), so bill {label} cannot be matched or sent.",
-            self._access_fix(project),
-            **target,
+            Reason.NO_PROJECT_ACCESS, target=target, what=what, bill=label, **access_params(self.index, project)
         )
-
-    def _access_fix(self, project: str) -> str:
-        return access_fix(self.index, project)
 
     def _commitments_named_by(self, bill: XeroBillRecord, vendor_id: int, *, deleted: bool) -> list:
         """The vendor's commitments whose number the bill's reference or tracking names; deleted ones
@@ -568,14 +564,12 @@ class Resolver:
         )
 
 
-def access_fix(index: ProcoreIndex, project: str) -> str:
-    """What a Procore admin does so the integration can read and pay on `project`."""
+def access_params(index: ProcoreIndex, project: str) -> dict:
+    """Whom a Procore admin adds to `project` so the integration can read and pay on it (the
+    words of the fix are the catalogue's)."""
     login = index.procore_login()
     who = f"the service account {login}" if login else "the Procore user this integration connects as"
-    return (
-        f"Add {who} to project {project}'s directory with Commitments and Invoicing permission, or turn "
-        "those tools on in the project, then run the sync again."
-    )
+    return {"who": who, "project": project}
 
 
 # Xero tracking categories that name a project ("Project: P-1001 Harbour Tower").
@@ -630,42 +624,48 @@ def _guard_overpayment(
     )
     for invoice_id, candidates in ready_by_bill.items():
         bill = bills.get(invoice_id)
-        if bill is None:
-            continue
-        target = verdicts[candidates[0].pk].target
-        try:
-            in_procore = _procore_payments_on_invoice(index, target)
-        except DataError as exc:
-            if exc.status == 403:  # one project's payments refused: block its payments, go on
-                for payment in candidates:
-                    verdicts[payment.pk] = _blocked(
-                        "no_project_access",
-                        exc.message,
-                        access_fix(index, target.get("project_name") or f"#{target['procore_project_id']}"),
-                        **target,
-                    )
-            continue  # any other refusal fails each payment at sending, with Procore's message
-        if in_procore is None:
-            running = ours.get(invoice_id) or Decimal("0")
-            known: set[str] = set()
-        else:
-            running = sum((p.amount for p in in_procore), Decimal("0"))
-            known = {p.origin_id for p in in_procore if p.origin_id}
-        for payment in sorted(candidates, key=lambda p: (p.date, p.xero_payment_id)):
-            if payment.xero_payment_id in known:
-                continue  # already in Procore, already counted
-            if running + payment.amount > bill.total:
-                label = _bill_label(bill, payment)
+        if bill is not None:
+            _guard_bill(bill, candidates, verdicts, index, ours=ours.get(invoice_id) or Decimal("0"))
+
+
+def _guard_bill(
+    bill: XeroBillRecord, candidates: list[Payment], verdicts: dict[int, Verdict], index: ProcoreIndex, *, ours: Decimal
+) -> None:
+    """Block the ready payments of one bill that would take its payments above its total.
+    `ours`: what we sent or are sending on it, counted where Procore's own list is not read."""
+    target = verdicts[candidates[0].pk].target
+    try:
+        in_procore = _procore_payments_on_invoice(index, target)
+    except DataError as exc:
+        if exc.status == 403:  # one project's payments refused: block its payments, go on
+            project = target.get("project_name") or f"#{target['procore_project_id']}"
+            for payment in candidates:
                 verdicts[payment.pk] = _blocked(
-                    "overpayment",
-                    f"Sending this payment would bring the payments on bill {label} to "
-                    f"{running + payment.amount:,.2f}, more than the bill's total of {bill.total:,.2f}.",
-                    "Check the payments on this bill in Xero and in Procore (one may be entered twice, or by "
-                    "hand), or ignore this payment.",
-                    **verdicts[payment.pk].target,
+                    Reason.NO_PROJECT_ACCESS,
+                    target=target,
+                    variant="payments_refused",
+                    detail=exc.message,
+                    **access_params(index, project),
                 )
-                continue
-            running += payment.amount
+        return  # any other refusal fails each payment at sending, with Procore's message
+    if in_procore is None:
+        running, known = ours, set()
+    else:
+        running = sum((p.amount for p in in_procore), Decimal("0"))
+        known = {p.origin_id for p in in_procore if p.origin_id}
+    for payment in sorted(candidates, key=lambda p: (p.date, p.xero_payment_id)):
+        if payment.xero_payment_id in known:
+            continue  # already in Procore, already counted
+        if running + payment.amount > bill.total:
+            verdicts[payment.pk] = _blocked(
+                Reason.OVERPAYMENT,
+                target=verdicts[payment.pk].target,
+                bill=_bill_label(bill, payment),
+                sum=f"{running + payment.amount:,.2f}",
+                total=f"{bill.total:,.2f}",
+            )
+            continue
+        running += payment.amount
 
 
 def _procore_payments_on_invoice(index: ProcoreIndex, target: dict) -> list | None:
@@ -689,7 +689,7 @@ _TARGET_FIELDS = [
     "procore_requisition_id",
     "procore_vendor_id",
 ]
-_WRITE_FIELDS = ["state", "reason_code", "message", "fix", *_TARGET_FIELDS, "updated_at"]
+_WRITE_FIELDS = ["state", "reason_code", "reason_params", "message", "fix", *_TARGET_FIELDS, "updated_at"]
 
 
 def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict]) -> None:
@@ -700,12 +700,13 @@ def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict
         for payment in batch:
             verdict = verdicts[payment.pk]
             before = (payment.state, payment.reason_code, payment.message)
+            params_before = payment.reason_params
             _apply(payment, verdict)
             if (payment.state, payment.reason_code, payment.message) != before:
                 events.append(_event(ctx, payment, verdict))
                 changed.append(payment)
-            elif any(getattr(payment, name) != verdict.target.get(name) for name in _TARGET_FIELDS if verdict.target):
-                changed.append(payment)
+            elif _target_changed(payment, verdict) or payment.reason_params != params_before:
+                changed.append(payment)  # a row written before reasons had parameters gets them
         if changed:
             with transaction.atomic():
                 still_open = set(
@@ -719,11 +720,17 @@ def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict
         ctx.advance(len(batch))
 
 
+def _target_changed(payment: Payment, verdict: Verdict) -> bool:
+    return bool(verdict.target) and any(getattr(payment, name) != verdict.target.get(name) for name in _TARGET_FIELDS)
+
+
 def _apply(payment: Payment, verdict: Verdict) -> None:
     payment.state = verdict.state
-    payment.reason_code = verdict.reason_code
-    payment.message = verdict.message
-    payment.fix = verdict.fix
+    if verdict.reason is None:
+        payment.reason_code, payment.reason_params, payment.message, payment.fix = "", {}, "", ""
+    else:
+        for name, value in verdict.reason.fields(**verdict.params).items():
+            setattr(payment, name, value)
     for name in _TARGET_FIELDS:
         setattr(payment, name, verdict.target.get(name))
     payment.project_name = payment.project_name or ""

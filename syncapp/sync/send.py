@@ -51,6 +51,7 @@ from syncapp.sync.models import (
 from syncapp.sync.outcomes import ALREADY_IN_PROCORE_EVENT
 from syncapp.sync.procore_index import ProcoreIndex
 from syncapp.sync.progress import MAX_SLEEP, RunContext
+from syncapp.sync.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -403,6 +404,7 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
             claimed_by_run=None,
             sent_at=now,
             reason_code="",
+            reason_params={},
             message="",
             fix="",
             last_error="",
@@ -426,9 +428,7 @@ def _fail(ctx: RunContext, payment: Payment, message: str, *, kind: str) -> None
         .update(
             state=PaymentState.FAILED,
             claimed_by_run=None,
-            reason_code="procore_refused" if kind == "failed" else kind,
-            message=message[:500],
-            fix="Correct the cause, then retry the payment.",
+            **Reason.PROCORE_REFUSED.fields(detail=message),
             last_error=message[:1000],
             updated_at=timezone.now(),
         )
@@ -502,6 +502,7 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
             claimed_by_run=None,
             sent_at=payment.sent_at or now,
             reason_code="",
+            reason_params={},
             message="",
             fix="",
             updated_at=now,
@@ -517,9 +518,7 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
     if rows.update(
         state=PaymentState.SKIPPED,
         claimed_by_run=None,
-        reason_code="deleted_in_xero",
-        message="Deleted in Xero before it reached Procore (checked: Procore does not have it): nothing to send.",
-        fix="",
+        **Reason.DELETED_IN_XERO.fields(variant="checked"),
         updated_at=now,
     ):
         ctx.count("skipped")
@@ -589,6 +588,7 @@ def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment
         state=PaymentState.REVERSED,
         claimed_by_run=None,
         reason_code="",
+        reason_params={},
         message="",
         fix="",
         last_error="",
@@ -662,22 +662,16 @@ def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str
 def _needs_attention(ctx: RunContext, payment: Payment, reason: str, *, refused: bool = False) -> None:
     """The reversal is a person's now: the payment waits as "needs attention" with the steps, and no
     run deletes it again (reverse_deleted takes only sent payments) until an Admin retries it."""
-    if refused:
-        # Procore's default (its financial-tools guide): a payment with an origin_id "cannot be edited
-        # or deleted because it is synced with an ERP system". Procore's own words stay in last_error.
-        message = (
-            f"Deleted in Xero, but Procore refused to delete its payment #{payment.procore_payment_id}: "
-            "Procore locks payments created by an integration."
-        )
-    else:
-        message = f"Deleted in Xero, but Procore payment #{payment.procore_payment_id} may still be there: {reason}"
     updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
         state=PaymentState.NEEDS_ATTENTION,
         claimed_by_run=None,
-        reason_code="reversal_refused",
-        message=message[:500],
-        fix=removal_steps(payment)[:500],
-        last_error=reason[:1000],
+        **Reason.REVERSAL_REFUSED.fields(
+            variant="locked" if refused else "",
+            procore_payment_id=payment.procore_payment_id,
+            detail=reason,
+            steps=removal_steps(payment),
+        ),
+        last_error=reason[:1000],  # Procore's own words, also when the message says only "locked"
         updated_at=timezone.now(),
     )
     if not updated:

@@ -24,6 +24,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
+from syncapp.sync.reasons import Reason
 
 
 class ActionRefused(Exception):
@@ -233,7 +234,8 @@ def _act(
 ) -> Payment:
     """An Admin's action on one payment: the guarded move, a line in its history (the event text
     may name "{who}" and "{reason}"), and an audit entry."""
-    _move(payment, allowed=allowed, to=to, **{"reason_code": "", "message": "", "fix": "", **fields})
+    cleared = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
+    _move(payment, allowed=allowed, to=to, **{**cleared, **fields})
     kind, text = event
     who = getattr(actor, "username", "") or "the system"
     _event(payment, kind, text.format(who=who, reason=reason), actor)
@@ -286,8 +288,7 @@ def ignore_payment(*, payment: Payment, reason: str, actor=None) -> Payment:
         action="payment.ignored",
         summary=f"Ignored {_named(payment)}: {reason}",
         reason=reason,
-        reason_code="ignored",
-        message=f"Ignored: {reason}"[:500],
+        **Reason.IGNORED.fields(reason=reason),
     )
 
 

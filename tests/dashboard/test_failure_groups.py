@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 
 from syncapp.sync.models import PaymentState
-from syncapp.sync.reasons import REASON_TITLES
 from tests.dashboard.conftest import make_payment
 
 pytestmark = pytest.mark.django_db
@@ -57,15 +56,3 @@ def test_a_message_every_payment_of_the_group_shares_is_said_once_under_the_titl
     head = group_head(html, "Vendor not linked in Procore")
     assert "The Xero contact is not linked to a Procore vendor." in head
     assert "Link it to a vendor, or create the vendor in Procore." in head
-
-
-def test_every_reason_the_engine_writes_has_a_title():
-    from pathlib import Path
-
-    engine = Path(__file__).resolve().parents[2] / "syncapp" / "sync"
-    written = set()
-    for name in ("resolve.py", "send.py", "services.py"):
-        text = (engine / name).read_text()
-        written |= set(re.findall(r'_(?:blocked|skipped)\(\s*"([a-z_]+)"', text))
-        written |= set(re.findall(r'reason_code="([a-z_]+)"', text))
-    assert written and written <= set(REASON_TITLES), written - set(REASON_TITLES)

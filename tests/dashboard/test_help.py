@@ -11,31 +11,40 @@ from django.utils.html import escape
 
 from syncapp.dashboard import guide
 from syncapp.sync.models import PaymentState
-from syncapp.sync.reasons import REASON_TITLES
+from syncapp.sync.reasons import CATALOGUE, Category, Reason
 
 SYNC = Path(__file__).resolve().parents[2] / "syncapp" / "sync"
 
 
+def engine_source() -> str:
+    return "\n".join(path.read_text() for path in SYNC.glob("*.py") if path.name != "reasons.py")
+
+
 def codes_the_engine_writes() -> set[str]:
-    """Every reason code written in the engine's source: _blocked("code", ...), _skipped("code", ...)
-    and reason_code="code" (the failed sends' "procore_refused" among them)."""
-    source = "\n".join(path.read_text() for path in SYNC.glob("*.py"))
-    codes = set(re.findall(r'_(?:blocked|skipped)\(\s*"([a-z_]+)"', source))
-    codes |= set(re.findall(r'reason_code="([a-z_]+)"', source))
-    return codes
+    """Every reason the engine's source names: Reason.VENDOR_NOT_LINKED and the like."""
+    return {Reason[name].value for name in re.findall(r"\bReason\.([A-Z_]+)\b", engine_source())}
 
 
-def test_the_engine_writes_the_codes_we_think_it_does():
-    codes = codes_the_engine_writes()
-    assert {"vendor_not_linked", "overpayment", "procore_refused", "ignored", "not_bill_payment"} <= codes
-    assert len(codes) >= 19
+def test_the_engine_writes_every_code_of_the_catalogue_by_name():
+    assert codes_the_engine_writes() == set(Reason.values)
 
 
-def test_every_reason_the_engine_writes_has_a_section_on_the_page(finance_client):
+def test_the_engine_writes_no_code_as_a_bare_string():
+    # A bare "vendor_not_linked" would bypass the catalogue's words (and its help section).
+    source = engine_source()
+    assert not re.findall(r'reason_code\s*=\s*"[a-z]', source)
+    assert not re.findall(r'reason_code"\s*:\s*"[a-z]', source)
+    assert not re.findall(r'_(?:blocked|skipped)\(\s*"', source)
+
+
+def test_every_reason_has_a_section_on_the_page_in_its_group(finance_client):
     text = finance_client.get(reverse("help")).content.decode()
-    for code in codes_the_engine_writes() | set(REASON_TITLES) | set(guide.REASONS):
-        assert f'id="reason-{code}"' in text, code
-        assert code in guide.REASONS, code  # explained, not only titled
+    for reason, explained in CATALOGUE.items():
+        group = text.split(f'id="{explained.category}"', 1)[1].split("</section>", 1)[0]
+        assert f'id="reason-{reason.value}"' in group, reason
+        assert explained.means and explained.what_to_do, reason  # explained, not only titled
+    assert set(CATALOGUE) == set(Reason)
+    assert [key for key in guide.REASON_GROUPS] == list(Category.values)
 
 
 def test_every_payment_state_is_explained(finance_client):
@@ -89,11 +98,9 @@ def test_the_payments_list_links_each_blocked_or_failed_row_to_its_reason(financ
 
 
 def test_every_section_is_titled_as_the_dashboard_titles_the_reason(finance_client):
-    # One list of codes, one place for titles: every explained code has its title in sync.reasons
-    # and every titled code is explained, and the page shows exactly that title.
-    assert set(guide.REASONS) == set(REASON_TITLES)
+    # One catalogue: the page shows exactly the title the failure groups show.
     text = finance_client.get(reverse("help")).content.decode()
-    for code, title in REASON_TITLES.items():
-        section = text.split(f'id="reason-{code}"', 1)[1].split("</article>", 1)[0]
+    for reason in Reason:
+        section = text.split(f'id="reason-{reason.value}"', 1)[1].split("</article>", 1)[0]
         heading = re.search(r"<h3>(.*?)</h3>", section, re.S).group(1).strip()
-        assert heading == escape(title), code
+        assert heading == escape(reason.label), reason

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 
 from syncapp.core.roles import admin_required
 from syncapp.dashboard import selectors
-from syncapp.dashboard.links import BILL_REASONS, VENDOR_REASONS
 from syncapp.dashboard.views.common import page_integration
 from syncapp.sync import services
 from syncapp.sync.models import Payment, PaymentState
+from syncapp.sync.reasons import BILL_REASONS, VENDOR_REASONS
 from syncapp.sync.services import ActionRefused
 
 # A group retry touches at most this many payments per click (each one is an event and an audit row).
