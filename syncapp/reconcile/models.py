@@ -3,12 +3,10 @@ each commitment. A report is a snapshot: it is never updated after it is done, s
 and the page always agree.
 """
 
-from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from syncapp.connections.models import Integration
-from syncapp.core.jobs import BackgroundJob
+from syncapp.core.jobs import BackgroundJob, one_active_per_integration
 
 
 class ReportState(models.TextChoices):
@@ -46,7 +44,6 @@ class ReconciliationReport(BackgroundJob):
         COMMAND = "command", "Command line"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="reconciliation_reports")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.BUTTON)
     state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.QUEUED)
     # Who the two sides were when the report was built (for the header of the downloads).
@@ -61,19 +58,8 @@ class ReconciliationReport(BackgroundJob):
     # [{"currency", "xero", "procore", "by_hand", "difference"}] as 2-place strings, one per currency.
     totals = models.JSONField(default=list, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["integration"],
-                condition=Q(state__in=["queued", "running"]),
-                name="reconcile_one_active_report_per_integration",
-            )
-        ]
-
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_REPORT_STATES
+    class Meta(BackgroundJob.Meta):
+        constraints = [one_active_per_integration("reconcile_one_active_report_per_integration")]
 
 
 class MissingReason(models.TextChoices):

@@ -1,10 +1,12 @@
 """A report's lifecycle: start (one per integration at a time), build, finish, recover a dead build.
 
 The button and the `reconcile` command call `start_report`; the work is `execute_report`, which a
-django-q2 task (queued on commit) or the command runs. Building reads Procore afresh — the payments
-issued on every commitment the integration has sent to or matched, one paged list per commitment,
-paced by the Procore client — and compares them with our record of the Xero payments as the last
-sync left it. A reconciliation never writes to Procore or Xero.
+django-q2 task (queued on commit) or the command runs. Starting, queueing, claiming, the heartbeat
+and declaring a build dead follow the lifecycle every background job shares (`core.jobs`).
+
+Building reads Procore afresh — the payments issued on every commitment the integration has sent to
+or matched, one paged list per commitment, paced by the Procore client — and compares them with our
+record of the Xero payments as the last sync left it. A reconciliation never writes to Procore or Xero.
 """
 
 from __future__ import annotations
@@ -13,20 +15,14 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
 from syncapp.connectors.types import CallCounter, ConnectorError, DataError, NeedsReconnect
-from syncapp.core import audit
+from syncapp.core.jobs import JobLifecycle
 from syncapp.reconcile.compare import CommitmentKey, CommitmentRead, Comparison, compare, scope_of
-from syncapp.reconcile.models import (
-    ACTIVE_REPORT_STATES,
-    CommitmentTotal,
-    ReconciliationLine,
-    ReconciliationReport,
-    ReportState,
-)
+from syncapp.reconcile.models import CommitmentTotal, ReconciliationLine, ReconciliationReport, ReportState
 from syncapp.sync.models import BillLink, Payment, RunState, SyncRun, XeroBillRecord
 
 logger = logging.getLogger(__name__)
@@ -41,75 +37,49 @@ _PAYMENT_FIELDS = (
 )  # fmt: skip
 
 
-def _stale_after() -> dt.timedelta:
-    # A build writes its heartbeat after every commitment; Procore's longest wait is about a minute.
-    return dt.timedelta(seconds=getattr(settings, "RECONCILE_STALE_SECONDS", 180))
+class ReportLifecycle(JobLifecycle[ReconciliationReport]):
+    """A background job judged dead by its heartbeat alone: a build writes nothing outside our database."""
+
+    model = ReconciliationReport
+    task = "syncapp.reconcile.tasks.build_report"
+    task_name = "reconcile-{pk}"
+    started_action = "reconciliation.started"
+    audit_key = "report_id"
+    never_picked_up = stopped_responding = "The worker stopped responding. Reconcile again."
+
+    def stale_after(self) -> dt.timedelta:
+        # A build writes its heartbeat after every commitment; Procore's longest wait is about a minute.
+        return dt.timedelta(seconds=getattr(settings, "RECONCILE_STALE_SECONDS", 180))
+
+    def queued_stale_after(self) -> dt.timedelta:
+        return dt.timedelta(seconds=getattr(settings, "RECONCILE_QUEUED_STALE_SECONDS", 900))
+
+    def started_summary(self, report: ReconciliationReport) -> str:
+        return f"Reconciliation of Xero and Procore requested ({report.get_trigger_display()})"
 
 
-def _queued_stale_after() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "RECONCILE_QUEUED_STALE_SECONDS", 900))
+REPORTS = ReportLifecycle()
 
 
 def active_report(*, integration: Integration) -> ReconciliationReport | None:
-    return ReconciliationReport.objects.filter(integration=integration, state__in=ACTIVE_REPORT_STATES).first()
+    return REPORTS.active(integration=integration)
 
 
 def recover_stale_reports(*, integration: Integration | None = None, now: dt.datetime | None = None) -> int:
     """Mark builds whose worker died as failed, so a new one can start. Returns how many."""
-    now = now or timezone.now()
-    reports = ReconciliationReport.objects.filter(state__in=ACTIVE_REPORT_STATES)
-    if integration is not None:
-        reports = reports.filter(integration=integration)
-    recovered = 0
-    for report in reports:
-        if report.state == ReportState.RUNNING:
-            stale = (report.heartbeat_at or report.started_at or report.created_at) < now - _stale_after()
-        else:
-            stale = report.created_at < now - _queued_stale_after()
-        if stale:
-            recovered += ReconciliationReport.objects.filter(pk=report.pk, state=report.state).update(
-                state=ReportState.FAILED, finished_at=now, error="The worker stopped responding. Reconcile again."
-            )
-    return recovered
+    return len(REPORTS.recover_stale(integration=integration, now=now))
 
 
 def start_report(*, integration: Integration, requested_by=None, trigger: str = ReconciliationReport.Trigger.BUTTON):
     """Create a queued report, or return the one already queued or running: (report, created)."""
-    recover_stale_reports(integration=integration)
-    if requested_by is not None and not requested_by.is_authenticated:
-        requested_by = None
-    try:
-        with transaction.atomic():
-            report = ReconciliationReport.objects.create(
-                integration=integration, requested_by=requested_by, trigger=trigger
-            )
-            audit.record(
-                action="reconciliation.started",
-                summary=f"Reconciliation of Xero and Procore requested ({report.get_trigger_display()})",
-                actor=requested_by,
-                integration=integration,
-                report_id=report.pk,
-            )
-    except IntegrityError:
-        existing = active_report(integration=integration)
-        if existing is None:  # it finished between our insert and our look: try once more
-            return start_report(integration=integration, requested_by=requested_by, trigger=trigger)
-        return existing, False
-    return report, True
+    return REPORTS.start(integration=integration, requested_by=requested_by, trigger=trigger)
 
 
 def request_report(*, integration: Integration, requested_by=None) -> tuple[ReconciliationReport, bool]:
     """The button: start a report and queue its build for the worker once the transaction commits."""
     report, created = start_report(integration=integration, requested_by=requested_by)
     if created:
-        report_id = report.pk
-
-        def enqueue() -> None:
-            from django_q.tasks import async_task
-
-            async_task("syncapp.reconcile.tasks.build_report", report_id, task_name=f"reconcile-{report_id}")
-
-        transaction.on_commit(enqueue)
+        REPORTS.enqueue(report)
     return report, created
 
 
@@ -188,9 +158,7 @@ def _read_all(report: ReconciliationReport, procore, keys: list[CommitmentKey], 
         now = timezone.now().timestamp()
         if now - last_beat >= BEAT_SECONDS or done == len(keys):
             last_beat = now
-            ReconciliationReport.objects.filter(pk=report.pk).update(
-                commitments_read=done, api_calls_procore=counter.calls, heartbeat_at=timezone.now()
-            )
+            ReconciliationReport.beat(report.pk, commitments_read=done, api_calls_procore=counter.calls)
     return reads
 
 
@@ -251,9 +219,9 @@ def _save(report: ReconciliationReport, comparison: Comparison, calls: int) -> N
             ],
             batch_size=WRITE_BATCH,
         )
-        ReconciliationReport.objects.filter(pk=report.pk, state=ReportState.RUNNING).update(
-            state=ReportState.DONE,
-            finished_at=timezone.now(),
+        ReconciliationReport.finish(
+            report.pk,
+            ReportState.DONE,
             heartbeat_at=timezone.now(),
             counts=comparison.counts(),
             totals=comparison.currency_totals(),
@@ -262,9 +230,7 @@ def _save(report: ReconciliationReport, comparison: Comparison, calls: int) -> N
 
 
 def _fail(report: ReconciliationReport, message: str) -> None:
-    ReconciliationReport.objects.filter(pk=report.pk).update(
-        state=ReportState.FAILED, finished_at=timezone.now(), error=message[:1000]
-    )
+    ReconciliationReport.finish(report.pk, ReportState.FAILED, error=message)
 
 
 def _note_reconnect(integration: Integration, exc: NeedsReconnect) -> None:

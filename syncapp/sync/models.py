@@ -8,10 +8,9 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from syncapp.connections.models import Integration
-from syncapp.core.jobs import BackgroundJob
+from syncapp.core.jobs import BackgroundJob, one_active_per_integration
 from syncapp.sync.reasons import WORDS_MAX_LENGTH, Reason
 
 
@@ -267,7 +266,6 @@ class SyncRun(BackgroundJob):
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     resumes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     dry_run = models.BooleanField(default=False)
     since = models.DateField(null=True, blank=True)
@@ -295,19 +293,8 @@ class SyncRun(BackgroundJob):
     # Procore cannot miss a payment the dead worker's last request may still be creating.
     write_until = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["integration"],
-                condition=Q(state__in=["queued", "running"]),
-                name="sync_one_active_run_per_integration",
-            )
-        ]
-
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_RUN_STATES
+    class Meta(BackgroundJob.Meta):
+        constraints = [one_active_per_integration("sync_one_active_run_per_integration")]
 
 
 class RunLogLine(models.Model):

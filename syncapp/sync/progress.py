@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from syncapp.connectors.types import CallCounter
-from syncapp.sync.models import RunLogLine, RunState, SyncRun
+from syncapp.sync.models import RunLogLine, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +115,9 @@ class RunContext:
         run.api_calls_xero = self._base_xero + self.xero_calls.calls
         run.api_calls_procore = self._base_procore + self.procore_calls.calls
         run.throttled = self.xero_calls.throttled + self.procore_calls.throttled
-        updated = SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-            heartbeat_at=run.heartbeat_at,
+        beaten = SyncRun.beat(
+            run.pk,
+            at=run.heartbeat_at,
             phase=run.phase,
             progress_done=run.progress_done,
             progress_total=run.progress_total,
@@ -127,7 +128,7 @@ class RunContext:
             throttled=run.throttled,
             **extra,
         )
-        if not updated:
+        if not beaten:
             raise RunAborted(f"Run #{run.pk} is no longer running; this worker stops.")
 
     def renew_lease(self) -> None:

@@ -1,9 +1,9 @@
 """Run lifecycle: start (one per integration at a time), execute, finish, recover a dead run.
 
 The button, the command and a schedule all call `start_run`; the work itself is `execute_run`,
-which a django-q2 task or the command runs. One run at a time is the database's job: a partial
-unique constraint on SyncRun(integration) over queued/running states, so two requests at the
-same moment give one run.
+which a django-q2 task or the command runs. Starting, queueing, claiming and declaring a run dead
+follow the lifecycle every background job shares (`core.jobs`): one queued or running run per
+integration is the database's job, so two requests at the same moment give one run.
 
 A dead worker is noticed by `recover_stale_runs`, which marks its run failed so a new run (which
 resumes where the data says) can start; `start_run` calls it first, and a schedule (migration
@@ -27,63 +27,82 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
-from syncapp.core import audit
+from syncapp.core.jobs import JobLifecycle
 from syncapp.core.logcontext import log_context
 from syncapp.sync import crashpoints, lease, signals
-from syncapp.sync.models import ACTIVE_RUN_STATES, RunLogLine, RunState, SyncRun
+from syncapp.sync.models import RunLogLine, RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
 from syncapp.sync.progress import RunAborted, RunContext
 
 logger = logging.getLogger(__name__)
 
-
-def _stale_after() -> dt.timedelta:
-    # A running run writes its heartbeat every few seconds, also while it waits (it sleeps in
-    # slices); one HTTP call is at most HTTP_TIMEOUT. Two minutes of silence: the worker is gone.
-    return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
+_AGAIN = "Start the sync again: it resumes where this run stopped."
 
 
-def _hung_after() -> dt.timedelta:
-    # A worker whose process still holds the run's lock is alive; only a process that stopped
-    # working (a stopped process, a hung host whose kernel still answers) is silent this long.
-    return dt.timedelta(seconds=getattr(settings, "SYNC_HUNG_SECONDS", 600))
+class RunLifecycle(JobLifecycle[SyncRun]):
+    """A background job whose death the run's lock (`sync.lease`) and write deadline also judge."""
+
+    model = SyncRun
+    task = "syncapp.sync.tasks.run_sync"
+    task_name = "sync-run-{pk}"
+    started_action = "sync.started"
+    audit_key = "run_id"
+    never_picked_up = f"No worker picked this run up. {_AGAIN}"
+    stopped_responding = f"The worker stopped responding. {_AGAIN}"
+
+    def stale_after(self) -> dt.timedelta:
+        # A running run writes its heartbeat every few seconds, also while it waits (it sleeps in
+        # slices); one HTTP call is at most HTTP_TIMEOUT. Two minutes of silence: the worker is gone.
+        return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
+
+    def hung_after(self) -> dt.timedelta:
+        # A worker whose process still holds the run's lock is alive; only a process that stopped
+        # working (a stopped process, a hung host whose kernel still answers) is silent this long.
+        return dt.timedelta(seconds=getattr(settings, "SYNC_HUNG_SECONDS", 600))
+
+    def queued_stale_after(self) -> dt.timedelta:
+        # A queued run may wait for a busy worker; only a lost task leaves it queued this long.
+        return dt.timedelta(seconds=getattr(settings, "SYNC_QUEUED_STALE_SECONDS", 900))
+
+    def started_summary(self, run: SyncRun) -> str:
+        what = "Dry run" if run.dry_run else "Sync"
+        return f"{what} of payments requested ({run.get_trigger_display()})"
+
+    def death_of(self, run: SyncRun, now: dt.datetime) -> str | None:
+        """The heartbeat's verdict, unless the run's lock (PostgreSQL) says more, sooner or later."""
+        if run.state == RunState.QUEUED:
+            return super().death_of(run, now)
+        if run.write_until and run.write_until > now:
+            # A request it sent to Procore may still land (or, were its process frozen, still leave:
+            # the process itself refuses to send past this moment, progress.RunContext._fence).
+            return None
+        if not (run.worker_lock and lease.locks_available()):
+            return super().death_of(run, now)
+        if run.last_seen < now - self.hung_after():
+            return f"The worker ({run.worker}) stopped responding, though its process is still there. {_AGAIN}"
+        if lease.holder_is_gone(run.pk):
+            return f"The worker ({run.worker}) is gone: its process ended in the middle of the run. {_AGAIN}"
+        return None
+
+    def declared_dead(self, run: SyncRun, message: str) -> None:
+        RunLogLine.objects.create(run=run, level="error", message=message)
+        _announce_end(run)
 
 
-def _queued_stale_after() -> dt.timedelta:
-    # A queued run may wait for a busy worker; only a lost task leaves it queued this long.
-    return dt.timedelta(seconds=getattr(settings, "SYNC_QUEUED_STALE_SECONDS", 900))
+RUNS = RunLifecycle()
 
 
 def active_run(*, integration: Integration) -> SyncRun | None:
-    return SyncRun.objects.filter(integration=integration, state__in=ACTIVE_RUN_STATES).first()
+    return RUNS.active(integration=integration)
 
 
 def recover_stale_runs(*, integration: Integration | None = None, now: dt.datetime | None = None) -> list[SyncRun]:
     """Mark runs whose worker died as failed (never "running" forever). Returns them."""
-    now = now or timezone.now()
-    runs = SyncRun.objects.filter(state__in=ACTIVE_RUN_STATES)
-    if integration is not None:
-        runs = runs.filter(integration=integration)
-    recovered = []
-    for run in runs:
-        message = _death_of(run, now)
-        if message is None:
-            continue
-        # Only as judged: a beat since (the worker was alive after all) keeps the run running.
-        updated = SyncRun.objects.filter(pk=run.pk, state=run.state, heartbeat_at=run.heartbeat_at).update(
-            state=RunState.FAILED, finished_at=now, error=message
-        )
-        if updated:
-            RunLogLine.objects.create(run=run, level="error", message=message)
-            run.refresh_from_db()
-            recovered.append(run)
-            _announce_end(run)
-    return recovered
+    return RUNS.recover_stale(integration=integration, now=now)
 
 
 def _announce_end(run: SyncRun) -> None:
@@ -91,29 +110,6 @@ def _announce_end(run: SyncRun) -> None:
     for receiver, result in signals.run_ended.send_robust(sender=SyncRun, run=run):
         if isinstance(result, Exception):
             logger.error("after run %s: %s failed", run.pk, receiver, exc_info=result)
-
-
-_AGAIN = "Start the sync again: it resumes where this run stopped."
-
-
-def _death_of(run: SyncRun, now: dt.datetime) -> str | None:
-    """Why `run` is dead, in words for its log; None while its worker may still be at work."""
-    if run.state == RunState.QUEUED:
-        if run.created_at < now - _queued_stale_after():
-            return f"No worker picked this run up. {_AGAIN}"
-        return None
-    last = run.heartbeat_at or run.started_at or run.created_at
-    if run.write_until and run.write_until > now:
-        # A request it sent to Procore may still land (or, were its process frozen, still leave:
-        # the process itself refuses to send past this moment, progress.RunContext._fence).
-        return None
-    if not (run.worker_lock and lease.locks_available()):
-        return f"The worker stopped responding. {_AGAIN}" if last < now - _stale_after() else None
-    if last < now - _hung_after():
-        return f"The worker ({run.worker}) stopped responding, though its process is still there. {_AGAIN}"
-    if lease.holder_is_gone(run.pk):
-        return f"The worker ({run.worker}) is gone: its process ended in the middle of the run. {_AGAIN}"
-    return None
 
 
 def start_run(
@@ -128,41 +124,15 @@ def start_run(
 ) -> tuple[SyncRun, bool]:
     """Create a queued run, or return the one already queued or running. (run, created).
     `bill_ids`: a targeted run (Xero webhook) that handles only these bills' payments."""
-    recover_stale_runs(integration=integration)
-    if requested_by is not None and not requested_by.is_authenticated:
-        requested_by = None
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(
-                integration=integration,
-                trigger=trigger,
-                requested_by=requested_by,
-                dry_run=dry_run,
-                since=since,
-                resumes=resumes,
-                bill_ids=bill_ids or [],
-            )
-            what = "Dry run" if dry_run else "Sync"
-            audit.record(
-                action="sync.started",
-                summary=f"{what} of payments requested ({run.get_trigger_display()})",
-                actor=requested_by,
-                integration=integration,
-                run_id=run.pk,
-            )
-    except IntegrityError:
-        existing = active_run(integration=integration)
-        if existing is None:  # it finished between our insert and our look: try once more
-            return start_run(
-                integration=integration,
-                trigger=trigger,
-                requested_by=requested_by,
-                dry_run=dry_run,
-                since=since,
-                bill_ids=bill_ids,
-            )
-        return existing, False
-    return run, True
+    return RUNS.start(
+        integration=integration,
+        requested_by=requested_by,
+        trigger=trigger,
+        dry_run=dry_run,
+        since=since,
+        resumes=resumes,
+        bill_ids=bill_ids or [],
+    )
 
 
 def request_run(*, integration: Integration, requested_by=None, dry_run: bool = False) -> tuple[SyncRun, bool]:
@@ -176,10 +146,7 @@ def request_run(*, integration: Integration, requested_by=None, dry_run: bool = 
 
 
 def enqueue_run(run: SyncRun) -> None:
-    from django_q.tasks import async_task
-
-    run_id = run.pk
-    transaction.on_commit(lambda: async_task("syncapp.sync.tasks.run_sync", run_id, task_name=f"sync-run-{run_id}"))
+    RUNS.enqueue(run)
 
 
 def resume_run(*, run: SyncRun, requested_by=None) -> tuple[SyncRun, bool]:
@@ -233,9 +200,7 @@ def _claim_under(held: lease.RunLease) -> SyncRun | None:
 
 def _execute(run: SyncRun) -> SyncRun:
     ctx = RunContext(run)
-    ctx.log(
-        f"Run started by {run.worker}" + (" (dry run: nothing is written to Procore)" if run.dry_run else "")
-    )
+    ctx.log(f"Run started by {run.worker}" + (" (dry run: nothing is written to Procore)" if run.dry_run else ""))
     try:
         _pipeline(ctx)
     except RunAborted:
@@ -306,8 +271,7 @@ def _pause(ctx: RunContext, exc: RateLimited) -> None:
         resume_at = timezone.now() + dt.timedelta(seconds=max(1.0, exc.retry_after))
         local = timezone.localtime(resume_at)
         said = error = (
-            f"{exc.message} Paused until {local:%H:%M}; the run resumes by itself then. "
-            "No payment was failed for it."
+            f"{exc.message} Paused until {local:%H:%M}; the run resumes by itself then. No payment was failed for it."
         )
     if _finish(ctx, RunState.PAUSED, error=error, paused_until=resume_at):
         ctx.log(said, level="warning")
@@ -337,14 +301,11 @@ def _finish(ctx: RunContext, state: str, *, error: str = "", paused_until: dt.da
         return False
     run = ctx.run
     finished_at = timezone.now()
-    updated = SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-        state=state, error=error[:1000], finished_at=finished_at, paused_until=paused_until
-    )
-    if not updated:
+    if not SyncRun.finish(run.pk, state, error=error, at=finished_at, paused_until=paused_until):
         run.refresh_from_db()
         return False
     run.state = state
-    run.error = error[:1000]
+    run.error = SyncRun.fit_error(error)
     run.finished_at = finished_at
     run.paused_until = paused_until
     _announce_end(run)
