@@ -218,11 +218,13 @@ def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procor
     hang = HeldHang()
     monkeypatch.setattr(procore_api, "time", hang)
     Behaviour.set("procore", commit_then_fail="timeout", commit_then_fail_rate=1.0, hang_seconds=30)
-    with pytest.raises(httpx.ReadTimeout):
-        w.send("POST", "/rest/v1.0/contract_payments", payment_body(w), timeout=0.5)
-    assert ContractPayment.objects.filter(origin_id="xero-payment-1").count() == 1
-    hang.released.set()  # the request ends before the database is torn down
+    try:
+        with pytest.raises(httpx.ReadTimeout):
+            w.send("POST", "/rest/v1.0/contract_payments", payment_body(w), timeout=0.5)
+    finally:
+        hang.released.set()  # the request ends before the database is torn down
     assert hang.over.wait(10)
+    assert ContractPayment.objects.filter(origin_id="xero-payment-1").count() == 1
 
 
 # --- The web page ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -36,6 +37,20 @@ def connect(integration: Integration) -> None:
 
     connect_headless(integration=integration, provider="xero")
     connect_headless(integration=integration, provider="procore")
+
+
+class SteppedClock:
+    """The `time` module as syncapp.sync.progress sees it (monkeypatch it in): a monotonic clock
+    that moves only when the test sleeps, at once."""
+
+    def __init__(self):
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ after it holds, and never sends a payment twice."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.utils import timezone
 
@@ -17,20 +15,7 @@ from syncapp.sync.progress import RunAborted, RunContext
 from syncapp.sync.runs import execute_run, start_run
 from syncapp.sync.send import _claim
 from tests.dashboard.conftest import make_payment
-from tests.sync.conftest import procore_duplicates
-
-
-class SteppedClock:
-    """The `time` module as syncapp.sync.progress sees it: sleeping moves the clock on at once."""
-
-    def __init__(self):
-        self.now = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.sync.conftest import SteppedClock, procore_duplicates
 
 
 @pytest.fixture

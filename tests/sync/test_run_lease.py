@@ -21,6 +21,7 @@ from syncapp.sync import lease, progress
 from syncapp.sync.models import RunState, SyncRun
 from syncapp.sync.progress import RunAborted, RunContext
 from syncapp.sync.runs import execute_run, recover_stale_runs, start_run, take_and_execute
+from tests.sync.conftest import SteppedClock
 from tests.torture.harness import Workers, compare_with_expected
 
 pytestmark = pytest.mark.postgres
@@ -90,19 +91,6 @@ def test_a_run_claimed_without_a_lock_is_left_to_the_heartbeat(integration):
     SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=3))
     [dead] = recover_stale_runs()
     assert "stopped responding" in dead.error
-
-
-class SteppedClock:
-    """The `time` module as syncapp.sync.progress sees it: a monotonic clock the test moves on."""
-
-    def __init__(self):
-        self.now = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_once_a_run_writes_every_procore_call_moves_write_until_and_a_run_declared_dead_stops_first(
