@@ -1,4 +1,4 @@
-"""Rate-limit pacing and retry delays shared by the Xero and Procore clients.
+"""Rate-limit pacing shared by the Xero and Procore clients (retry delays: `connectors.retries`).
 
 Both APIs tell us, on every answer, how many calls are left in the current window. Waiting for a
 429 wastes a call (failed calls count too) and, on Procore, a whole spike window; so the clients
@@ -9,7 +9,6 @@ reserve their slots under a lock and sleep outside it.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
@@ -21,13 +20,6 @@ MAX_WAIT_SECONDS = 60.0
 # Calls are spread over what is left of a window only when it resets within this many seconds
 # (Procore's 10-second spike window, Xero's minute), never over an hour.
 SPREAD_HORIZON_SECONDS = MAX_WAIT_SECONDS
-
-
-def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
-    """Exponential backoff with "equal jitter" for retry number `attempt` (0-based): half the
-    delay is fixed so retries never hammer the server, half is random so workers spread out."""
-    delay = min(cap, base * (2**attempt))
-    return delay / 2 + random.uniform(0, delay / 2)
 
 
 def header_int(headers, name: str) -> int | None:

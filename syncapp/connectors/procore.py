@@ -31,14 +31,9 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from syncapp.connectors import values
-from syncapp.connectors.pacing import (
-    MAX_WAIT_SECONDS,
-    WindowPacer,
-    backoff_delay,
-    header_float,
-    header_int,
-)
+from syncapp.connectors import retries, values
+from syncapp.connectors.base import BaseClient
+from syncapp.connectors.pacing import MAX_WAIT_SECONDS, WindowPacer, header_float, header_int
 from syncapp.connectors.types import (
     CallCounter,
     CallHealth,
@@ -57,15 +52,12 @@ from syncapp.connectors.types import (
     TimeRange,
     TokenSource,
     TransientError,
-    reporting_to,
 )
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PER_PAGE = 1000  # Procore recommends at most 1,000-2,000; the lists we read are short
-MAX_TRANSIENT_TRIES = 4
-MAX_RATE_LIMIT_WAITS = 8
 TOKEN_REUSE_SECONDS = 60.0  # TokenSource promises a token valid for at least a minute
 TWO_PLACES = Decimal("0.01")
 CHECK_NUMBER_MAX = 255
@@ -126,25 +118,27 @@ def procore_messages(payload: Any) -> tuple[str, dict]:
         return "", {}
     if isinstance(payload.get("error"), dict):
         return _error_object(payload["error"])
-    parts: list[str] = []
-    details: dict = {}
-    errors = payload.get("errors")
-    if isinstance(errors, dict):
-        details = errors
-        for name, value in errors.items():
-            values = value if isinstance(value, list) else [value]
-            text = ", ".join(str(v) for v in values if v not in (None, ""))
-            label = str(name).replace("_", " ")
-            parts.append(f"{label} {text}" if name not in ("base", "error", "message") else text)
-    elif isinstance(errors, list):
-        parts.extend(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
-    elif errors:
-        parts.append(str(errors))
+    parts, details = _errors_said(payload.get("errors"))
     for key in ("error", "message", "reason"):
         value = payload.get(key)
         if isinstance(value, str | int) and str(value) and str(value) not in parts:
             parts.append(str(value))
     return "; ".join(p for p in parts if p)[:500], details
+
+
+def _errors_said(errors: Any) -> tuple[list[str], dict]:
+    """What an "errors" member says, line by line, and its per-field details (when it has them)."""
+    if isinstance(errors, dict):
+        return [_field_said(name, value) for name, value in errors.items()], errors
+    if isinstance(errors, list):
+        return [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors], {}
+    return ([str(errors)] if errors else []), {}
+
+
+def _field_said(name: Any, value: Any) -> str:
+    """ "amount": ["must be positive"] -> "amount must be positive" (no label for base/error/message)."""
+    said = ", ".join(str(v) for v in (value if isinstance(value, list) else [value]) if v not in (None, ""))
+    return said if name in ("base", "error", "message") else f"{str(name).replace('_', ' ')} {said}"
 
 
 def _error_object(error: dict) -> tuple[str, dict]:
@@ -176,7 +170,7 @@ def _text(value: Any) -> str:
 # --- The client -----------------------------------------------------------------------------------
 
 
-class ProcoreClient:
+class ProcoreClient(BaseClient):
     """Procore for one company, with tokens from `tokens`."""
 
     def __init__(
@@ -191,14 +185,13 @@ class ProcoreClient:
         per_page: int = PER_PAGE,
         sleep: Callable[[float], None] = time.sleep,
         health: CallHealth | None = None,
+        transport: httpx.BaseTransport | None = None,
     ):
+        """`transport`: tests answer from an httpx.MockTransport instead of a server."""
+        super().__init__(counter=counter, max_wait=max_wait, sleep=sleep, health=health)
         self._tokens = tokens
-        self._health = health
         self._per_page = per_page
         self.company_id = int(company_id)
-        self.counter = counter or CallCounter()
-        self._max_wait = max_wait
-        self._sleep = sleep
         self._token: str | None = None
         self._token_at = 0.0
         # A shared pacer lets several clients of one Procore app/user share one budget.
@@ -208,22 +201,15 @@ class ProcoreClient:
             timeout=timeout if timeout is not None else settings.HTTP_TIMEOUT,
             headers={"Procore-Company-Id": str(self.company_id), "Accept": "application/json"},
             event_hooks={"request": [self._before_send]},
+            transport=transport,
         )
 
     def _before_send(self, request: httpx.Request) -> None:
         if self.counter.before_send is not None:
             self.counter.before_send()
 
-    def close(self) -> None:
+    def _close_transport(self) -> None:
         self._http.close()
-        if self._health is not None:
-            self._health.flush()
-
-    def __enter__(self) -> ProcoreClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _access_token(self) -> str:
         if self._token is None or time.monotonic() - self._token_at > TOKEN_REUSE_SECONDS:
@@ -234,128 +220,75 @@ class ProcoreClient:
     # --- one call, through the error table ---
 
     def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict | None = None,
-        json: dict | None = None,
-        retry_unsure: bool = True,
+        self, method: str, path: str, *, params: dict | None = None, json: dict | None = None, policy=retries.READ
     ) -> httpx.Response:
-        """One API call, answered as ERROR_TABLE says, its outcome told to the connection's health
-        (see `reporting_to`)."""
-        with reporting_to(self._health):
-            return self._answer(method, path, params=params, json=json, retry_unsure=retry_unsure)
+        """One API call, answered as ERROR_TABLE says and tried again as `policy` says."""
+        request = functools.partial(self._attempt, method, path, params=params, json=json)
+        return self._call(request, policy=policy, what=f"Procore {method} {path}")
 
-    def _answer(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict | None,
-        json: dict | None,
-        retry_unsure: bool,
-    ) -> httpx.Response:
-        """`retry_unsure=False` (the payment POST) turns every "may have been applied" failure into
-        TransientError(ambiguous=True)."""
+    def _attempt(self, method: str, path: str, *, params: dict | None, json: dict | None) -> httpx.Response:
+        """Send once (once more with a refreshed token after a 401); the answer, or the error
+        ERROR_TABLE gives it (`retries.Again` when a later try may work)."""
+        token = self._access_token()
+        response = self._send(method, path, params=params, json=json, token=token)
+        if response.status_code == 401:
+            # NeedsReconnect from the token source propagates: the refresh was refused.
+            self._token = self._tokens.refresh_after_unauthorized(token)
+            self._token_at = time.monotonic()
+            response = self._send(method, path, params=params, json=json, token=self._token)
+        self._observe_limits(response)
+        action = procore_action(response.status_code)
+        if action is Action.OK:
+            return response
+        raise self._error(action, response, f"{method} {path}", unsure=method != "GET")
+
+    def _send(self, method: str, path: str, *, params: dict | None, json: dict | None, token: str) -> httpx.Response:
         what = f"{method} {path}"
-        refreshed = False
-        transient_tries = 0
-        rate_waits = 0
-        while True:
-            token = self._access_token()
-            self._refuse_if_spent(what)
-            self.counter.waited_seconds += self.pacer.wait(self._max_wait)
-            self.counter.count()
-            try:
-                response = self._http.request(
-                    method, path, params=params, json=json, headers={"Authorization": f"Bearer {token}"}
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-                # The request never left: safe to retry, even a POST.
-                transient_tries += 1
-                self._give_up_or_back_off(what, transient_tries, type(error).__name__, ambiguous=False)
-                continue
-            except httpx.TransportError as error:
-                # Sent, but no answer (read timeout, reset): a POST may have been applied.
-                if not retry_unsure:
-                    raise TransientError(
-                        f"No answer from Procore to {what} ({type(error).__name__}); it may have been "
-                        "applied: re-read before retrying.",
-                        ambiguous=True,
-                    ) from error
-                transient_tries += 1
-                self._give_up_or_back_off(what, transient_tries, type(error).__name__, ambiguous=False)
-                continue
-
-            self._observe_limits(response)
-            action = procore_action(response.status_code)
-            if action is Action.OK:
-                return response
-            message, details = procore_messages(_json_or_text(response))
-            if action is Action.REFRESH:
-                if refreshed:
-                    raise NeedsReconnect("Procore refused a freshly refreshed token: reconnect Procore.", status=401)
-                refreshed = True
-                # NeedsReconnect from the token source propagates: the refresh was refused.
-                self._token = self._tokens.refresh_after_unauthorized(token)
-                self._token_at = time.monotonic()
-                continue
-            if action is Action.WAIT_RATE_LIMIT or action is Action.WAIT_OVERLOAD:
-                if action is Action.WAIT_RATE_LIMIT:
-                    self.counter.throttled += 1
-                wait = self._retry_wait(response, action)
-                if rate_waits >= MAX_RATE_LIMIT_WAITS or wait > self._max_wait:
-                    if action is Action.WAIT_OVERLOAD and not retry_unsure:
-                        # A 503 answer means Procore did not take the request: not ambiguous.
-                        raise TransientError(f"Procore is overloaded ({what}).", status=503)
-                    # Longer than this client may wait (a web request waits for nothing; a run
-                    # pauses until then): no call goes through this client before it either.
-                    self.pacer.block_for(wait)
-                    raise RateLimited(
-                        _limit_message(action, wait), retry_after=wait, status=response.status_code
-                    )
-                rate_waits += 1
-                logger.info("Procore %s on %s: waiting %.1f s", response.status_code, what, wait)
-                self.pacer.block_for(wait)
-                continue
-            if action is Action.BACKOFF:
-                if not retry_unsure:
-                    raise TransientError(
-                        f"Procore answered {response.status_code} to {what}; it may have been applied: "
-                        "re-read before retrying.",
-                        status=response.status_code,
-                        ambiguous=True,
-                    )
-                transient_tries += 1
-                self._give_up_or_back_off(what, transient_tries, f"HTTP {response.status_code}", ambiguous=False)
-                continue
-            if action is Action.FORBIDDEN:
-                if any(hint in message.lower() for hint in _RECONNECT_HINTS):
-                    raise NeedsReconnect(
-                        f"Procore: {message or 'the app is not connected'}; reconnect Procore.", status=403
-                    )
-                raise DataError(
-                    f"No permission in Procore for {what}" + (f": {message}" if message else "."),
-                    status=403,
-                    details=details,
-                )
-            if action is Action.NOT_FOUND:
-                raise NotFound(
-                    f"Procore has no such record, or this user cannot see it ({what}).", status=404, details=details
-                )
-            raise DataError(
-                f"Procore refused {what}: {message or f'HTTP {response.status_code}'}",
-                status=response.status_code,
-                details=details,
+        self._refuse_if_spent(what)
+        self.counter.waited_seconds += self.pacer.wait(self._max_wait)
+        self.counter.count()
+        try:
+            return self._http.request(
+                method, path, params=params, json=json, headers={"Authorization": f"Bearer {token}"}
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # The request never left: safe to send again, even a POST.
+            raise _failed(what, type(error).__name__, status=None, unsure=False) from error
+        except httpx.TransportError as error:
+            # Sent, but no answer (read timeout, reset): a write may have been applied.
+            raise _failed(what, type(error).__name__, status=None, unsure=method != "GET") from error
 
-    def _give_up_or_back_off(self, what: str, tries: int, detail: str, *, ambiguous: bool) -> None:
-        if tries >= MAX_TRANSIENT_TRIES:
-            raise TransientError(f"Procore did not answer {what} after {tries} tries ({detail}).", ambiguous=ambiguous)
-        delay = backoff_delay(tries - 1)
-        logger.info("Procore %s failed (%s); retry in %.1f s", what, detail, delay)
-        self._sleep(delay)
+    def _error(self, action: Action, response: httpx.Response, what: str, *, unsure: bool) -> Exception:
+        status = response.status_code
+        if action is Action.WAIT_RATE_LIMIT or action is Action.WAIT_OVERLOAD:
+            return self._limited(action, response)
+        if action is Action.BACKOFF:
+            return _failed(what, f"HTTP {status}", status=status, unsure=unsure)
+        message, details = procore_messages(_json_or_text(response))
+        if action is Action.REFRESH:
+            return NeedsReconnect("Procore refused a freshly refreshed token: reconnect Procore.", status=401)
+        if action is Action.FORBIDDEN and any(hint in message.lower() for hint in _RECONNECT_HINTS):
+            return NeedsReconnect(f"Procore: {message or 'the app is not connected'}; reconnect Procore.", status=403)
+        if action is Action.FORBIDDEN:
+            said = f": {message}" if message else "."
+            return DataError(f"No permission in Procore for {what}{said}", status=403, details=details)
+        if action is Action.NOT_FOUND:
+            return NotFound(
+                f"Procore has no such record, or this user cannot see it ({what}).", status=404, details=details
+            )
+        return DataError(f"Procore refused {what}: {message or f'HTTP {status}'}", status=status, details=details)
+
+    def _limited(self, action: Action, response: httpx.Response) -> retries.Again:
+        """A 429 or 503: no call through this client's pacer before the server said (a wait longer
+        than the client may sleep reaches the caller as RateLimited: a run pauses until then). A 503
+        means Procore did not take the request."""
+        wait = self._retry_wait(response, action)
+        self.pacer.block_for(wait)
+        limited = RateLimited(_limit_message(action, wait), retry_after=wait, status=response.status_code)
+        if action is Action.WAIT_OVERLOAD:
+            return retries.Again(limited, budget=retries.Budget.OVERLOAD, wait=wait)
+        self.counter.throttled += 1
+        return retries.Again(limited, budget=retries.Budget.RATE_LIMIT, wait=wait)
 
     def _observe_limits(self, response: httpx.Response) -> None:
         reset = header_float(response.headers, "X-Rate-Limit-Reset")
@@ -523,15 +456,26 @@ class ProcoreClient:
         ):
             if value:
                 vendor[key] = value
-        # A vendor create is safe to retry on the origin_id: a duplicate is refused with 409/422.
-        response = self._request("POST", "/rest/v1.0/vendors", json={"company_id": self.company_id, "vendor": vendor})
+        response = self._request(
+            "POST",
+            "/rest/v1.0/vendors",
+            json={"company_id": self.company_id, "vendor": vendor},
+            policy=retries.IDEMPOTENT_WRITE,
+        )
         return vendor_from_json(response.json())
 
     def create_contract_payment(self, payment: NewContractPayment) -> ProcorePayment:
-        """POST one payment issued. Never retried here once it may have been sent: see module doc."""
-        response = self._request(
-            "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), retry_unsure=False
-        )
+        """POST one payment issued. Never sent again here once it may have reached Procore: see module doc."""
+        what = "POST /rest/v1.0/contract_payments"
+        try:
+            response = self._request(
+                "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), policy=retries.PAYMENT_POST
+            )
+        except RateLimited as error:
+            if error.status != 503:
+                raise
+            # Procore overloaded, still after the waits: it did not take the payment (not ambiguous).
+            raise TransientError(f"Procore is overloaded ({what}).", status=503) from error
         try:
             return payment_from_json(_json_or_text(response), commitment_id=payment.commitment_id)
         except DataError as error:
@@ -544,15 +488,29 @@ class ProcoreClient:
             ) from error
 
     def delete_contract_payment(self, payment_id: int, *, project_id: int, commitment_id: int) -> None:
-        # A retried DELETE that already worked answers 404: the caller treats NotFound as done.
+        # A repeated DELETE that already worked answers 404: the caller checks the payment is gone.
         self._request(
             "DELETE",
             f"/rest/v1.0/contract_payments/{int(payment_id)}",
             params={"project_id": project_id, "contract_id": commitment_id},
+            policy=retries.DELETE,
         )
 
 
 # --- helpers: paging, JSON -> types, types -> JSON -----------------------------------------------
+
+
+def _failed(what: str, detail: str, *, status: int | None, unsure: bool) -> retries.Again:
+    """No answer, or a server error: worth another try, unless the request was a write that may
+    have been applied (`unsure`), which only a policy that may repeat it sends again."""
+    if unsure:
+        said = f"Procore answered {status} to {what}" if status else f"No answer from Procore to {what} ({detail})"
+        error = TransientError(
+            f"{said}; it may have been applied: re-read before retrying.", status=status, ambiguous=True
+        )
+    else:
+        error = TransientError(f"Procore did not answer {what} ({detail}).", status=status)
+    return retries.Again(error, budget=retries.Budget.FAILURE, unanswered=unsure)
 
 
 def _limit_message(action: Action, wait: float) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import json
 import logging
 import re
@@ -38,12 +39,12 @@ from xero_python.api_client.deserializer import deserialize
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
-from syncapp.connectors import values
+from syncapp.connectors import retries, values
+from syncapp.connectors.base import BaseClient
 from syncapp.connectors.pacing import (
     MAX_WAIT_SECONDS,
     SlidingWindowLog,
     WindowPacer,
-    backoff_delay,
     header_float,
     header_int,
 )
@@ -65,7 +66,6 @@ from syncapp.connectors.types import (
     XeroOrganisation,
     XeroPayment,
     XeroTrackingOption,
-    reporting_to,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,13 +75,6 @@ PAGE_SIZE = 1000  # Xero's maximum
 IDS_PER_CALL = 50  # GET /Invoices?IDs= breaks above about 50 ids
 # Bills per GET /Payments?where=Invoice.InvoiceID==Guid(..) OR ..: keeps the URL near 1,000 characters.
 BILLS_PER_PAYMENTS_CALL = 20
-MAX_TRANSIENT_TRIES = 4
-MAX_RATE_LIMIT_WAITS = 5
-# A 429 without Retry-After (Xero sends one only for the minute and day limits; a "concurrent"
-# 429 means 5 calls are in flight right now): short growing waits, each at most BUSY_WAIT_CAP
-# seconds, at most MAX_BUSY_TRIES refusals in a row (about 20 s in all), then a transient error.
-MAX_BUSY_TRIES = 8
-BUSY_WAIT_CAP = 4.0
 TWO_PLACES = Decimal("0.01")
 
 
@@ -148,7 +141,7 @@ class _Headers:
 # --- The client -----------------------------------------------------------------------------------
 
 
-class XeroClient:
+class XeroClient(BaseClient):
     """Reads one Xero organisation (tenant) with tokens from `tokens`."""
 
     def __init__(
@@ -163,14 +156,11 @@ class XeroClient:
         sleep: Callable[[float], None] = time.sleep,
         health: CallHealth | None = None,
     ):
+        super().__init__(counter=counter, max_wait=max_wait, sleep=sleep, health=health)
         self._tokens = tokens
-        self._health = health
         self._page_size = page_size
         self._tenant_id = str(tenant_id)
-        self.counter = counter or CallCounter()
         self._timeout = timeout if timeout is not None else settings.HTTP_TIMEOUT
-        self._max_wait = max_wait
-        self._sleep = sleep
         self._token: str | None = None
         self._api = AccountingApi(self._build_api_client(), base_url=settings.XERO_API_URL)
         self._calls_this_minute = SlidingWindowLog(60.0)
@@ -179,17 +169,9 @@ class XeroClient:
         self.day_remaining: int | None = None
         self.unreadable: list[str] = []  # rows left out (no usable id), for the run's log
 
-    def close(self) -> None:
+    def _close_transport(self) -> None:
         """Drop the kept-alive connections (they hold a server thread each until closed)."""
         self._api.api_client.rest_client.pool_manager.clear()
-        if self._health is not None:
-            self._health.flush()
-
-    def __enter__(self) -> XeroClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _build_api_client(self) -> ApiClient:
         # Configuration() returns a copy of a process-wide default: never hand it a token.
@@ -214,94 +196,80 @@ class XeroClient:
 
     # --- one call, through the error table ---
 
-    def _call(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
-        """Make one SDK call; answer each failure as ERROR_TABLE says. Returns the SDK model. The
-        outcome is told to the connection's health (see `reporting_to`)."""
-        with reporting_to(self._health):
-            return self._answer(operation, method, **arguments)
+    def _request(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
+        """One SDK call, answered as ERROR_TABLE says and tried again as the read policy says.
+        Returns the SDK model."""
+        attempt = functools.partial(self._attempt, operation, method, arguments)
+        return self._call(attempt, policy=retries.READ, what=f"Xero {operation}")
 
-    def _answer(self, operation: str, method: Callable[..., Any], **arguments: Any) -> Any:
-        refreshed = False
-        transient_tries = 0
-        rate_waits = 0
-        busy_tries = 0
-        while True:
-            if self._token is None:
-                self._token = self._tokens.access_token()
-            self.counter.waited_seconds += self._pacer.wait()
-            self.counter.count()
-            self._calls_this_minute.record()
-            status, headers, data, detail = self._send(method, arguments)
-            # A 429's own Retry-After says when to come back; its remaining-0 would make the
-            # pacer wait for the whole minute instead.
-            self._observe_limits(headers, pace=status != 429)
-            action = xero_action(status, headers)
-            if action is Action.OK:
-                return data
-            if action is Action.REFRESH and not refreshed:
-                refreshed = True
-                # NeedsReconnect from the token source propagates: the refresh was refused.
-                self._token = self._tokens.refresh_after_unauthorized(self._token)
-                continue
-            if action is Action.REFRESH:
-                raise NeedsReconnect("Xero refused a freshly refreshed token: reconnect Xero.", status=401)
-            if action is Action.RECONNECT:
-                raise NeedsReconnect(
-                    "Xero refused access to this organisation (disconnected, or the app lost its "
-                    "permissions): reconnect Xero.",
-                    status=status,
-                )
-            if action is Action.STOP_FOR_DAY:
-                retry_after = header_float(headers, "Retry-After") or 3600.0
-                self.counter.throttled += 1
-                raise DailyLimitReached(
-                    "Xero's daily API limit for this organisation is used up; the run resumes tomorrow.",
-                    retry_after=retry_after,
-                    resume_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after),
-                )
-            if action is Action.BUSY:
-                self.counter.throttled += 1
-                busy_tries += 1
-                problem = str(_header(headers, "X-Rate-Limit-Problem") or "concurrent")
-                if busy_tries >= MAX_BUSY_TRIES:
-                    raise TransientError(
-                        f"Xero kept refusing {operation}: too many calls at once ({problem} limit, "
-                        f"{busy_tries} tries).",
-                        status=429,
-                    )
-                delay = backoff_delay(busy_tries - 1, cap=BUSY_WAIT_CAP)
-                logger.info("Xero %s limit on %s: retry in %.1f s", problem, operation, delay)
-                self._sleep(delay)
-                self.counter.waited_seconds += delay
-                continue
-            if action is Action.WAIT:
-                self.counter.throttled += 1
-                retry_after = header_float(headers, "Retry-After") or 1.0
-                problem = str(_header(headers, "X-Rate-Limit-Problem") or "minute")
-                if rate_waits >= MAX_RATE_LIMIT_WAITS or retry_after > self._max_wait:
-                    raise RateLimited(
-                        f"Xero's {problem} rate limit: try again in {int(retry_after)} s.",
-                        retry_after=retry_after,
-                        problem=problem,
-                    )
-                rate_waits += 1
-                logger.info("Xero %s limit on %s: waiting %.1f s", problem, operation, retry_after)
-                self._pacer.block_for(retry_after)
-                continue
-            if action is Action.BACKOFF:
-                transient_tries += 1
-                if transient_tries >= MAX_TRANSIENT_TRIES:
-                    raise TransientError(
-                        f"Xero did not answer {operation} after {transient_tries} tries ({detail}).",
-                        status=status or None,
-                    )
-                delay = backoff_delay(transient_tries - 1)
-                logger.info("Xero %s failed (%s); retry in %.1f s", operation, detail, delay)
-                self._sleep(delay)
-                continue
-            if action is Action.NOT_FOUND:
-                raise NotFound(f"Xero has no such record ({operation}).", status=404)
-            raise DataError(f"Xero refused {operation}: {detail}", status=status or None)
+    def _attempt(self, operation: str, method: Callable[..., Any], arguments: dict) -> Any:
+        """Send once (once more with a refreshed token after a 401); the data, or the error
+        ERROR_TABLE gives the answer (`retries.Again` when a later try may work)."""
+        if self._token is None:
+            self._token = self._tokens.access_token()
+        status, headers, data, detail = self._send_paced(method, arguments)
+        if xero_action(status, headers) is Action.REFRESH:
+            # NeedsReconnect from the token source propagates: the refresh was refused.
+            self._token = self._tokens.refresh_after_unauthorized(self._token)
+            status, headers, data, detail = self._send_paced(method, arguments)
+        action = xero_action(status, headers)
+        if action is Action.OK:
+            return data
+        raise self._error(action, operation, status, headers, detail)
+
+    def _send_paced(self, method: Callable[..., Any], arguments: dict) -> tuple[int, Any, Any, str]:
+        self.counter.waited_seconds += self._pacer.wait()
+        self.counter.count()
+        self._calls_this_minute.record()
+        status, headers, data, detail = self._send(method, arguments)
+        # A 429's own Retry-After says when to come back; its remaining-0 would make the
+        # pacer wait for the whole minute instead.
+        self._observe_limits(headers, pace=status != 429)
+        return status, headers, data, detail
+
+    def _error(self, action: Action, operation: str, status: int, headers: Any, detail: str) -> Exception:
+        if action is Action.REFRESH:
+            return NeedsReconnect("Xero refused a freshly refreshed token: reconnect Xero.", status=401)
+        if action is Action.RECONNECT:
+            return NeedsReconnect(
+                "Xero refused access to this organisation (disconnected, or the app lost its "
+                "permissions): reconnect Xero.",
+                status=status,
+            )
+        if action in (Action.STOP_FOR_DAY, Action.BUSY, Action.WAIT):
+            return self._limited(action, operation, headers)
+        if action is Action.BACKOFF:
+            failed = TransientError(f"Xero did not answer {operation} ({detail}).", status=status or None)
+            return retries.Again(failed, budget=retries.Budget.FAILURE)
+        if action is Action.NOT_FOUND:
+            return NotFound(f"Xero has no such record ({operation}).", status=404)
+        return DataError(f"Xero refused {operation}: {detail}", status=status or None)
+
+    def _limited(self, action: Action, operation: str, headers: Any) -> Exception:
+        """A 429: the day limit stops the run; a minute limit is waited out (Retry-After, through
+        the pacer, unless longer than this client may sleep); too many calls at once, briefly."""
+        self.counter.throttled += 1
+        retry_after = header_float(headers, "Retry-After")
+        if action is Action.STOP_FOR_DAY:
+            retry_after = retry_after or 3600.0
+            return DailyLimitReached(
+                "Xero's daily API limit for this organisation is used up; the run resumes tomorrow.",
+                retry_after=retry_after,
+                resume_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after),
+            )
+        if action is Action.BUSY:
+            problem = str(_header(headers, "X-Rate-Limit-Problem") or "concurrent")
+            busy = TransientError(
+                f"Xero kept refusing {operation}: too many calls at once ({problem} limit).", status=429
+            )
+            return retries.Again(busy, budget=retries.Budget.BUSY)
+        retry_after = retry_after or 1.0
+        problem = str(_header(headers, "X-Rate-Limit-Problem") or "minute")
+        self._pacer.block_for(retry_after)
+        limited = RateLimited(
+            f"Xero's {problem} rate limit: try again in {int(retry_after)} s.", retry_after=retry_after, problem=problem
+        )
+        return retries.Again(limited, budget=retries.Budget.RATE_LIMIT, wait=retry_after)
 
     def _send(self, method: Callable[..., Any], arguments: dict) -> tuple[int, Any, Any, str]:
         """(status, headers, data, detail); status 0 when no HTTP answer came back."""
@@ -436,12 +404,10 @@ class XeroClient:
         would decode the whole page into models at once, and one value outside its enums (a
         PaymentType or CurrencyCode Xero added since) fails the page; so the answer is taken
         raw and each row is decoded on its own by `_read`."""
-        result = self._call(operation, _raw_json(method), **arguments)
+        result = self._request(operation, _raw_json(method), **arguments)
         return result, values.items(result.get(key))
 
-    def _read(
-        self, rows: list, model: str, from_sdk: Callable[[Any], T], from_json: Callable[[Any], T]
-    ) -> list[T]:
+    def _read(self, rows: list, model: str, from_sdk: Callable[[Any], T], from_json: Callable[[Any], T]) -> list[T]:
         """Each row through the SDK's own decoder (the reference reading); a row the SDK refuses
         is read tolerantly from its JSON instead (unknown enum values kept as text, unreadable
         values empty), so it still reaches the sync and ends in a visible state. A row without a

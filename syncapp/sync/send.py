@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, F, Q
 from django.utils import timezone
 
+from syncapp.connectors import retries
 from syncapp.connectors.procore import CHECK_NUMBER_MAX
+from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import (
     ConnectorError,
     DataError,
@@ -50,12 +51,11 @@ from syncapp.sync.models import (
 )
 from syncapp.sync.outcomes import ALREADY_IN_PROCORE_EVENT
 from syncapp.sync.procore_index import ProcoreIndex
-from syncapp.sync.progress import MAX_SLEEP, RunContext
+from syncapp.sync.progress import RunContext
 from syncapp.sync.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 MAX_UNANSWERED_ROUNDS = 5
 # No answer (timeout, reset), or a gateway's instead of Procore's (502, 504: the request may still
 # be at work behind it). Any other answer, even a 500, means Procore is done with the request.
@@ -63,11 +63,6 @@ UNANSWERED_STATUSES = (None, 502, 504)
 UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
-
-
-def _backoff(attempt: int) -> float:
-    base = getattr(settings, "SYNC_RETRY_BASE_SECONDS", 0.5)
-    return min(30.0, base * 2 ** (attempt - 1)) * (0.5 + random.random())  # full jitter, half to 1.5x
 
 
 class GaveUp(Exception):
@@ -221,7 +216,7 @@ def _send_one(
     """Send one payment unless Procore holds it already (`fresh`: re-read the commitment's payments
     first). Whether Procore left the create unanswered (the caller looks for it again later)."""
     try:
-        existing = _read_existing_with_retry(ctx, index, payment, fresh=fresh)
+        existing = _read_existing(ctx, index, payment, fresh=fresh)
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message, kind="failed")
         return False
@@ -239,7 +234,7 @@ def _send_one(
         return False  # an Admin ignored it meanwhile, or another run holds it
     crashpoints.reached("before_create")
     try:
-        created = _create_with_retry(ctx, procore, index, payment, body)
+        created = _create_exactly_once(ctx, procore, index, payment, body)
     except LostClaim:
         return False
     except Unanswered as exc:
@@ -262,99 +257,88 @@ def _send_one(
     return False
 
 
-def _read_existing_with_retry(
+def _read_existing(
     ctx: RunContext, index: ProcoreIndex, payment: Payment, *, fresh: bool = False
 ) -> ProcorePayment | None:
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            if fresh:
-                ids = {"project_id": payment.procore_project_id, "commitment_id": payment.procore_commitment_id}
-                return index.reload_payments(**ids).get(payment.xero_payment_id)
-            return _existing(ctx, index, payment)
-        except (TransientError, RateLimited) as exc:
-            if _out_of_attempts(ctx, exc, attempt):
-                raise GaveUp(exc) from exc
-    return None
+    """The payment as Procore holds it (by origin_id), or None; `fresh`: the commitment read again.
+    The client has tried as its read policy says (connectors.retries): what still fails is GaveUp;
+    a rate limit it would not wait out is raised, and the run pauses."""
+    try:
+        if fresh:
+            ids = {"project_id": payment.procore_project_id, "commitment_id": payment.procore_commitment_id}
+            return index.reload_payments(**ids).get(payment.xero_payment_id)
+        return _existing(ctx, index, payment)
+    except TransientError as exc:
+        raise GaveUp(exc) from exc
 
 
-def _create_with_retry(
-    ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, body: NewContractPayment
+def _create_exactly_once(
+    ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, payment: Payment, body: NewContractPayment
 ) -> ProcorePayment:
-    reread = False
-    conflict: DataError | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        if reread:
-            # The last POST may have been applied (or Procore says the origin_id is taken):
-            # look before posting again.
-            try:
-                found = index.reload_payments(project_id=body.project_id, commitment_id=body.commitment_id)
-            except (TransientError, RateLimited) as exc:
-                try:
-                    if _out_of_attempts(ctx, exc, attempt):
-                        raise GaveUp(exc) from exc
-                except RateLimited:
-                    _set_aside(ctx, payment, maybe_sent=True)  # the last POST may have gone through
-                    raise
-                continue
-            if body.origin_id in found:
-                why = "Procore said its Xero payment id was taken" if conflict else "an unanswered attempt"
-                _event(ctx, payment, "reconciled", f"Found in Procore after {why}: not sent again")
-                return found[body.origin_id]
-            if conflict is not None:
-                raise DataError(
-                    "Procore says another payment already carries this Xero payment id, but not on "
-                    f"this commitment ({conflict.message})",
-                    status=409,
-                )
-            reread = False
+    """POST the payment. The client has sent again only what cannot have reached Procore, and waited
+    out short rate limits (connectors.retries.PAYMENT_POST); the exactly-once rule is this loop's:
+    after a 5xx answer (the POST may have been applied) or a 409 "origin_id taken", the commitment
+    is read again, and the payment posted again only when it is not there (PAYMENT_POSTS at most)."""
+    doubt: ConnectorError | None = None
+    for posts in range(retries.PAYMENT_POSTS + 1):
+        if doubt is not None and (found := _look_again(ctx, index, payment, body, doubt)) is not None:
+            return found
+        if posts == retries.PAYMENT_POSTS:
+            break
         _renew_claim(ctx, payment)
         try:
             return procore.create_contract_payment(body)
         except TransientError as exc:
-            if exc.ambiguous and exc.status in UNANSWERED_STATUSES:
-                # No answer from Procore itself: it may be carrying it out yet. Looked for later.
-                raise Unanswered(exc.message) from exc
-            reread = reread or exc.ambiguous  # an answer (5xx) ends the request: re-read, then retry
-            Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
-            if _out_of_attempts(ctx, exc, attempt):
-                raise GaveUp(exc) from exc
-        except RateLimited as exc:  # a 429 was not applied: wait as told, post again
-            try:
-                _wait(ctx, exc, attempt)
-            except RateLimited:
-                # Nothing unsure is outstanding (a re-read cleared any earlier doubt before this POST).
-                _set_aside(ctx, payment, maybe_sent=False)
-                raise
+            doubt = _after_unsure_post(ctx, payment, exc, posts)
+        except RateLimited:
+            # Refused (429), or still overloaded: not applied, and a re-read cleared any earlier doubt.
+            _set_aside(ctx, payment, maybe_sent=False)
+            raise
         except DataError as exc:
-            if exc.status != 409 or conflict is not None:
+            if exc.status != 409:
                 raise
-            # "origin_id has already been taken": only a payment we created can carry it.
-            conflict = exc
-            reread = True
-    raise AssertionError("unreachable")
+            doubt = exc  # "origin_id has already been taken": only a payment we created can carry it
+    raise GaveUp(doubt)
 
 
-def _wait(ctx: RunContext, exc: ConnectorError, attempt: int) -> None:
-    """Before attempt `attempt + 1`: back off, or wait as a rate limit says. A rate limit is never a
-    payment's failure: one that would keep this worker asleep longer than MAX_SLEEP (Procore's
-    hourly window, say), or that outlasts every attempt, is raised, and the run pauses until it
-    resets (runs.execute_run) with the payment left for the run that resumes it."""
-    if isinstance(exc, RateLimited):
-        if attempt >= MAX_ATTEMPTS or exc.retry_after > MAX_SLEEP:
-            raise exc
-        delay = exc.retry_after
-    else:
-        delay = _backoff(attempt)
-    ctx.sleep(min(delay, MAX_SLEEP))  # beats while it sleeps; raises RunAborted if declared dead
+def _after_unsure_post(ctx: RunContext, payment: Payment, exc: TransientError, posts: int) -> TransientError:
+    """A POST that failed: one that cannot have reached Procore failed for good (the client tried
+    it again already); one Procore did not answer itself may still be carried out (Unanswered: it
+    is looked for later); a 5xx answer ends the request: after a pause, the commitment is re-read."""
+    if not exc.ambiguous:
+        raise GaveUp(exc) from exc
+    if exc.status in UNANSWERED_STATUSES:
+        raise Unanswered(exc.message) from exc
+    Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
+    ctx.sleep(retries.backoff_delay(posts))  # beats while it sleeps; raises RunAborted if declared dead
+    return exc
 
 
-def _out_of_attempts(ctx: RunContext, exc: ConnectorError, attempt: int) -> bool:
-    """Whether `exc` ends the tries (the caller gives up); else waits before the next one. A
-    rate limit never ends them here: `_wait` raises it for the run to pause."""
-    if attempt >= MAX_ATTEMPTS and not isinstance(exc, RateLimited):
-        return True
-    _wait(ctx, exc, attempt)
-    return False
+def _look_again(
+    ctx: RunContext, index: ProcoreIndex, payment: Payment, body: NewContractPayment, doubt: ConnectorError
+) -> ProcorePayment | None:
+    """The commitment read again after a POST that may have been applied (or a 409): the payment
+    when Procore has it; None when it may be posted again. A 409 for a payment that is not there
+    is Procore's refusal (DataError)."""
+    try:
+        found = index.reload_payments(project_id=body.project_id, commitment_id=body.commitment_id)
+    except TransientError as exc:
+        raise GaveUp(exc) from exc
+    except RateLimited:
+        _set_aside(ctx, payment, maybe_sent=True)  # the last POST may have gone through
+        raise
+    conflict = isinstance(doubt, DataError)
+    if body.origin_id in found:
+        why = "Procore said its Xero payment id was taken" if conflict else "an unanswered attempt"
+        _event(ctx, payment, "reconciled", f"Found in Procore after {why}: not sent again")
+        return found[body.origin_id]
+    if conflict:
+        raise DataError(
+            "Procore says another payment already carries this Xero payment id, but not on "
+            f"this commitment ({doubt.message})",
+            status=409,
+        )
+    return None
 
 
 def _claim(ctx: RunContext, payment: Payment) -> bool:
@@ -484,7 +468,7 @@ def settle_deleted_unsent(*, ctx: RunContext, procore, index: ProcoreIndex) -> N
 
 def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
     try:
-        found = _read_existing_with_retry(ctx, index, payment)
+        found = _read_existing(ctx, index, payment)
     except (GaveUp, DataError) as exc:
         message = exc.error.message if isinstance(exc, GaveUp) else exc.message
         ctx.log(
@@ -565,7 +549,7 @@ def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment
     if not claimed:
         return
     try:
-        last = _delete_with_retry(ctx, procore, index, payment)
+        last = _delete_in_procore(ctx, procore, index, payment)
     except RateLimited:
         # The run pauses: a refused (429) delete was not applied, so the payment is still "sent",
         # and the run that resumes deletes it.
@@ -605,37 +589,34 @@ _GONE = "gone"
 _FLAGGED = "flagged"
 
 
-def _delete_with_retry(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment) -> str | ConnectorError:
-    """DELETE the Procore payment: _GONE when it is gone; _FLAGGED when Procore refused and the
-    payment now needs attention; the last error when Procore could not be reached (the next run
-    tries again). A rate limit beyond the run's wait is raised (the run pauses)."""
-    last: ConnectorError | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        ctx.renew_lease()
-        try:
-            procore.delete_contract_payment(
-                payment.procore_payment_id,
-                project_id=payment.procore_project_id,
-                commitment_id=payment.procore_commitment_id,
-            )
-        except NotFound:
-            doubt = _confirm_gone(ctx, index, payment)
-            if doubt is _UNREADABLE:
-                return TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
-            if doubt:
-                _needs_attention(ctx, payment, doubt)
-                return _FLAGGED
-            return _GONE  # already gone: the reversal's goal holds
-        except DataError as exc:
-            _needs_attention(ctx, payment, exc.message, refused=True)
+def _delete_in_procore(
+    ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, payment: Payment
+) -> str | ConnectorError:
+    """DELETE the Procore payment (the client tries as its delete policy says): _GONE when it is
+    gone; _FLAGGED when Procore refused and the payment now needs attention; the error when Procore
+    could not be reached (the next run tries again). A rate limit the client would not wait out is
+    raised (the run pauses)."""
+    ctx.renew_lease()
+    try:
+        procore.delete_contract_payment(
+            payment.procore_payment_id,
+            project_id=payment.procore_project_id,
+            commitment_id=payment.procore_commitment_id,
+        )
+    except NotFound:
+        doubt = _confirm_gone(ctx, index, payment)
+        if doubt is _UNREADABLE:
+            return TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
+        if doubt:
+            _needs_attention(ctx, payment, doubt)
             return _FLAGGED
-        except (TransientError, RateLimited) as exc:
-            last = exc
-            if _out_of_attempts(ctx, exc, attempt):
-                return last
-            continue
-        return _GONE
-    return last or TransientError("Procore could not be reached")
+        return _GONE  # already gone: the reversal's goal holds
+    except DataError as exc:
+        _needs_attention(ctx, payment, exc.message, refused=True)
+        return _FLAGGED
+    except TransientError as exc:
+        return exc
+    return _GONE
 
 
 _UNREADABLE = "unreadable"
@@ -644,19 +625,15 @@ _UNREADABLE = "unreadable"
 def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str:
     """After a 404 on delete, a fresh read of the commitment's payments: "" when the payment is
     gone, else why a person should look (or _UNREADABLE: Procore could not be read, try again)."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            index.reload_payments(project_id=payment.procore_project_id, commitment_id=payment.procore_commitment_id)
-        except DataError as exc:
-            return f"Procore answered 404 to the delete and would not show the commitment's payments ({exc.message})"
-        except (TransientError, RateLimited) as exc:
-            if _out_of_attempts(ctx, exc, attempt):
-                return _UNREADABLE
-            continue
-        if payment.procore_payment_id in index.payment_ids_on(payment.procore_commitment_id):
-            return "Procore answered 404 (not found) to the delete but still lists the payment on the commitment"
-        return ""
-    return _UNREADABLE
+    try:
+        index.reload_payments(project_id=payment.procore_project_id, commitment_id=payment.procore_commitment_id)
+    except DataError as exc:
+        return f"Procore answered 404 to the delete and would not show the commitment's payments ({exc.message})"
+    except TransientError:
+        return _UNREADABLE
+    if payment.procore_payment_id in index.payment_ids_on(payment.procore_commitment_id):
+        return "Procore answered 404 (not found) to the delete but still lists the payment on the commitment"
+    return ""
 
 
 def _needs_attention(ctx: RunContext, payment: Payment, reason: str, *, refused: bool = False) -> None:

@@ -3,7 +3,8 @@ waits for the reset at zero, never lets a call through before a 429's wait is ov
 
 import threading
 
-from syncapp.connectors.pacing import SlidingWindowLog, WindowPacer, backoff_delay
+from syncapp.connectors.pacing import SlidingWindowLog, WindowPacer
+from syncapp.connectors.retries import backoff_delay
 
 
 class FakeClock:

@@ -248,7 +248,7 @@ def test_server_errors_that_never_stop_end_as_a_transient_error(xero_world, make
 
 def test_a_refused_query_is_a_readable_data_error(xero_client):
     with pytest.raises(DataError) as refused:
-        xero_client._call("GET /Payments", xero_client._api.get_payments, where="Amount >>> nonsense")
+        xero_client._request("GET /Payments", xero_client._api.get_payments, where="Amount >>> nonsense")
     assert refused.value.status == 400
     assert refused.value.message.startswith("Xero refused GET /Payments: ")
     assert "Bearer" not in refused.value.message

@@ -1,0 +1,143 @@
+"""How many requests a failing call costs, per kind of call (connectors.retries), counted on an
+httpx.MockTransport: one policy in the client, none on top of it in the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from syncapp.connectors import retries
+from syncapp.connectors.procore import ProcoreClient
+from syncapp.connectors.types import NewContractPayment, RateLimited, TransientError
+from syncapp.sync import send
+
+
+class StaticTokens:
+    def access_token(self) -> str:
+        return "token"
+
+    def refresh_after_unauthorized(self, failed_token: str) -> str:
+        return "token"
+
+
+class Procore:
+    """A ProcoreClient over a MockTransport that gives every request the same answer (or error)."""
+
+    def __init__(self, answer):
+        self.requests: list[httpx.Request] = []
+        self.sleeps: list[float] = []
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer()
+
+        self.client = ProcoreClient(
+            tokens=StaticTokens(), company_id=1, sleep=self.sleeps.append, transport=httpx.MockTransport(handle)
+        )
+
+
+def overloaded() -> httpx.Response:
+    return httpx.Response(503, headers={"Retry-After": "1"}, json={"errors": "busy"})
+
+
+def server_error() -> httpx.Response:
+    return httpx.Response(500, json={"errors": "oops"})
+
+
+def rate_limited() -> httpx.Response:
+    return httpx.Response(429, headers={"X-Rate-Limit-Reset": str(int(time.time()) + 2)}, json={})
+
+
+PAYMENT = NewContractPayment(
+    project_id=1,
+    commitment_id=2,
+    date=dt.date(2026, 11, 30),
+    amount=Decimal("10.00"),
+    origin_id="xero-payment",
+    payment_method="electronic",
+)
+
+
+def test_a_read_that_keeps_answering_503_costs_four_requests_even_through_the_engine():
+    """Before one policy, the engine retried the client's nine 503 answers six times: 54 requests."""
+    procore = Procore(overloaded)
+    index = SimpleNamespace(
+        payments_on=lambda **ids: {p.origin_id: p for p in procore.client.commitment(2, project_id=1)[1]}
+    )
+    payment = SimpleNamespace(procore_project_id=1, procore_commitment_id=2, xero_payment_id="xero-payment")
+    with pytest.raises(RateLimited):  # the run pauses until Procore is back; no payment fails
+        send._read_existing(SimpleNamespace(sleep=lambda s: None), index, payment)
+    assert len(procore.requests) == retries.FAILURE_TRIES == 4
+
+
+def test_a_read_that_keeps_answering_500_costs_four_requests_with_growing_waits():
+    """Before: 24 requests (the client's four, six times over)."""
+    procore = Procore(server_error)
+    with pytest.raises(TransientError) as failed:
+        procore.client.projects()
+    assert len(procore.requests) == 4
+    assert failed.value.ambiguous is False and failed.value.status == 500
+    assert len(procore.sleeps) == 3 and procore.sleeps == sorted(procore.sleeps)  # backing off: 0.25-0.5 s, then more
+
+
+def test_a_payment_post_answered_500_is_sent_once_and_reported_ambiguous():
+    procore = Procore(server_error)
+    with pytest.raises(TransientError) as unsure:
+        procore.client.create_contract_payment(PAYMENT)
+    assert len(procore.requests) == 1
+    assert unsure.value.ambiguous is True
+
+
+def test_a_payment_post_without_an_answer_is_sent_once():
+    procore = Procore(httpx.ReadTimeout("no answer"))
+    with pytest.raises(TransientError) as unsure:
+        procore.client.create_contract_payment(PAYMENT)
+    assert len(procore.requests) == 1
+    assert unsure.value.ambiguous is True and unsure.value.status is None
+
+
+def test_a_payment_post_that_never_left_is_tried_four_times():
+    procore = Procore(httpx.ConnectError("refused"))
+    with pytest.raises(TransientError) as refused:
+        procore.client.create_contract_payment(PAYMENT)
+    assert len(procore.requests) == 4
+    assert refused.value.ambiguous is False
+
+
+def test_a_payment_post_met_by_503_ends_as_a_transient_error_not_ambiguous():
+    procore = Procore(overloaded)
+    with pytest.raises(TransientError) as overloaded_error:
+        procore.client.create_contract_payment(PAYMENT)
+    assert len(procore.requests) == 4
+    assert overloaded_error.value.status == 503 and overloaded_error.value.ambiguous is False
+
+
+def test_a_delete_answered_502_is_tried_four_times():
+    procore = Procore(lambda: httpx.Response(502, json={}))
+    with pytest.raises(TransientError):
+        procore.client.delete_contract_payment(7, project_id=1, commitment_id=2)
+    assert len(procore.requests) == 4
+
+
+def test_429s_are_waited_out_eight_times_then_the_caller_pauses():
+    procore = Procore(rate_limited)
+    procore.client.pacer._sleep = procore.sleeps.append  # the pacer sleeps until each reset
+    with pytest.raises(RateLimited):
+        procore.client.projects()
+    assert len(procore.requests) == retries.RATE_LIMIT_WAITS + 1 == 9
+    assert procore.client.counter.throttled == 9
+
+
+def test_a_web_request_never_waits_for_a_429():
+    procore = Procore(rate_limited)
+    procore.client._max_wait = 0.0
+    with pytest.raises(RateLimited):
+        procore.client.projects()
+    assert len(procore.requests) == 1 and procore.sleeps == []
