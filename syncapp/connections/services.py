@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from syncapp.connections import oauth, providers
+from syncapp.connections import oauth
 from syncapp.connections.crypto import TokenDecryptionError, decrypt, encrypt
 from syncapp.connections.health import mark_needs_reconnect, record_error, record_success
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration, Provider
 from syncapp.connections.tokens import ConnectionTokens
+from syncapp.connectors import directory
 from syncapp.connectors.types import ConnectorError, NeedsReconnect, RateLimited
 from syncapp.core.audit import record
 
@@ -206,12 +207,12 @@ def choose_tenant(connection: Connection, *, tenant: TenantChoice, actor=None) -
 def available_tenants(connection: Connection) -> list[TenantChoice]:
     """The organisations (Xero) or companies (Procore) this connection's token can reach."""
     if connection.provider == Provider.XERO:
-        tenants = _with_token(connection, lambda token: providers.xero_tenants(access_token=token))
+        tenants = _with_token(connection, lambda token: directory.xero_tenants(access_token=token))
         return [TenantChoice(t.tenant_id, t.tenant_name, t.connection_id) for t in tenants
                 if t.tenant_type in ("", "ORGANISATION")]
     # A service account sends the company it is connected to (Procore's regions require it).
     known = connection.tenant_id if connection.grant == Grant.CLIENT_CREDENTIALS else None
-    companies = _with_token(connection, lambda token: providers.procore_companies(access_token=token, company_id=known))
+    companies = _with_token(connection, lambda token: directory.procore_companies(access_token=token, company_id=known))
     return [TenantChoice(str(c.id), c.name) for c in companies if c.is_active]
 
 
@@ -235,7 +236,7 @@ def connect_headless(*, integration: Integration, provider: str, company_id: str
     """Client-credentials connect for servers without a browser. Raises GrantRefused or ConnectorError."""
     tokens = oauth.client_credentials(provider=provider)
     if provider == Provider.XERO:
-        tenants = providers.xero_tenants(access_token=tokens.access_token)
+        tenants = directory.xero_tenants(access_token=tokens.access_token)
         choices = [TenantChoice(t.tenant_id, t.tenant_name, t.connection_id) for t in tenants]
         if len(choices) != 1:
             raise ConnectorError(
@@ -243,7 +244,7 @@ def connect_headless(*, integration: Integration, provider: str, company_id: str
             )
         tenant = choices[0]
     else:
-        companies = providers.procore_companies(access_token=tokens.access_token, company_id=company_id)
+        companies = directory.procore_companies(access_token=tokens.access_token, company_id=company_id)
         choices = [TenantChoice(str(c.id), c.name) for c in companies if c.is_active]
         tenant = _pick_company(choices, company_id)
     return save_tokens(
@@ -278,7 +279,7 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
         if connection.provider == Provider.XERO:
             org = _with_token(
                 connection,
-                lambda token: providers.xero_organisation(access_token=token, tenant_id=connection.tenant_id),
+                lambda token: directory.xero_organisation(access_token=token, tenant_id=connection.tenant_id),
             )
             message = f"{name} answered: organisation '{org.name}'."
         else:
@@ -330,10 +331,10 @@ def _with_token(connection: Connection, call: Callable[[str], T]) -> T:
     try:
         try:
             return call(token)
-        except providers.Unauthorized:
+        except directory.Unauthorized:
             token = tokens.refresh_after_unauthorized(token)
             return call(token)
-    except providers.Unauthorized:
+    except directory.Unauthorized:
         reason = "the API refuses the token even after a refresh"
         mark_needs_reconnect(connection, reason=reason)
         raise NeedsReconnect(f"{connection.get_provider_display()} needs reconnecting: {reason}") from None
@@ -383,7 +384,7 @@ def _revoke_remotely(row: Connection, name: str) -> list[str]:
     access, refresh_token = decrypt(row.access_token_encrypted), decrypt(row.refresh_token_encrypted)
     if row.provider == Provider.XERO and row.xero_connection_id and row.grant == Grant.AUTHORIZATION_CODE:
         try:
-            _with_token(row, lambda token: providers.xero_remove_tenant(
+            _with_token(row, lambda token: directory.xero_remove_tenant(
                 access_token=token, connection_id=row.xero_connection_id))
         except ConnectorError as exc:
             warnings.append(f"Could not remove the Xero organisation connection: {exc.message}")

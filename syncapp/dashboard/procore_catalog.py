@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from syncapp.connections.models import Integration
 from syncapp.connections.services import get_connection
+from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import (
     ConnectorError,
     DataError,
@@ -31,7 +32,7 @@ class CatalogUnavailable(Exception):
     """Procore could not be read (not connected, refused, down): the message is for people."""
 
 
-def procore_client(integration: Integration):
+def procore_client(integration: Integration) -> ProcoreApi:
     """The Procore client of the integration's connection (close it after use). A web request's
     client: it never sleeps on a rate limit, it says until when the limit is spent."""
     connection = get_connection(integration=integration, provider="procore")
@@ -179,7 +180,7 @@ def commitment_choices(integration: Integration) -> list[Choice]:
     return found
 
 
-def _choices(client) -> list[Choice]:
+def _choices(client: ProcoreApi) -> list[Choice]:
     choices = []
     for project in sorted(client.projects(), key=lambda p: p.name.lower()):
         commitments: list[ProcoreCommitment] = _unless_refused(client.commitments, project.id)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
+from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import CallCounter, ConnectorError, DataError, NeedsReconnect
 from syncapp.core.jobs import JobLifecycle
 from syncapp.reconcile.compare import CommitmentKey, CommitmentRead, Comparison, compare, scope_of
@@ -146,7 +147,7 @@ def _build(report: ReconciliationReport) -> tuple[Comparison, int]:
     return compare(payments=payments, reads=reads, bill_totals=bill_totals), counter.calls
 
 
-def _read_all(report: ReconciliationReport, procore, keys: list[CommitmentKey], counter: CallCounter):
+def _read_all(report: ReconciliationReport, procore: ProcoreApi, keys: list[CommitmentKey], counter: CallCounter):
     reads: list[CommitmentRead] = []
     last_beat = 0.0
     for done, key in enumerate(keys, start=1):

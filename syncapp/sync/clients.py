@@ -14,6 +14,7 @@ from syncapp.connections.services import connection_problem, get_connection
 from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors.pacing import MAX_WAIT_SECONDS
 from syncapp.connectors.procore import ProcoreClient
+from syncapp.connectors.protocols import ProcoreApi, XeroApi
 from syncapp.connectors.types import CallCounter, NeedsReconnect
 from syncapp.connectors.xero import XeroClient
 
@@ -27,7 +28,7 @@ def open_clients(
     xero_counter: CallCounter,
     procore_counter: CallCounter,
     sleep: Callable[[float], None] = time.sleep,
-):
+) -> tuple[XeroApi, ProcoreApi]:
     """(XeroClient, ProcoreClient) for the integration, or NeedsReconnect saying what is missing.
     `sleep` is how the clients wait (a run passes one that keeps its heartbeat going)."""
     problem = connection_problem(integration)
@@ -35,15 +36,27 @@ def open_clients(
         raise NeedsReconnect(problem)
     xero_connection = get_connection(integration=integration, provider="xero")
     procore_connection = get_connection(integration=integration, provider="procore")
-    xero = XeroClient(
-        tokens=ConnectionTokens(xero_connection),
-        tenant_id=xero_connection.tenant_id,
-        counter=xero_counter,
-        sleep=sleep,
-        health=ConnectionHealth(xero_connection),
-    )
+    xero = xero_client(xero_connection, counter=xero_counter, sleep=sleep)
     procore = procore_client(procore_connection, counter=procore_counter, sleep=sleep)
     return xero, procore
+
+
+def xero_client(
+    connection: Connection,
+    *,
+    counter: CallCounter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_wait: float = MAX_WAIT_SECONDS,
+) -> XeroApi:
+    """The Xero client of a connected Xero connection (close it after use, as `procore_client`'s)."""
+    return XeroClient(
+        tokens=ConnectionTokens(connection),
+        tenant_id=connection.tenant_id,
+        counter=counter,
+        sleep=sleep,
+        max_wait=max_wait,
+        health=ConnectionHealth(connection),
+    )
 
 
 def procore_client(
@@ -52,7 +65,7 @@ def procore_client(
     counter: CallCounter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_wait: float = MAX_WAIT_SECONDS,
-):
+) -> ProcoreApi:
     """The Procore client of a connected Procore connection (close it after use: its last calls'
     outcomes are written to the connection's health then)."""
     return ProcoreClient(
@@ -65,7 +78,7 @@ def procore_client(
     )
 
 
-def interactive_procore_client(connection: Connection):
+def interactive_procore_client(connection: Connection) -> ProcoreApi:
     """For a web request (Mappings pickers, vendor creation, the connection test): a call that would
     have to wait for a rate limit raises RateLimited at once instead, its message saying until when."""
     return procore_client(connection, max_wait=INTERACTIVE_MAX_WAIT)

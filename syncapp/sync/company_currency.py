@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncapp.connections.models import Integration
+from syncapp.connectors.protocols import XeroApi
 from syncapp.sync.models import SyncSettings
 
 
@@ -31,7 +32,7 @@ def company_currency(integration: Integration) -> CompanyCurrency:
     return CompanyCurrency("", "the next run reads the Xero organisation's base currency")
 
 
-def remember_base_currency(integration: Integration, xero) -> None:
+def remember_base_currency(integration: Integration, xero: XeroApi) -> None:
     """Read the Xero organisation's base currency once (a base currency cannot change once the
     organisation has transactions, so one read is enough)."""
     if SyncSettings.objects.filter(integration=integration).exclude(xero_base_currency="").exists():

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from syncapp.connectors.protocols import XeroApi
 from syncapp.connectors.types import Page, XeroBill, XeroContact, XeroPayment
 from syncapp.sync.company_currency import remember_base_currency
 from syncapp.sync.models import (
@@ -50,7 +51,7 @@ def _overlap() -> dt.timedelta:
     return dt.timedelta(seconds=getattr(settings, "SYNC_OVERLAP_SECONDS", 300))
 
 
-def fetch_all(*, ctx: RunContext, xero) -> None:
+def fetch_all(*, ctx: RunContext, xero: XeroApi) -> None:
     if ctx.run.bill_ids:
         return fetch_bills(ctx=ctx, xero=xero)
     integration = ctx.run.integration
@@ -95,7 +96,7 @@ def fetch_all(*, ctx: RunContext, xero) -> None:
     )
 
 
-def fetch_bills(*, ctx: RunContext, xero) -> None:
+def fetch_bills(*, ctx: RunContext, xero: XeroApi) -> None:
     """A targeted run (a Xero webhook named these bills): read the bills by id, and the payments
     of those that are supplier bills, DELETED ones included. The watermarks stay where they are:
     the next incremental run reads everything changed since them, these payments too."""
@@ -125,7 +126,7 @@ def fetch_bills(*, ctx: RunContext, xero) -> None:
     )
 
 
-def _log_unreadable(ctx: RunContext, xero) -> None:
+def _log_unreadable(ctx: RunContext, xero: XeroApi) -> None:
     """Rows Xero sent without a usable id cannot become payments; the run's log says so, so a
     person sees that something was left out and why."""
     unreadable = getattr(xero, "unreadable", None) or []
@@ -344,7 +345,7 @@ def _upsert(model, rows: list, *, key: str, fields: list[str]) -> None:
         )
 
 
-def _fetch_stragglers(ctx: RunContext, xero) -> tuple[int, int]:
+def _fetch_stragglers(ctx: RunContext, xero: XeroApi) -> tuple[int, int]:
     """Bills and contacts that open payments need but the incremental pages did not bring."""
     integration = ctx.run.integration
     wanted_bills = set(

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import (
     ConnectorError,
     DataError,
@@ -108,7 +109,7 @@ def _full_every() -> dt.timedelta:
 
 
 class ProcoreIndex:
-    def __init__(self, client, store: ProcoreStore, *, log: Callable[[str], None] = lambda line: None):
+    def __init__(self, client: ProcoreApi, store: ProcoreStore, *, log: Callable[[str], None] = lambda line: None):
         self.client = client
         self.store = store
         self.log = log

@@ -97,7 +97,7 @@ def _run_is_running(ctx: RunContext) -> Exists:
 # --- sending ----------------------------------------------------------------------------------------
 
 
-def send_ready(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
+def send_ready(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> None:
     integration = ctx.run.integration
     # "sending" rows were left by a run that died mid-send: they are reconciled like ready ones.
     payments = list(
@@ -188,7 +188,10 @@ def _may_still_land(payment: Payment) -> bool:
 
 
 def _settle_unanswered(
-    ctx: RunContext, procore, index: ProcoreIndex, waiting: list[tuple[Payment, NewContractPayment, dt.datetime]]
+    ctx: RunContext,
+    procore: ProcoreApi,
+    index: ProcoreIndex,
+    waiting: list[tuple[Payment, NewContractPayment, dt.datetime]],
 ) -> None:
     """Creates Procore did not answer: each is looked for once it can no longer land (`_settle_after`
     from when it left), and posted again only if absent. Five rounds at most in a run; then the
@@ -211,7 +214,13 @@ def _settle_unanswered(
 
 
 def _send_one(
-    ctx: RunContext, procore, index: ProcoreIndex, payment: Payment, body: NewContractPayment, *, fresh: bool = False
+    ctx: RunContext,
+    procore: ProcoreApi,
+    index: ProcoreIndex,
+    payment: Payment,
+    body: NewContractPayment,
+    *,
+    fresh: bool = False,
 ) -> bool:
     """Send one payment unless Procore holds it already (`fresh`: re-read the commitment's payments
     first). Whether Procore left the create unanswered (the caller looks for it again later)."""
@@ -439,7 +448,7 @@ _MAYBE_SENT = Q(state=PaymentState.SENDING) | Q(
 )
 
 
-def settle_deleted_unsent(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
+def settle_deleted_unsent(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> None:
     """Payments deleted in Xero that may be in Procore all the same are looked up there (each
     commitment's payments read once per run): found -> recorded as sent with Procore's id, so
     the reversal step deletes it; not there -> set aside as not for Procore, saying it was checked."""
@@ -512,7 +521,7 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
 # --- reversals -------------------------------------------------------------------------------------
 
 
-def reverse_deleted(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
+def reverse_deleted(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> None:
     """Sent payments that are now deleted in Xero are deleted in Procore."""
     payments = list(
         Payment.objects.filter(
@@ -536,7 +545,7 @@ def reverse_deleted(*, ctx: RunContext, procore, index: ProcoreIndex) -> None:
         ctx.advance()
 
 
-def _reverse_one(ctx: RunContext, procore, index: ProcoreIndex, payment: Payment) -> None:
+def _reverse_one(ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, payment: Payment) -> None:
     ctx.renew_lease()
     claimed = (
         Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.SENT, PaymentState.REVERSING])

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
+from syncapp.connectors.protocols import ProcoreApi
 from syncapp.core import audit
 from syncapp.sync.models import (
     BillLink,
@@ -155,7 +156,9 @@ def unlink_vendor(*, link: VendorLink, actor=None) -> VendorLink:
     return link
 
 
-def create_vendor_from_contact(*, integration: Integration, xero_contact_id: str, procore, actor=None) -> VendorLink:
+def create_vendor_from_contact(
+    *, integration: Integration, xero_contact_id: str, procore: ProcoreApi, actor=None
+) -> VendorLink:
     """Create the vendor in Procore from the Xero contact (origin_id = ContactID), then link it."""
     contact = XeroContactRecord.objects.get(integration=integration, contact_id=xero_contact_id)
     notes = f"Created from Xero contact {contact.name}"

@@ -5,7 +5,7 @@ undocumented property fails, not only a wrong type. The short, sourced allowlist
 specs omit but the services send is in tests/specs/documented.py.
 
 The calls walked are the product's (syncapp/connectors/procore.py and xero.py,
-syncapp/connections/providers.py, syncapp/reconcile/), plus the show endpoints of what it lists.
+syncapp/connectors/directory.py, syncapp/reconcile/), plus the show endpoints of what it lists.
 """
 
 import uuid

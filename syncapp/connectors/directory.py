@@ -1,12 +1,14 @@
-"""The few plain API reads the connections app needs: Xero's tenant list and organisation, Procore's
-companies and a company-scoped read, and Xero's tenant-connection removal.
+"""The plain API calls made while connecting, with a raw access token and no stored connection yet
+(or for the "Test connection" button): Xero's tenant list and organisation, Xero's tenant-connection
+removal, and Procore's companies. The connections app calls them; the OAuth and the stored tokens
+stay there.
 
 Procore-Company-Id: every company-scoped Procore call sends it; /rest/v1.0/companies sends it when
 the company is known (a service account must, in Procore's regions).
 
-Small httpx calls, not the full connectors: these run while connecting and for the "Test
-connection" button. Each answer becomes a typed object from `syncapp.connectors.types`; each error
-is one of its error classes, with a short message free of tokens.
+Small httpx calls, not the full clients (no pacing, no retries: a person is waiting and can click
+again). Each answer becomes a typed object from `syncapp.connectors.types`; each error is one of its
+error classes (`_check`), with a short message free of tokens.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def _get(url: str, *, token: str, headers: dict | None = None, params: dict | No
 
 
 def _check(response: httpx.Response, *, service: str) -> None:
+    """The error table of these calls: 401 -> Unauthorized (the caller refreshes once), 403 ->
+    NeedsReconnect when the app is not connected, else ConnectorError; 429 and 5xx ->
+    TransientError (try again shortly); any other error -> ConnectorError with the API's words."""
     status = response.status_code
     if status < 400:
         return
