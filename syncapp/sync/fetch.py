@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from syncapp.connectors.protocols import XeroApi
 from syncapp.connectors.types import Page, XeroBill, XeroContact, XeroPayment
+from syncapp.core.text import fit, fitted
 from syncapp.sync.company_currency import remember_base_currency
 from syncapp.sync.models import (
     Payment,
@@ -171,25 +172,37 @@ def _paged(
         page = read(page_number, since)
         newest = max((item.updated_at for item in page.items if item.updated_at), default=None)
         if page.items:
-            with transaction.atomic():
-                store(page.items)
-                if newest is not None:
-                    current = getattr(cursor, field)
-                    # A backfill reads old pages: the watermark never moves back.
-                    if current is None or newest > current:
-                        setattr(cursor, field, newest)
-                        SyncCursor.objects.filter(pk=cursor.pk).update(**{field: newest})
+            _store_page(page.items, store=store, cursor=cursor, field=field, newest=newest)
             fresh = {key(item) for item in page.items} - seen
             seen |= fresh
             if on_new is not None and fresh:
                 on_new(len(fresh))
         if not page.has_more or not page.items:
             return len(seen)
-        restart = _restart_from(newest)
-        if restart is not None and (since is None or restart > since):
-            since, page_number = restart, 1
-        else:
-            page_number += 1  # the whole page changed within one second: only page numbers move on
+        since, page_number = _next_read(since, page_number, newest)
+
+
+def _store_page(
+    items: list, *, store: Callable[[list], None], cursor: SyncCursor, field: str, newest: dt.datetime | None
+) -> None:
+    """The page's rows and the watermark they move, in one transaction (see the module's docstring)."""
+    with transaction.atomic():
+        store(items)
+        current = getattr(cursor, field)
+        # A backfill reads old pages: the watermark never moves back.
+        if newest is not None and (current is None or newest > current):
+            setattr(cursor, field, newest)
+            SyncCursor.objects.filter(pk=cursor.pk).update(**{field: newest})
+
+
+def _next_read(
+    since: dt.datetime | None, page_number: int, newest: dt.datetime | None
+) -> tuple[dt.datetime | None, int]:
+    """Where the next read starts (since, page number) after a page whose newest change is `newest`."""
+    restart = _restart_from(newest)
+    if restart is not None and (since is None or restart > since):
+        return restart, 1
+    return since, page_number + 1  # the whole page changed within one second: only page numbers move on
 
 
 def _restart_from(newest: dt.datetime | None) -> dt.datetime | None:
@@ -205,18 +218,22 @@ def _restart_from(newest: dt.datetime | None) -> dt.datetime | None:
 
 def _payment_fields(item: XeroPayment) -> dict:
     return {
-        # Cut to the columns: a value Xero added since may be longer than any we know.
-        "payment_type": item.payment_type[:30],
-        "xero_status": item.status[:20],
+        # Texts cut to the columns: a value Xero added since may be longer than any we know. Ids
+        # are not cut: a cut id would name another row.
+        **fitted(
+            Payment,
+            payment_type=item.payment_type,
+            xero_status=item.status,
+            currency_code=item.currency_code,
+            reference=item.reference,
+            invoice_number=item.invoice_number,
+            vendor_name=item.contact_name,
+        ),
         "date": item.date,
         "amount": item.amount,
-        "currency_code": item.currency_code[:3],
-        "reference": item.reference[:255],
         "batch_payment_id": item.batch_payment_id or "",
         "xero_invoice_id": item.invoice_id or "",
-        "invoice_number": item.invoice_number[:255],
         "xero_contact_id": item.contact_id or "",
-        "vendor_name": item.contact_name[:255],
         "xero_updated_at": item.updated_at,
     }
 
@@ -239,7 +256,7 @@ def _store_payments(ctx: RunContext, items: list[XeroPayment]) -> None:
             new_rows.append(Payment(integration=integration, xero_payment_id=item.payment_id, **fields))
             continue
         if row.xero_status != item.status and item.status == "DELETED":
-            events.append(PaymentEvent(payment=row, kind="deleted_in_xero", message="Deleted in Xero", run=ctx.run))
+            events.append(PaymentEvent.objects.build(row, "deleted_in_xero", "Deleted in Xero", run=ctx.run))
         if any(getattr(row, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(row, name, value)
@@ -250,7 +267,7 @@ def _store_payments(ctx: RunContext, items: list[XeroPayment]) -> None:
         Payment.objects.bulk_update(changed, [*_payment_fields(items[0]).keys(), "updated_at"], batch_size=500)
     for row in new_rows:
         status = " (deleted)" if row.xero_status == "DELETED" else ""
-        events.append(PaymentEvent(payment=row, kind="fetched", message=f"Fetched from Xero{status}", run=ctx.run))
+        events.append(PaymentEvent.objects.build(row, "fetched", f"Fetched from Xero{status}", run=ctx.run))
     PaymentEvent.objects.bulk_create(events, batch_size=1000)
 
 
@@ -259,12 +276,15 @@ def _store_payments(ctx: RunContext, items: list[XeroPayment]) -> None:
 
 def _bill_fields(bill: XeroBill) -> dict:
     return {
-        "invoice_number": bill.invoice_number[:255],
-        "reference": bill.reference[:255],
-        "status": bill.status[:20],
+        **fitted(
+            XeroBillRecord,
+            invoice_number=bill.invoice_number,
+            reference=bill.reference,
+            status=bill.status,
+            contact_name=bill.contact_name,
+            currency_code=bill.currency_code,
+        ),
         "contact_id": bill.contact_id or "",
-        "contact_name": bill.contact_name[:255],
-        "currency_code": bill.currency_code[:3],
         "date": bill.date,
         "total": bill.total,
         "amount_paid": bill.amount_paid,
@@ -281,7 +301,7 @@ def _allocations(bill: XeroBill) -> list[dict]:
     return [
         {
             "kind": a.kind,
-            "number": a.number[:255],
+            "number": fit(XeroBillRecord, "invoice_number", a.number),  # a document number, cut like the bill's
             "document_id": a.document_id,
             "amount": str(a.amount) if a.amount is not None else "",
             "date": a.date.isoformat() if a.date else "",
@@ -301,8 +321,7 @@ def _store_bills(integration, bills: Iterable[XeroBill]) -> None:
 
 def _contact_fields(contact: XeroContact) -> dict:
     return {
-        "name": contact.name[:255],
-        "tax_number": contact.tax_number[:50],
+        **fitted(XeroContactRecord, name=contact.name, tax_number=contact.tax_number),
         "is_supplier": contact.is_supplier,
         "merged_to_contact_id": contact.merged_to_contact_id or "",
         "updated_at": contact.updated_at,

@@ -8,9 +8,12 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, Q
+from django.utils import timezone
 
 from syncapp.connections.models import Integration
 from syncapp.core.jobs import BackgroundJob, one_active_per_integration
+from syncapp.core.text import fitted
 from syncapp.sync.reasons import WORDS_MAX_LENGTH, Reason
 
 
@@ -161,6 +164,30 @@ class PaymentState(models.TextChoices):
     SKIPPED = "skipped", "Not for Procore"
 
 
+class PaymentQuerySet(models.QuerySet):
+    def transition(
+        self, payment: "Payment", *, from_states, to: str, guard: Q | Exists | None = None, **fields
+    ) -> bool:
+        """The one way a payment changes state: `UPDATE ... WHERE pk AND state IN from_states AND
+        guard`, so the check and the write are one statement and two workers (or a worker and an
+        Admin) cannot both move the same row. Text fields are cut to their columns; `updated_at`
+        is now unless given. Whether the row moved; if it did, `payment` holds what was written
+        (fields written as expressions, such as `F("attempts") + 1`, are read back)."""
+        rows = self.filter(pk=payment.pk, state__in=from_states)
+        if guard is not None:
+            rows = rows.filter(guard)
+        values = {"state": to, "updated_at": timezone.now(), **fitted(Payment, **fields)}
+        if not rows.update(**values):
+            return False
+        computed = [name for name, value in values.items() if hasattr(value, "resolve_expression")]
+        for name, value in values.items():
+            if name not in computed:
+                setattr(payment, name, value)
+        if computed:
+            payment.refresh_from_db(fields=computed)
+        return True
+
+
 class Payment(models.Model):
     """One Xero payment and what became of it in Procore."""
 
@@ -207,6 +234,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PaymentQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["integration", "xero_payment_id"], name="sync_payment_unique"),
@@ -225,6 +254,18 @@ class Payment(models.Model):
         ]
 
 
+class PaymentEventManager(models.Manager):
+    def build(self, payment: Payment, kind: str, message: str, *, run=None, actor=None) -> "PaymentEvent":
+        """An unsaved event, its texts cut to their columns: for `bulk_create` of many."""
+        return self.model(payment=payment, run=run, actor=actor, **fitted(self.model, kind=kind, message=message))
+
+    def record(self, payment: Payment, kind: str, message: str, *, run=None, actor=None) -> "PaymentEvent":
+        """Write one line of the payment's history (saved one by one, so `pre_save` sees it)."""
+        event = self.build(payment, kind, message, run=run, actor=actor)
+        event.save()
+        return event
+
+
 class PaymentEvent(models.Model):
     """A line of a payment's history: fetched, blocked because…, sent as #id, retried by whom."""
 
@@ -234,6 +275,8 @@ class PaymentEvent(models.Model):
     message = models.CharField(max_length=1000)
     run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = PaymentEventManager()
 
     class Meta:
         ordering = ["at", "id"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from syncapp.connectors.types import DataError, TransientError
 from syncapp.core.logcontext import log_context
+from syncapp.core.text import fit
 from syncapp.sync.company_currency import company_currency
 from syncapp.sync.matching import VendorMatcher, name_likeness
 from syncapp.sync.models import (
@@ -278,9 +279,9 @@ class Resolver:
                 integration=self.integration,
                 xero_contact_id=contact_id,
                 defaults={
-                    "contact_name": name[:255],
+                    "contact_name": fit(VendorLink, "contact_name", name),
                     "procore_vendor_id": match.vendor.id,
-                    "vendor_name": match.vendor.name[:255],
+                    "vendor_name": fit(VendorLink, "vendor_name", match.vendor.name),
                     "how": match.how,
                     "confirmed": confirmed,
                 },
@@ -479,9 +480,9 @@ class Resolver:
             Reason.COMMITMENT_NOT_PAYABLE,
             target={
                 "procore_project_id": commitment.project_id,
-                "project_name": (project.name if project else "")[:255],
+                "project_name": fit(Payment, "project_name", project.name if project else ""),
                 "procore_commitment_id": commitment.id,
-                "commitment_number": number[:100],
+                "commitment_number": fit(Payment, "commitment_number", number),
                 "procore_vendor_id": commitment.vendor_id,
             },
             variant=variant,
@@ -521,7 +522,8 @@ class Resolver:
         ]
 
     def _no_access(self, project: str, what: str, label: str, *, project_id: int | None = None) -> Verdict:
-        target = {"procore_project_id": project_id, "project_name": project[:255]} if project_id else {}
+        name = fit(Payment, "project_name", project)
+        target = {"procore_project_id": project_id, "project_name": name} if project_id else {}
         return _blocked(
             Reason.NO_PROJECT_ACCESS, target=target, what=what, bill=label, **access_params(self.index, project)
         )
@@ -555,9 +557,9 @@ class Resolver:
             PaymentState.READY,
             target={
                 "procore_project_id": project_id,
-                "project_name": (project.name if project else "")[:255],
+                "project_name": fit(Payment, "project_name", project.name if project else ""),
                 "procore_commitment_id": commitment_id,
-                "commitment_number": (commitment.number if commitment else "")[:100],
+                "commitment_number": fit(Payment, "commitment_number", commitment.number if commitment else ""),
                 "procore_requisition_id": requisition_id,
                 "procore_vendor_id": commitment.vendor_id if commitment else None,
             },
@@ -764,4 +766,4 @@ def _event(ctx: RunContext, payment: Payment, verdict: Verdict) -> PaymentEvent:
         message, kind = f"Blocked because {after_because(verdict.message)}", "blocked"
     else:
         message, kind = verdict.message, "skipped"
-    return PaymentEvent(payment=payment, kind=kind, message=message[:1000], run=ctx.run)
+    return PaymentEvent.objects.build(payment, kind, message, run=ctx.run)

@@ -38,6 +38,7 @@ from syncapp.connectors.types import (
     TransientError,
 )
 from syncapp.core.logcontext import log_context
+from syncapp.core.text import fit
 from syncapp.sync import crashpoints
 from syncapp.sync.models import (
     ACTIVE_RUN_STATES,
@@ -61,6 +62,8 @@ MAX_UNANSWERED_ROUNDS = 5
 # be at work behind it). Any other answer, even a 500, means Procore is done with the request.
 UNANSWERED_STATUSES = (None, 502, 504)
 UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
+# A payment that moved on has no reason to show.
+_NO_PROBLEM = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
 
@@ -247,12 +250,13 @@ def _send_one(
     except LostClaim:
         return False
     except Unanswered as exc:
-        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:1000], updated_at=timezone.now())
+        # Not a move: the row stays "sending"; `updated_at` says from when it may still land.
+        Payment.objects.filter(pk=payment.pk).update(
+            last_error=fit(Payment, "last_error", str(exc)), updated_at=timezone.now()
+        )
         return True
     except NeedsReconnect:
-        Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).update(
-            state=PaymentState.READY, claimed_by_run=None
-        )
+        _unclaim(ctx, payment, PaymentState.SENDING, to=PaymentState.READY)
         raise
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message, kind="failed")
@@ -354,18 +358,22 @@ def _claim(ctx: RunContext, payment: Payment) -> bool:
     """ready/sending -> sending for this run, counting the attempt, before the remote call. Only
     while this run is running, and never a row another running run holds."""
     ctx.renew_lease()
-    claimed = (
-        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
-        .filter(_ours(ctx))
-        .filter(_run_is_running(ctx))
-        .update(
-            state=PaymentState.SENDING,
-            claimed_by_run=ctx.run,
-            attempts=F("attempts") + 1,
-            updated_at=timezone.now(),
-        )
+    return Payment.objects.transition(
+        payment,
+        from_states=UNSENT_STATES,
+        to=PaymentState.SENDING,
+        guard=_ours(ctx) & _run_is_running(ctx),
+        claimed_by_run=ctx.run,
+        attempts=F("attempts") + 1,
     )
-    return bool(claimed)
+
+
+def _unclaim(ctx: RunContext, payment: Payment, claimed_as: str, *, to: str, **fields) -> bool:
+    """Out of this run's hands: the row this run claimed (as "sending" or "reversing") moves on,
+    unclaimed. Nothing happens when the row is no longer this run's."""
+    return Payment.objects.transition(
+        payment, from_states=(claimed_as,), to=to, guard=Q(claimed_by_run=ctx.run), claimed_by_run=None, **fields
+    )
 
 
 def _renew_claim(ctx: RunContext, payment: Payment) -> None:
@@ -379,32 +387,23 @@ def _set_aside(ctx: RunContext, payment: Payment, *, maybe_sent: bool) -> None:
     """The run pauses for a rate limit in the middle of sending this payment: it is not failed. It
     goes back to ready when no POST of it can have reached Procore, else stays "sending", which the
     resuming run reconciles (it reads the commitment for the payment's origin_id before posting)."""
-    Payment.objects.filter(pk=payment.pk, state=PaymentState.SENDING, claimed_by_run=ctx.run).update(
-        state=PaymentState.SENDING if maybe_sent else PaymentState.READY,
-        claimed_by_run=None,
-        updated_at=timezone.now(),
-    )
+    _unclaim(ctx, payment, PaymentState.SENDING, to=PaymentState.SENDING if maybe_sent else PaymentState.READY)
 
 
 def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, already: bool) -> None:
     now = timezone.now()
-    updated = (
-        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
-        .filter(_ours(ctx))
-        .update(
-            state=PaymentState.SENT,
-            procore_payment_id=remote.id,
-            claimed_by_run=None,
-            sent_at=now,
-            reason_code="",
-            reason_params={},
-            message="",
-            fix="",
-            last_error="",
-            updated_at=now,
-        )
-    )
-    if not updated:
+    if not Payment.objects.transition(
+        payment,
+        from_states=UNSENT_STATES,
+        to=PaymentState.SENT,
+        guard=_ours(ctx),
+        procore_payment_id=remote.id,
+        claimed_by_run=None,
+        sent_at=now,
+        updated_at=now,
+        **_NO_PROBLEM,
+        last_error="",
+    ):
         return
     if already:
         ctx.count("already_in_procore")
@@ -415,28 +414,24 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
 
 
 def _fail(ctx: RunContext, payment: Payment, message: str, *, kind: str) -> None:
-    updated = (
-        Payment.objects.filter(pk=payment.pk, state__in=UNSENT_STATES)
-        .filter(_ours(ctx))
-        .update(
-            state=PaymentState.FAILED,
-            claimed_by_run=None,
-            **Reason.PROCORE_REFUSED.fields(detail=message),
-            last_error=message[:1000],
-            updated_at=timezone.now(),
-        )
-    )
-    if not updated:
+    if not Payment.objects.transition(
+        payment,
+        from_states=UNSENT_STATES,
+        to=PaymentState.FAILED,
+        guard=_ours(ctx),
+        claimed_by_run=None,
+        **Reason.PROCORE_REFUSED.fields(detail=message),
+        last_error=message,
+    ):
         return
     ctx.count("failed")
     _event(ctx, payment, "failed", f"Failed because {message}")
     ctx.log(f"Payment {payment.xero_payment_id} failed: {message}", level="warning")
 
 
-def _event(ctx: RunContext | None, payment: Payment, kind: str, message: str, actor=None) -> None:
-    PaymentEvent.objects.create(
-        payment=payment, kind=kind, message=message[:1000], run=ctx.run if ctx else None, actor=actor
-    )
+def _event(ctx: RunContext, payment: Payment, kind: str, message: str) -> None:
+    """A line of the payment's history, written by this run."""
+    PaymentEvent.objects.record(payment, kind, message, run=ctx.run)
 
 
 # --- deleted in Xero before we knew whether Procore has it -----------------------------------------
@@ -445,6 +440,13 @@ def _event(ctx: RunContext | None, payment: Payment, kind: str, message: str, ac
 # tried at least once (a timeout is ambiguous) and then failed, retried or blocked.
 _MAYBE_SENT = Q(state=PaymentState.SENDING) | Q(
     state__in=[PaymentState.FAILED, PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY], attempts__gt=0
+)
+_MAYBE_SENT_STATES = (
+    PaymentState.SENDING,
+    PaymentState.FAILED,
+    PaymentState.NEW,
+    PaymentState.BLOCKED,
+    PaymentState.READY,
 )
 
 
@@ -487,18 +489,16 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
         )
         return
     now = timezone.now()
-    rows = Payment.objects.filter(pk=payment.pk).filter(_MAYBE_SENT).filter(_ours(ctx))
+    moves = {"from_states": _MAYBE_SENT_STATES, "guard": _MAYBE_SENT & _ours(ctx), "claimed_by_run": None}
     if found is not None:
-        if rows.update(
-            state=PaymentState.SENT,
+        if Payment.objects.transition(
+            payment,
+            to=PaymentState.SENT,
             procore_payment_id=found.id,
-            claimed_by_run=None,
             sent_at=payment.sent_at or now,
-            reason_code="",
-            reason_params={},
-            message="",
-            fix="",
             updated_at=now,
+            **_NO_PROBLEM,
+            **moves,
         ):
             _event(
                 ctx,
@@ -508,11 +508,12 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
                 "through): it is reversed next",
             )
         return
-    if rows.update(
-        state=PaymentState.SKIPPED,
-        claimed_by_run=None,
+    if Payment.objects.transition(
+        payment,
+        to=PaymentState.SKIPPED,
         **Reason.DELETED_IN_XERO.fields(variant="checked"),
         updated_at=now,
+        **moves,
     ):
         ctx.count("skipped")
         _event(ctx, payment, "skipped", "Deleted in Xero; Procore was checked and does not have it: nothing to undo")
@@ -547,47 +548,34 @@ def reverse_deleted(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex
 
 def _reverse_one(ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, payment: Payment) -> None:
     ctx.renew_lease()
-    claimed = (
-        Payment.objects.filter(pk=payment.pk, state__in=[PaymentState.SENT, PaymentState.REVERSING])
-        .filter(_ours(ctx))
-        .filter(_run_is_running(ctx))
-        .update(
-            state=PaymentState.REVERSING, claimed_by_run=ctx.run, attempts=F("attempts") + 1, updated_at=timezone.now()
-        )
-    )
-    if not claimed:
+    if not Payment.objects.transition(
+        payment,
+        from_states=(PaymentState.SENT, PaymentState.REVERSING),
+        to=PaymentState.REVERSING,
+        guard=_ours(ctx) & _run_is_running(ctx),
+        claimed_by_run=ctx.run,
+        attempts=F("attempts") + 1,
+    ):
         return
     try:
         last = _delete_in_procore(ctx, procore, index, payment)
     except RateLimited:
         # The run pauses: a refused (429) delete was not applied, so the payment is still "sent",
         # and the run that resumes deletes it.
-        Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
-            state=PaymentState.SENT, claimed_by_run=None, updated_at=timezone.now()
-        )
+        _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.SENT)
         raise
     if last == _FLAGGED:
         return
     if isinstance(last, ConnectorError):
         # Could not reach Procore: keep it "sent" so the next run tries again.
         message = last.message
-        Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
-            state=PaymentState.SENT, claimed_by_run=None, last_error=f"Reversal not done yet: {message}"[:1000]
+        _unclaim(
+            ctx, payment, PaymentState.REVERSING, to=PaymentState.SENT, last_error=f"Reversal not done yet: {message}"
         )
         _event(ctx, payment, "reversal_retry", f"Could not delete it in Procore yet ({message}); will try again")
         ctx.count("reversal_pending")
         return
-    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
-        state=PaymentState.REVERSED,
-        claimed_by_run=None,
-        reason_code="",
-        reason_params={},
-        message="",
-        fix="",
-        last_error="",
-        updated_at=timezone.now(),
-    )
-    if updated:
+    if _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.REVERSED, **_NO_PROBLEM, last_error=""):
         ctx.count("reversed")
         _event(
             ctx, payment, "reversed", f"Deleted in Xero, so Procore payment #{payment.procore_payment_id} was deleted"
@@ -648,19 +636,19 @@ def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str
 def _needs_attention(ctx: RunContext, payment: Payment, reason: str, *, refused: bool = False) -> None:
     """The reversal is a person's now: the payment waits as "needs attention" with the steps, and no
     run deletes it again (reverse_deleted takes only sent payments) until an Admin retries it."""
-    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.REVERSING, claimed_by_run=ctx.run).update(
-        state=PaymentState.NEEDS_ATTENTION,
-        claimed_by_run=None,
+    if not _unclaim(
+        ctx,
+        payment,
+        PaymentState.REVERSING,
+        to=PaymentState.NEEDS_ATTENTION,
         **Reason.REVERSAL_REFUSED.fields(
             variant="locked" if refused else "",
             procore_payment_id=payment.procore_payment_id,
             detail=reason,
             steps=removal_steps(payment),
         ),
-        last_error=reason[:1000],  # Procore's own words, also when the message says only "locked"
-        updated_at=timezone.now(),
-    )
-    if not updated:
+        last_error=reason,  # Procore's own words, also when the message says only "locked"
+    ):
         return
     ctx.count("needs_attention")
     _event(ctx, payment, "needs_attention", f"Reversal needs attention: Procore refused to delete it ({reason})")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from syncapp.connections.models import Integration
 from syncapp.connectors.protocols import ProcoreApi
 from syncapp.core import audit
+from syncapp.core.text import fit
 from syncapp.sync.models import (
     BillLink,
     LinkHow,
@@ -32,23 +33,8 @@ class ActionRefused(Exception):
     """The action does not apply to this payment in its current state (message for people)."""
 
 
-def _event(payment: Payment, kind: str, message: str, actor) -> None:
-    PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:1000], actor=_user(actor))
-
-
 def _user(actor):
     return actor if actor is not None and actor.is_authenticated else None
-
-
-def _move(payment: Payment, *, allowed: tuple[str, ...], to: str, **fields) -> None:
-    """A guarded transition: only from the allowed states, checked by the UPDATE itself."""
-    updated = Payment.objects.filter(pk=payment.pk, state__in=allowed).update(
-        state=to, updated_at=timezone.now(), **fields
-    )
-    if not updated:
-        payment.refresh_from_db()
-        raise ActionRefused(f"This payment is {payment.get_state_display().lower()}; that cannot be done now.")
-    payment.refresh_from_db()
 
 
 # --- vendors ----------------------------------------------------------------------------------------
@@ -74,7 +60,7 @@ def link_vendor(
         defaults={
             "contact_name": contact_name,
             "procore_vendor_id": procore_vendor_id,
-            "vendor_name": vendor_name[:255],
+            "vendor_name": fit(VendorLink, "vendor_name", vendor_name),
             "how": how,
             "confirmed": True,
             "linked_by": _user(actor),
@@ -238,10 +224,13 @@ def _act(
     """An Admin's action on one payment: the guarded move, a line in its history (the event text
     may name "{who}" and "{reason}"), and an audit entry."""
     cleared = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
-    _move(payment, allowed=allowed, to=to, **{**cleared, **fields})
+    moved = Payment.objects.transition(payment, from_states=allowed, to=to, **{**cleared, **fields})
+    payment.refresh_from_db()  # as it is now: for the refusal's words, the history and the audit entry
+    if not moved:
+        raise ActionRefused(f"This payment is {payment.get_state_display().lower()}; that cannot be done now.")
     kind, text = event
     who = getattr(actor, "username", "") or "the system"
-    _event(payment, kind, text.format(who=who, reason=reason), actor)
+    PaymentEvent.objects.record(payment, kind, text.format(who=who, reason=reason), actor=_user(actor))
     audit.record(
         action=action,
         summary=summary,
