@@ -27,6 +27,7 @@ from syncapp.alerts import selectors
 from syncapp.alerts.models import AlertKind, AlertSent, AlertSettings
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core import audit
+from syncapp.core.text import fit
 from syncapp.sync.models import RunState, SyncRun, SyncSettings
 from syncapp.sync.schedules import zone_name
 
@@ -45,7 +46,7 @@ def send_once(
     *, key: str, kind: str, integration: Integration | None, subject: str, body: str, recipients: list[str]
 ) -> AlertSent | None:
     """Mail `subject`/`body` unless an alert with `key` was already written; None when it was."""
-    subject = " ".join(subject.split())[:300]  # one line: a newline in a subject is refused
+    subject = fit(AlertSent, "subject", " ".join(subject.split()))  # one line: a newline in a subject is refused
     try:
         with transaction.atomic():
             alert = AlertSent.objects.create(
@@ -69,7 +70,7 @@ def send_once(
 
 
 def _outcome(alert: AlertSent, *, sent_at=None, error: str = "") -> None:
-    alert.sent_at, alert.error = sent_at, error[:1000]
+    alert.sent_at, alert.error = sent_at, fit(AlertSent, "error", error)
     AlertSent.objects.filter(pk=alert.pk).update(sent_at=alert.sent_at, error=alert.error)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from syncapp.connections import signals
 from syncapp.connections.models import Connection, ConnectionStatus
 from syncapp.core.audit import record
+from syncapp.core.text import fit
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ HEALTH_WRITE_EVERY = 15.0
 
 def mark_needs_reconnect(connection: Connection, *, reason: str) -> None:
     """The connection is dead until an Admin reconnects. Runs fail fast with `reason` (no secrets)."""
-    reason = reason[:500]
+    reason = fit(Connection, "status_reason", reason)
     now = timezone.now()
     changed = Connection.objects.filter(pk=connection.pk).exclude(status=ConnectionStatus.NEEDS_RECONNECT).update(
         status=ConnectionStatus.NEEDS_RECONNECT, status_reason=reason, last_error=reason, last_error_at=now

@@ -23,6 +23,7 @@ from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors import directory
 from syncapp.connectors.types import ConnectorError, NeedsReconnect, RateLimited
 from syncapp.core.audit import record
+from syncapp.core.text import fit
 
 __all__ = [
     "get_connection",
@@ -182,7 +183,7 @@ def save_tokens(
 
 def _set_tenant(connection: Connection, tenant: TenantChoice) -> None:
     connection.tenant_id = tenant.id
-    connection.tenant_name = tenant.name[:255]
+    connection.tenant_name = fit(Connection, "tenant_name", tenant.name)
     connection.xero_connection_id = tenant.xero_connection_id
 
 

@@ -4,6 +4,7 @@ Call `record` from services, inside the transaction of the change. Every action 
 anywhere has a label in ACTION_LABELS: the audit page, its filter and its exports show labels."""
 
 from syncapp.core.models import AuditEntry
+from syncapp.core.text import fit
 
 ACTION_LABELS = {
     "sync.started": "Sync started",
@@ -53,5 +54,9 @@ def record(*, action: str, summary: str, actor=None, integration=None, **details
     if actor is not None and not actor.is_authenticated:
         actor = None
     return AuditEntry.objects.create(
-        action=action, summary=summary[:500], actor=actor, integration=integration, details=details
+        action=action,
+        summary=fit(AuditEntry, "summary", summary),
+        actor=actor,
+        integration=integration,
+        details=details,
     )

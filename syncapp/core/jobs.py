@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from syncapp.core import audit
+from syncapp.core.text import fit
 
 # The state values every kind of job has (its own TextChoices adds how it ends).
 QUEUED = "queued"
@@ -93,7 +94,7 @@ class BackgroundJob(models.Model):
 
     @classmethod
     def fit_error(cls, error: str) -> str:
-        return error[: cls._meta.get_field("error").max_length]
+        return fit(cls, "error", error)
 
     @classmethod
     def _running(cls, pk: int) -> models.QuerySet:

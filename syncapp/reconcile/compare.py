@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from syncapp.connectors.types import ProcorePayment
-from syncapp.reconcile.models import LineStatus, MissingReason
+from syncapp.core.text import fit
+from syncapp.reconcile.models import CommitmentTotal, LineStatus, MissingReason, ReconciliationLine
 from syncapp.sync.models import Payment, PaymentState
 from syncapp.sync.reasons import Reason
 
@@ -313,7 +314,7 @@ def _line(payment: Payment, status: str, *, note: str, counts: bool, key: Commit
         xero_date=payment.date,
         xero_amount=amount,
         difference=(amount or ZERO) if counts else ZERO,
-        note=note[:500],
+        note=fit(ReconciliationLine, "note", note),
         counts_in_xero=counts,
         payment_id=payment.pk,
         xero_invoice_id=payment.xero_invoice_id,
@@ -348,7 +349,7 @@ def _procore_only_line(key: CommitmentKey, remote: ProcorePayment, labels: dict[
         procore_date=remote.date,
         procore_amount=remote.amount,
         difference=-remote.amount,
-        note=note[:500],
+        note=fit(ReconciliationLine, "note", note),
         vendor_id=label.get("vendor_id", ""),
     )
 
@@ -366,7 +367,7 @@ def _duplicate_line(
         note = f"Same invoice, amount and date as Procore payment #{original.id}."
     line = _procore_only_line(key, remote, labels)
     line.status = LineStatus.DUPLICATE
-    line.note = note[:500]
+    line.note = fit(ReconciliationLine, "note", note)
     payment = ours.get(remote.origin_id) if remote.origin_id else None
     if payment is not None:  # name it as the payment it repeats
         line.xero_payment_id = payment.xero_payment_id
@@ -427,7 +428,9 @@ def _totals(lines: list[Line], reads: list[CommitmentRead], labels: dict[int, di
     errors = {read.key.commitment_id: read.error for read in reads if read.error}
     for (commitment_id, _), entry in rows.items():
         if commitment_id in errors:
-            entry.note = f"Procore could not show this commitment: {errors[commitment_id]}"[:500]
+            entry.note = fit(
+                CommitmentTotal, "note", f"Procore could not show this commitment: {errors[commitment_id]}"
+            )
         elif commitment_id is None:
             entry.note = "Payments not matched to a Procore commitment yet."
     return sorted(rows.values(), key=lambda t: (t.commitment_id is None, t.project, t.commitment, t.currency))

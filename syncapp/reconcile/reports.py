@@ -22,6 +22,7 @@ from syncapp.connections.models import Integration
 from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import CallCounter, ConnectorError, DataError, NeedsReconnect
 from syncapp.core.jobs import JobLifecycle
+from syncapp.core.text import fitted
 from syncapp.reconcile.compare import CommitmentKey, CommitmentRead, Comparison, compare, scope_of
 from syncapp.reconcile.models import CommitmentTotal, ReconciliationLine, ReconciliationReport, ReportState
 from syncapp.sync.models import BillLink, Payment, RunState, SyncRun, XeroBillRecord
@@ -131,8 +132,7 @@ def _build(report: ReconciliationReport) -> tuple[Comparison, int]:
         .first()
     )
     ReconciliationReport.objects.filter(pk=report.pk).update(
-        organisation_name=names["xero"][:255],
-        company_name=names["procore"][:255],
+        **fitted(ReconciliationReport, organisation_name=names["xero"], company_name=names["procore"]),
         xero_as_of=last_sync,
         commitments_total=len(keys),
     )
@@ -174,12 +174,15 @@ def _save(report: ReconciliationReport, comparison: Comparison, calls: int) -> N
                     status=line.status,
                     xero_payment_id=line.xero_payment_id,
                     procore_payment_id=line.procore_payment_id,
-                    vendor=line.vendor[:255],
-                    project=line.project[:255],
+                    **fitted(
+                        ReconciliationLine,
+                        vendor=line.vendor,
+                        project=line.project,
+                        commitment=line.commitment,
+                        invoice_number=line.invoice_number,
+                    ),
                     procore_project_id=line.procore_project_id,
-                    commitment=line.commitment[:255],
                     procore_commitment_id=line.procore_commitment_id,
-                    invoice_number=line.invoice_number[:255],
                     currency=line.currency,
                     xero_date=line.xero_date,
                     xero_amount=line.xero_amount,
@@ -203,10 +206,8 @@ def _save(report: ReconciliationReport, comparison: Comparison, calls: int) -> N
                 CommitmentTotal(
                     report=report,
                     procore_project_id=row.project_id,
-                    project=row.project[:255],
                     procore_commitment_id=row.commitment_id,
-                    commitment=row.commitment[:255],
-                    vendor=row.vendor[:255],
+                    **fitted(CommitmentTotal, project=row.project, commitment=row.commitment, vendor=row.vendor),
                     currency=row.currency,
                     xero=row.xero,
                     procore=row.procore,

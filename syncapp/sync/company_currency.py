@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from syncapp.connections.models import Integration
 from syncapp.connectors.protocols import XeroApi
+from syncapp.core.text import fit
 from syncapp.sync.models import SyncSettings
 
 
@@ -37,7 +38,7 @@ def remember_base_currency(integration: Integration, xero: XeroApi) -> None:
     organisation has transactions, so one read is enough)."""
     if SyncSettings.objects.filter(integration=integration).exclude(xero_base_currency="").exists():
         return
-    base = (xero.organisation().base_currency or "").strip().upper()[:3]
+    base = fit(SyncSettings, "xero_base_currency", (xero.organisation().base_currency or "").strip().upper())
     if base:
         settings, _ = SyncSettings.objects.get_or_create(integration=integration)
         SyncSettings.objects.filter(pk=settings.pk).update(xero_base_currency=base)

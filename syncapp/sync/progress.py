@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from syncapp.connectors.types import CallCounter
+from syncapp.core.text import fit
 from syncapp.sync.models import RunLogLine, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class RunContext:
         return self.run.dry_run
 
     def log(self, message: str, *, level: str = "info") -> None:
-        RunLogLine.objects.create(run=self.run, level=level, message=message[:1000])
+        RunLogLine.objects.create(run=self.run, level=level, message=fit(RunLogLine, "message", message))
         logger.log(_LEVELS.get(level, logging.INFO), "run %s: %s", self.run.pk, message)
 
     def count(self, outcome: str, n: int = 1) -> None:

@@ -28,6 +28,7 @@ from django_q.models import Schedule
 
 from syncapp.connections.models import Integration
 from syncapp.core import audit
+from syncapp.core.text import fit
 from syncapp.sync.models import RunLogLine, RunState, SyncRun, SyncSettings
 from syncapp.sync.runs import enqueue_run, recover_stale_runs, start_run
 from syncapp.sync.tasks import resume_schedule_name
@@ -223,9 +224,9 @@ def _skip(integration: Integration, reason: str) -> str:
         trigger=SyncRun.Trigger.SCHEDULE,
         state=RunState.SKIPPED,
         finished_at=now,
-        error=reason[:1000],
+        error=fit(SyncRun, "error", reason),
     )
-    RunLogLine.objects.create(run=run, message=reason[:1000])
+    RunLogLine.objects.create(run=run, message=fit(RunLogLine, "message", reason))
     return "skipped"
 
 
@@ -257,9 +258,11 @@ def pause_if_failing(*, integration: Integration) -> bool:
     if len(failed) < threshold:
         return False
     last = failed[0]
-    reason = (
-        f"{threshold} runs failed in a row; the last one (run #{last.pk}) said: {last.error or 'no reason given'}"
-    )[:500]
+    reason = fit(
+        SyncSettings,
+        "schedule_paused_reason",
+        f"{threshold} runs failed in a row; the last one (run #{last.pk}) said: {last.error or 'no reason given'}",
+    )
     with transaction.atomic():
         paused = (
             SyncSettings.objects.filter(pk=sync_settings.pk, schedule_paused_at__isnull=True)

@@ -322,7 +322,7 @@ def _after_unsure_post(ctx: RunContext, payment: Payment, exc: TransientError, p
         raise GaveUp(exc) from exc
     if exc.status in UNANSWERED_STATUSES:
         raise Unanswered(exc.message) from exc
-    Payment.objects.filter(pk=payment.pk).update(last_error=exc.message[:1000])
+    Payment.objects.filter(pk=payment.pk).update(last_error=fit(Payment, "last_error", exc.message))
     ctx.sleep(retries.backoff_delay(posts))  # beats while it sleeps; raises RunAborted if declared dead
     return exc
 
