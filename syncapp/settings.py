@@ -374,10 +374,6 @@ XERO_SCOPES = env.list(
 # Xero webhooks (SITE_URL/webhooks/xero/): the key Xero's developer portal shows for the app's
 # webhook; deliveries are checked against it, and without it every delivery is refused (off).
 XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
-# A burst of webhook events becomes one run once none has come for this long (seconds).
-WEBHOOK_DEBOUNCE_SECONDS = strict(
-    "WEBHOOK_DEBOUNCE_SECONDS", env.float, "expected a number of seconds, e.g. 5.", default=5.0
-)
 
 PROCORE_CLIENT_ID = env.str("PROCORE_CLIENT_ID", default="")
 PROCORE_CLIENT_SECRET = env.str("PROCORE_CLIENT_SECRET", default="")
@@ -388,21 +384,24 @@ HTTP_TIMEOUT = strict("HTTP_TIMEOUT", env.float, _TIMEOUT_HINT, default=30.0)
 if not 0 < HTTP_TIMEOUT < float("inf"):  # also refuses nan
     raise ImproperlyConfigured(f"HTTP_TIMEOUT is not valid: {_TIMEOUT_HINT}")
 
-# A run reads every Procore project in full this often (hours); in between it reads what changed
-# where its payments are (sync.procore_index).
-PROCORE_FULL_READ_HOURS = strict(
-    "PROCORE_FULL_READ_HOURS", env.float, "expected a number of hours, e.g. 24.", default=24.0
-)
 # How long after our client gave up on a payment create Procore may still carry it out (seconds):
 # the payment is looked for only then, and posted again only if absent (sync.send).
 SYNC_UNANSWERED_SETTLE_SECONDS = strict(
     "SYNC_UNANSWERED_SETTLE_SECONDS", env.float, "expected a number of seconds, e.g. 60.", default=60.0
 )
 
-# Run log lines, finished background tasks and webhook deliveries older than this many days are
-# deleted by the daily `prune` (syncapp.core.retention); payments and their history are kept.
-RETENTION_DAYS = strict("RETENTION_DAYS", env.int, "expected a whole number of days, e.g. 90.", default=90)
-if RETENTION_DAYS < 1:
+# The apps' tuning variables. Each app's conf.py (core, sync, webhooks, ...) says what one does
+# and holds its default; a variable is read here only when it is given, so the default is stated
+# once, there. (.env.example shows the same values; tests/core/test_conf.py compares them.)
+_TUNING = {
+    "RETENTION_DAYS": (env.int, "expected a whole number of days, e.g. 90."),
+    "WEBHOOK_DEBOUNCE_SECONDS": (env.float, "expected a number of seconds, e.g. 5."),
+    "PROCORE_FULL_READ_HOURS": (env.float, "expected a number of hours, e.g. 24."),
+}
+for _name, (_read, _hint) in _TUNING.items():
+    if _name in os.environ:
+        globals()[_name] = strict(_name, _read, _hint)
+if globals().get("RETENTION_DAYS", 1) < 1:
     raise ImproperlyConfigured("RETENTION_DAYS is not valid: expected a whole number of days, e.g. 90.")
 
 # "text" (readable) or "json" (one JSON object a line, for a log collector); both carry the sync

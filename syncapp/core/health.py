@@ -12,12 +12,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from django_q import brokers
 
 from syncapp.connections.models import Connection
+from syncapp.core.conf import CoreConf
 from syncapp.core.models import WorkerHeartbeat
 from syncapp.sync.models import ACTIVE_RUN_STATES, SyncRun
 
@@ -27,9 +27,7 @@ HEARTBEAT_ROW = 1  # one row: any worker of the cluster may run the schedule
 
 
 def dead_after() -> dt.timedelta:
-    # The schedule beats every minute; the scheduler looks every 30 s. Three minutes of silence is
-    # two missed beats and a slow one: the worker is not taking tasks.
-    return dt.timedelta(seconds=getattr(settings, "WORKER_DEAD_SECONDS", 180))
+    return dt.timedelta(seconds=CoreConf.WORKER_DEAD_SECONDS)
 
 
 # --- the worker's heartbeat --------------------------------------------------------------------------

@@ -17,10 +17,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from syncapp.core.conf import CoreConf
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ PRUNABLE = [
 
 def prune(*, days: int | None = None, now: dt.datetime | None = None) -> dict[str, int]:
     """Delete what is older than `days` (RETENTION_DAYS). Returns rows deleted per model label."""
-    days = settings.RETENTION_DAYS if days is None else days
+    days = CoreConf.RETENTION_DAYS if days is None else days
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     deleted = {}
     for item in PRUNABLE:

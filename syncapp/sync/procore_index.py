@@ -32,7 +32,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils import timezone
 
 from syncapp.connectors.protocols import ProcoreApi
@@ -46,6 +45,7 @@ from syncapp.connectors.types import (
     ProcoreVendor,
     TimeRange,
 )
+from syncapp.sync.conf import SyncConf
 from syncapp.sync.models import Payment
 from syncapp.sync.procore_store import SWEEP, Kind, ProcoreStore
 
@@ -105,7 +105,7 @@ RANGE_END_MARGIN = dt.timedelta(days=1)
 
 
 def _full_every() -> dt.timedelta:
-    return dt.timedelta(hours=settings.PROCORE_FULL_READ_HOURS)
+    return dt.timedelta(hours=SyncConf.PROCORE_FULL_READ_HOURS)
 
 
 class ProcoreIndex:

@@ -26,7 +26,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
@@ -36,6 +35,7 @@ from syncapp.connections.models import Connection, Integration, Provider
 from syncapp.connections.services import connection_problem
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
 from syncapp.sync.runs import enqueue_run, start_run
+from syncapp.webhooks.conf import WebhooksConf
 from syncapp.webhooks.models import WebhookDispatch, XeroWebhookEvent
 from syncapp.webhooks.xero import INVOICE, XeroEvent, events
 
@@ -49,7 +49,7 @@ RESUME_GRACE = dt.timedelta(minutes=2)
 
 
 def debounce() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "WEBHOOK_DEBOUNCE_SECONDS", 5.0))
+    return dt.timedelta(seconds=WebhooksConf.WEBHOOK_DEBOUNCE_SECONDS)
 
 
 # --- the request ------------------------------------------------------------------------------
