@@ -80,37 +80,63 @@ def describe(page: list[AuditEntry]) -> list[AuditEntry]:
         names: dict[str, str] = {}  # raw id as the summary may say it -> the name to say instead
         entry.label = action_label(entry.action)
         entry.payment_id = None  # set when the payment is still there, for a link to it
-        entry.about = ""
         if details.get("payment_id") is not None:
             payment = payments.get(details["payment_id"])
             entry.payment_id = payment.pk if payment is not None else None
             entry.about = _payment_name(details, payment)
-            if payment is not None:
-                names[f"Xero payment {payment.xero_payment_id}"] = f"the payment on bill {_bill_of(payment)}"
+            names = _payment_names(payment)
         elif entry.action.startswith("bill."):
-            invoice_id = details.get("xero_invoice_id", "")
-            bill = bills.get((entry.integration_id, invoice_id))
-            number = details.get("invoice_number") or (bill.invoice_number if bill else "")
-            commitment_id = details.get("procore_commitment_id")
-            commitment = details.get("commitment_label") or commitments.get(commitment_id, "")
-            entry.about = f"Bill {number or invoice_id}" + (f" → commitment {commitment}" if commitment else "")
-            if number:
-                names[f"Xero bill {invoice_id}"] = f"bill {number}"
-            if commitment and commitment_id is not None:
-                names[f"Procore commitment #{commitment_id}"] = f"Procore commitment {commitment}"
-        elif entry.action in DOWNLOADS:
-            rows = details.get("rows")
-            counted = f", {rows:,} row{'s' if rows != 1 else ''}" if isinstance(rows, int) else ""
-            entry.about = f"{DOWNLOADS[entry.action]} ({str(details.get('format', '')).upper()}{counted})"
-        elif entry.action.startswith("reconciliation.") and details.get("report_id"):
-            entry.about = f"Reconciliation #{details['report_id']}"
-        elif details.get("provider") in PROVIDERS:
-            entry.about = PROVIDERS[details["provider"]]
-        text = entry.summary
-        for raw, name in names.items():
-            text = text.replace(raw, name)
-        entry.text = text
+            entry.about, names = _bill_about(entry, details, bills, commitments)
+        else:
+            entry.about = _other_about(entry.action, details)
+        entry.text = _renamed(entry.summary, names)
     return page
+
+
+def _payment_names(payment: Payment | None) -> dict[str, str]:
+    if payment is None:
+        return {}
+    return {f"Xero payment {payment.xero_payment_id}": f"the payment on bill {_bill_of(payment)}"}
+
+
+def _bill_about(
+    entry: AuditEntry,
+    details: dict,
+    bills: dict[tuple[int, str], XeroBillRecord],
+    commitments: dict[int, str],
+) -> tuple[str, dict[str, str]]:
+    """ "Bill INV-0042 → commitment SC-001", and the names to put in place of the ids the summary says."""
+    invoice_id = details.get("xero_invoice_id", "")
+    bill = bills.get((entry.integration_id, invoice_id))
+    number = details.get("invoice_number") or (bill.invoice_number if bill else "")
+    commitment_id = details.get("procore_commitment_id")
+    commitment = details.get("commitment_label") or commitments.get(commitment_id, "")
+    about = f"Bill {number or invoice_id}" + (f" → commitment {commitment}" if commitment else "")
+    names = {}
+    if number:
+        names[f"Xero bill {invoice_id}"] = f"bill {number}"
+    if commitment and commitment_id is not None:
+        names[f"Procore commitment #{commitment_id}"] = f"Procore commitment {commitment}"
+    return about, names
+
+
+def _other_about(action: str, details: dict) -> str:
+    """What an entry about neither a payment nor a bill concerns: a download, a report, a connection."""
+    if action in DOWNLOADS:
+        rows = details.get("rows")
+        counted = f", {rows:,} row{'s' if rows != 1 else ''}" if isinstance(rows, int) else ""
+        return f"{DOWNLOADS[action]} ({str(details.get('format', '')).upper()}{counted})"
+    if action.startswith("reconciliation.") and details.get("report_id"):
+        return f"Reconciliation #{details['report_id']}"
+    if details.get("provider") in PROVIDERS:
+        return PROVIDERS[details["provider"]]
+    return ""
+
+
+def _renamed(summary: str, names: dict[str, str]) -> str:
+    for raw, name in names.items():
+        summary = summary.replace(raw, name)
+    return summary
 
 
 def _payments(page: list[AuditEntry]) -> dict[int, Payment]:

@@ -274,3 +274,18 @@ def test_an_entry_about_a_payment_that_is_gone_names_it_without_a_dead_link(admi
     text = page(admin_client)
     assert f"Payment #{payment.pk}" in text
     assert f'href="{reverse("payment", args=[payment.pk])}"' not in text
+
+
+@pytest.mark.django_db
+def test_entries_about_a_report_a_connection_or_an_unknown_bill_are_named_by_what_they_carry():
+    page = [
+        AuditEntry(action="reconciliation.created", summary="Report made", details={"report_id": 7}),
+        AuditEntry(action="connection.connected", summary="Connected", details={"provider": "procore"}),
+        AuditEntry(action="bill.linked", summary="Linked Xero bill abc", details={"xero_invoice_id": "abc"}),
+        AuditEntry(action="settings.changed", summary="Changed", details={"provider": "elsewhere"}),
+        AuditEntry(action="settings.changed", summary="Changed", details=["not", "a", "dict"]),
+    ]
+    described = audit_log.describe(page)
+    assert [entry.about for entry in described] == ["Reconciliation #7", "Procore", "Bill abc", "", ""]
+    assert described[2].text == "Linked Xero bill abc"  # no number found: the id stays
+    assert [entry.payment_id for entry in described] == [None] * 5
