@@ -107,6 +107,29 @@ def test_a_linked_bill_shows_its_commitments_number_and_title_and_leaves_needs_a
     assert "INV-ACME" in linked and "SC-080 Concrete" in linked and "#80" not in linked
 
 
+def test_when_procore_cannot_list_commitments_the_bills_page_says_why_and_still_lists_the_bills(
+    admin_client, bill, monkeypatch
+):
+    def unavailable(integration):
+        raise procore_catalog.CatalogUnavailable("Procore did not answer: try again in a minute.")
+
+    monkeypatch.setattr(procore_catalog, "commitment_choices", unavailable)
+    html = admin_client.get(reverse("mapping-bills")).content.decode()
+    assert "Procore did not answer: try again in a minute." in html
+    assert "INV-ACME" in html and options(html) == []
+
+
+def test_a_linked_bill_whose_commitment_procore_no_longer_lists_is_shown_by_its_id(admin_client, bill):
+    admin_client.post(reverse("mapping-bill-link"), {"xero_invoice_id": bill, "choice": "6:80:"})
+    cache.set(procore_catalog._key(bill_integration(), "commitments"), [c for c in CHOICES if c.value != "6:80:"], 600)
+    linked = admin_client.get(reverse("mapping-bills")).content.decode().split('id="bl-h"')[1]
+    assert "INV-ACME" in linked and "commitment #80" in linked
+
+
+def bill_integration():
+    return XeroBillRecord.objects.get(invoice_id="inv-acme").integration
+
+
 def test_only_admins_may_search_the_picker(finance_client, bill):
     answer = finance_client.get(reverse("mapping-bills"), {"bill": bill, "q": "08"}, headers={"HX-Request": "true"})
     assert answer.status_code == 403

@@ -165,31 +165,9 @@ def bill_mappings(request: HttpRequest) -> HttpResponse:
     focus = request.GET.get("bill", "")
     query = request.GET.get("q", "")[:100]
     bills.sort(key=lambda b: b.xero_invoice_id != focus)
-    choices, catalog_error = [], ""
-    if bills:
-        try:
-            choices = procore_catalog.commitment_choices(integration)
-        except procore_catalog.CatalogUnavailable as exc:
-            catalog_error = str(exc)
+    choices, catalog_error = _commitment_choices(integration) if bills else ([], "")
     vendor_of = selectors.vendor_ids_by_contact(integration=integration) if integration else {}
-    by_value = {c.value: c for c in choices}
-    for bill in bills:
-        vendor_id = vendor_of.get(bill.xero_contact_id)
-        bill.vendor_known = vendor_id is not None
-        bill.picker = procore_catalog.picker(
-            choices,
-            vendor_id=vendor_id,
-            vendor_name=bill.vendor_name,
-            project_id=bill.project_id,
-            project_name=bill.project_name,
-            query=query if bill.xero_invoice_id == focus else "",
-        )
-        if bill.link is not None:
-            link = bill.link
-            picked = by_value.get(
-                f"{link.procore_project_id}:{link.procore_commitment_id}:{link.procore_requisition_id or ''}"
-            )
-            bill.linked_to = picked.short if picked else f"commitment #{link.procore_commitment_id}"
+    _add_pickers(bills, choices, vendor_of=vendor_of, focus=focus, query=query)
     if request.htmx and focus:
         bill = next((b for b in bills if b.xero_invoice_id == focus), None)
         return render(request, "dashboard/components/bill_picker_options.html", {"b": bill})
@@ -208,6 +186,41 @@ def bill_mappings(request: HttpRequest) -> HttpResponse:
             "query": query,
         },
     )
+
+
+def _add_pickers(
+    bills: list, choices: list[procore_catalog.Choice], *, vendor_of: dict[str, int], focus: str, query: str
+) -> None:
+    """Give each bill its picker (the search applies to the focused bill alone) and, once linked, the
+    words for what it is linked to."""
+    by_value = {c.value: c for c in choices}
+    for bill in bills:
+        vendor_id = vendor_of.get(bill.xero_contact_id)
+        bill.vendor_known = vendor_id is not None
+        bill.picker = procore_catalog.picker(
+            choices,
+            vendor_id=vendor_id,
+            vendor_name=bill.vendor_name,
+            project_id=bill.project_id,
+            project_name=bill.project_name,
+            query=query if bill.xero_invoice_id == focus else "",
+        )
+        if bill.link is not None:
+            bill.linked_to = _linked_to(bill.link, by_value)
+
+
+def _commitment_choices(integration) -> tuple[list[procore_catalog.Choice], str]:
+    """Procore's commitments to pick from, or none and why Procore could not list them."""
+    try:
+        return procore_catalog.commitment_choices(integration), ""
+    except procore_catalog.CatalogUnavailable as exc:
+        return [], str(exc)
+
+
+def _linked_to(link, by_value: dict[str, procore_catalog.Choice]) -> str:
+    """The picked commitment's number and title; its id when Procore no longer lists it."""
+    picked = by_value.get(f"{link.procore_project_id}:{link.procore_commitment_id}:{link.procore_requisition_id or ''}")
+    return picked.short if picked else f"commitment #{link.procore_commitment_id}"
 
 
 @require_POST
