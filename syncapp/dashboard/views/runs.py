@@ -40,13 +40,22 @@ def progress_card(run: SyncRun) -> ProgressCard:
     if run.state == RunState.QUEUED:
         return ProgressCard("Queued: waiting for a worker to start it…", None, "", "", "Not started yet.")
     if run.state == RunState.RUNNING:
-        if run.progress_total:
-            meta = f"{run.progress_done:,} of {run.progress_total:,} payments"
-        else:
-            meta = f"{run.fetched:,} fetched so far"
-        return ProgressCard(f"{label or 'Starting'}…", reached, f"{reached}%" if reached is not None else "", "", meta)
+        return _running_card(run, label, reached)
     if run.state == RunState.SUCCEEDED:
         return ProgressCard("Every payment handled", 100, "100%", "done", f"Finished: {summary_line(run.counts)}.")
+    return _ended_early_card(run, label, reached)
+
+
+def _running_card(run: SyncRun, label: str, reached: int | None) -> ProgressCard:
+    if run.progress_total:
+        meta = f"{run.progress_done:,} of {run.progress_total:,} payments"
+    else:
+        meta = f"{run.fetched:,} fetched so far"
+    return ProgressCard(f"{label or 'Starting'}…", reached, f"{reached}%" if reached is not None else "", "", meta)
+
+
+def _ended_early_card(run: SyncRun, label: str, reached: int | None) -> ProgressCard:
+    """Paused, skipped or stopped: the bar stays where the run got to, and says no percent."""
     where = f" while {label[0].lower()}{label[1:]}" if label else ""
     if run.state == RunState.PAUSED:
         until = f" until {timezone.localtime(run.paused_until):%H:%M}" if run.paused_until else ""
