@@ -62,6 +62,15 @@ def test_bulk_ignore_without_a_reason_changes_nothing(world, admin_client):
     assert not AuditEntry.objects.filter(action="payment.ignored").exists()
 
 
+def test_bulk_without_an_action_or_a_selection_says_what_is_missing_and_changes_nothing(world, admin_client):
+    assert "Choose an action for the selected payments." in messages_of(bulk(admin_client, "", [world.failed]))
+    assert "Select at least one payment first." in messages_of(bulk(admin_client, "retry", []))
+    assert "Choose at least one payment to re-check." in messages_of(bulk(admin_client, "recheck", []))
+    world.failed.refresh_from_db()
+    assert world.failed.state == PaymentState.FAILED
+    assert not AuditEntry.objects.filter(action__startswith="payment.").exists()
+
+
 def test_bulk_confirm_closes_reversals_done_by_hand(world, admin_client):
     waiting = make_payment(world.integration, 60, state=PaymentState.NEEDS_ATTENTION, reason_code="reversal_refused")
     response = bulk(admin_client, "confirm", [waiting, world.blocked])

@@ -314,14 +314,7 @@ def payments_bulk(request: HttpRequest) -> HttpResponse:
     back = _back(request, default=reverse("payments"))
     payments = _selected(request)
     if action == "recheck":
-        by_integration: dict[int, list[Payment]] = {}
-        for p in payments:
-            by_integration.setdefault(p.integration_id, []).append(p)
-        texts = [recheck(payments=group, actor=request.user) for group in by_integration.values()] or [
-            recheck(payments=[], actor=request.user)
-        ]
-        for text, queued in texts:
-            (messages.success if queued else messages.info)(request, text)
+        _recheck_each_integration(request, payments)
         return redirect(back)
     if action not in BULK_ACTIONS:
         messages.error(request, "Choose an action for the selected payments.")
@@ -339,13 +332,32 @@ def payments_bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Say why these payments are ignored (a few words).")
             return redirect(back)
         reason = form.cleaned_data["reason"]
+    done, skipped = _apply_each(call, payments, actor=request.user, reason=reason)
+    (messages.success if done else messages.error)(request, bulk_summary(done, word, skipped))
+    return redirect(back)
+
+
+def _recheck_each_integration(request: HttpRequest, payments: list[Payment]) -> None:
+    """One targeted run per integration the selection spans; with nothing selected, say so."""
+    by_integration: dict[int, list[Payment]] = {}
+    for p in payments:
+        by_integration.setdefault(p.integration_id, []).append(p)
+    texts = [recheck(payments=group, actor=request.user) for group in by_integration.values()] or [
+        recheck(payments=[], actor=request.user)
+    ]
+    for text, queued in texts:
+        (messages.success if queued else messages.info)(request, text)
+
+
+def _apply_each(call, payments: list[Payment], *, actor, reason: str) -> tuple[int, Counter]:
+    """(how many the action was done to, how many it skipped by why): a refused one is skipped,
+    never the end of the batch."""
     done, skipped = 0, Counter()
     for payment in payments:
         try:
-            call(payment, request.user, reason)
+            call(payment, actor, reason)
         except ActionRefused:
             skipped[f"already {payment.get_state_display().lower()}"] += 1
             continue
         done += 1
-    (messages.success if done else messages.error)(request, bulk_summary(done, word, skipped))
-    return redirect(back)
+    return done, skipped
