@@ -157,30 +157,58 @@ def compare(
     """Lines for every eligible local payment and every Procore payment on the commitments read.
     `bill_totals` (Xero InvoiceID -> bill total) fills each line's bill total where known."""
     labels = _labels(payments)
-    ours = {payment.xero_payment_id: payment for payment in payments}
-    by_origin: dict[str, tuple[CommitmentKey, ProcorePayment]] = {}
-    by_id: dict[int, tuple[CommitmentKey, ProcorePayment]] = {}
-    errors = {read.key.commitment_id: read.error for read in reads if read.error}
+    lines, claimed = _local_lines(payments, reads)
+    lines += _unclaimed_lines(reads, claimed, labels, ours={payment.xero_payment_id: payment for payment in payments})
+    if bill_totals:
+        for line in lines:
+            if line.xero_invoice_id:
+                line.bill_total = bill_totals.get(line.xero_invoice_id)
+    return Comparison(lines=lines, totals=_totals(lines, reads, labels))
+
+
+Found = tuple[CommitmentKey, ProcorePayment]
+
+
+def _local_lines(payments: list[Payment], reads: list[CommitmentRead]) -> tuple[list[Line], set[int]]:
+    """A line for each local payment there is something to reconcile about, and the ids of the
+    Procore payments they claim."""
+    by_origin: dict[str, Found] = {}
+    by_id: dict[int, Found] = {}
     for read in reads:
         for remote in read.payments:
             by_id[remote.id] = (read.key, remote)
             if remote.origin_id:
                 by_origin.setdefault(remote.origin_id, (read.key, remote))
+    errors = {read.key.commitment_id: read.error for read in reads if read.error}
     claimed: set[int] = set()
     lines: list[Line] = []
     for payment in payments:
-        found = by_origin.get(payment.xero_payment_id)
-        if found is None and payment.procore_payment_id is not None:
-            candidate = by_id.get(payment.procore_payment_id)
-            # Only our own id: a hand-entered payment with another origin is not ours to claim.
-            if candidate is not None and candidate[1].origin_id in ("", payment.xero_payment_id):
-                found = candidate
+        found = by_origin.get(payment.xero_payment_id) or _by_recorded_id(payment, by_id)
         if found is not None:
             claimed.add(found[1].id)
         line = _local_line(payment, found, errors)
         if line is not None:
             lines.append(line)
+    return lines, claimed
+
+
+def _by_recorded_id(payment: Payment, by_id: dict[int, Found]) -> Found | None:
+    """The Procore payment we recorded sending, for when Procore no longer shows our origin id on it."""
+    if payment.procore_payment_id is None:
+        return None
+    candidate = by_id.get(payment.procore_payment_id)
+    # Only our own id: a hand-entered payment with another origin is not ours to claim.
+    if candidate is not None and candidate[1].origin_id in ("", payment.xero_payment_id):
+        return candidate
+    return None
+
+
+def _unclaimed_lines(
+    reads: list[CommitmentRead], claimed: set[int], labels: dict[int, dict], ours: dict[str, Payment]
+) -> list[Line]:
+    """A line for each Procore payment no local payment claims: a duplicate, or one we never sent."""
     originals = _originals(reads, claimed)
+    lines = []
     for read in reads:
         for remote in read.payments:
             if remote.id in claimed:
@@ -190,10 +218,7 @@ def compare(
                 lines.append(_duplicate_line(read.key, remote, original, labels, ours))
             else:
                 lines.append(_procore_only_line(read.key, remote, labels))
-    for line in lines:
-        if line.xero_invoice_id and bill_totals:
-            line.bill_total = bill_totals.get(line.xero_invoice_id)
-    return Comparison(lines=lines, totals=_totals(lines, reads, labels))
+    return lines
 
 
 def _originals(reads: list[CommitmentRead], claimed: set[int]) -> dict[int, ProcorePayment]:
