@@ -189,8 +189,23 @@ def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> 
     sheet = book.create_sheet("Summary")
     _widths(sheet, [34, 26, 12, 18, 18, 18, 12, 12] + [14] * len(LineStatus.values))
     cell = xlsx_cell_maker(sheet, datetime_format=DATETIME_FORMAT)
+    for label, value, kind in _summary_header(report, filters):
+        sheet.append([cell(label, "label"), cell(value if value is not None else "", kind)])
+    sheet.append([])
+    _currency_section(sheet, cell, report, filters)
+    for by, title, first, second in (
+        ("project", "By project", "name", ""),
+        ("commitment", "By commitment", "name", "project"),
+        ("vendor", "By vendor", "name", ""),
+        ("bill", "Per bill", "name", "vendor"),
+    ):
+        _group_section(sheet, cell, report, filters, by=by, title=title, first=first, second=second)
+
+
+def _summary_header(report: ReconciliationReport, filters: LineFilters) -> list[tuple[str, Any, str]]:
+    """(label, value, kind) of what the report covers and who asked for it."""
     who = report.requested_by.get_username() if report.requested_by else f"the system ({report.get_trigger_display()})"
-    header: list[tuple[str, Any, str]] = [
+    return [
         ("Reconciliation report", f"#{report.pk}", "text"),
         ("Integration", report.integration.name, "text"),
         ("Xero organisation", report.organisation_name, "text"),
@@ -204,9 +219,9 @@ def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> 
          "datetime"),
         ("Requested by", who, "text"),
     ]  # fmt: skip
-    for label, value, kind in header:
-        sheet.append([cell(label, "label"), cell(value if value is not None else "", kind)])
-    sheet.append([])
+
+
+def _currency_section(sheet, cell, report: ReconciliationReport, filters: LineFilters) -> None:
     statuses = LineStatus.choices
     currencies = selectors.currency_totals(report=report, filters=filters)
     sheet.append([cell("Per currency (never summed across currencies)", "label")])
@@ -219,24 +234,25 @@ def _summary_sheet(book, report: ReconciliationReport, filters: LineFilters) -> 
         sheet.append([cell(f"No payment in this scope ({filters.scope.describe()}), on either side.", "text")])
     for row in currencies:
         sheet.append(_group_cells(cell, row, row["currency"], "", "", statuses))
-    for by, title, first, second in (
-        ("project", "By project", "name", ""),
-        ("commitment", "By commitment", "name", "project"),
-        ("vendor", "By vendor", "name", ""),
-        ("bill", "Per bill", "name", "vendor"),
-    ):
-        sheet.append([])
-        sheet.append([cell(title, "label")])
-        third = "Bill total" if by == "bill" else ""
-        sheet.append(
-            [cell(h, "heading") for h in (title.split()[-1].title(), second.title(), third, "Paid in Xero",
-                                          "Recorded in Procore", "Difference", "Payments", "Problems")]
-            + [cell(label, "heading") for _, label in statuses]
-        )  # fmt: skip
-        for row in selectors.totals_by(report=report, filters=filters, by=by):
-            extra = row.get("total") if by == "bill" else ""
-            sheet.append(_group_cells(cell, row, row.get(first) or "(not matched yet)", row.get(second, ""), extra,
-                                      statuses))  # fmt: skip
+
+
+def _group_section(
+    sheet, cell, report: ReconciliationReport, filters: LineFilters, *, by: str, title: str, first: str, second: str
+) -> None:
+    """The totals by project, commitment, vendor or bill; a bill's row also has the bill's total."""
+    statuses = LineStatus.choices
+    sheet.append([])
+    sheet.append([cell(title, "label")])
+    third = "Bill total" if by == "bill" else ""
+    sheet.append(
+        [cell(h, "heading") for h in (title.split()[-1].title(), second.title(), third, "Paid in Xero",
+                                      "Recorded in Procore", "Difference", "Payments", "Problems")]
+        + [cell(label, "heading") for _, label in statuses]
+    )  # fmt: skip
+    for row in selectors.totals_by(report=report, filters=filters, by=by):
+        extra = row.get("total") if by == "bill" else ""
+        sheet.append(_group_cells(cell, row, row.get(first) or "(not matched yet)", row.get(second, ""), extra,
+                                  statuses))  # fmt: skip
 
 
 def _group_cells(cell, row: dict, first: str, second: str, third: Any, statuses) -> list:
