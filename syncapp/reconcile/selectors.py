@@ -99,21 +99,15 @@ class LineFilters:
 
     @classmethod
     def from_query(cls, query, *, today: dt.date | None = None) -> LineFilters:
-        date_from, date_to = parse_day(query.get("from")), parse_day(query.get("to"))
-        period = preset_range((query.get("period") or "").strip(), today=today or dt.date.today())
-        if period is not None and date_from is None and date_to is None:
-            date_from, date_to = period
-        status = (query.get("status") or "").strip()
-        reason = (query.get("reason") or "").strip()
-        currency = (query.get("currency") or "").strip().upper()
+        date_from, date_to = _period(query, today=today or dt.date.today())
         return cls(
             date_from=date_from,
             date_to=date_to,
             project=integer_id(query.get("project") or ""),
             vendor=_token(query.get("vendor")),
-            status=status if status in LineStatus.values else "",
-            reason=reason if reason in MissingReason.values else "",
-            currency=currency if len(currency) == 3 and currency.isascii() and currency.isalpha() else "",
+            status=_one_of(query.get("status"), LineStatus.values),
+            reason=_one_of(query.get("reason"), MissingReason.values),
+            currency=_currency(query.get("currency")),
             commitment=integer_id(query.get("commitment") or ""),
             bill=_token(query.get("bill")),
         )
@@ -184,6 +178,26 @@ class LineFilters:
 def _token(value: str | None) -> str:
     value = (value or "").strip()
     return value[:64] if value.isprintable() else ""
+
+
+def _period(query, *, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The dates given; a preset period ("last_month") only when no date is."""
+    date_from, date_to = parse_day(query.get("from")), parse_day(query.get("to"))
+    period = preset_range((query.get("period") or "").strip(), today=today)
+    if period is not None and date_from is None and date_to is None:
+        return period
+    return date_from, date_to
+
+
+def _one_of(value: str | None, allowed: list[str]) -> str:
+    value = (value or "").strip()
+    return value if value in allowed else ""
+
+
+def _currency(value: str | None) -> str:
+    """An ISO 4217 code ("AUD"), whatever its case; anything else is no filter."""
+    code = (value or "").strip().upper()
+    return code if len(code) == 3 and code.isascii() and code.isalpha() else ""
 
 
 def scoped_lines(*, report: ReconciliationReport, filters: LineFilters = LineFilters()) -> QuerySet:
