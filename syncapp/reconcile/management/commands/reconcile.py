@@ -36,29 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="File to write (default: a name with the scope and the as-of time).")
 
     def handle(self, *args, integration=None, format="csv", output=None, **options):
-        filters = LineFilters(
-            date_from=_day(options["date_from"]) if options.get("date_from") else None,
-            date_to=_day(options["date_to"]) if options.get("date_to") else None,
-            project=options.get("project"),
-            vendor=options.get("vendor") or "",
-        )
-        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-            raise CommandError("--from is after --to.")
-        target = _integration(integration)
-        report, created = start_report(integration=target, trigger=ReconciliationReport.Trigger.COMMAND)
-        if not created:
-            raise CommandError(f"Reconciliation #{report.pk} is already running for '{target.name}'; try again later.")
-        self.stdout.write(f"Reconciliation #{report.pk} of '{target.name}': reading Procore…")
-        report = execute_report(report.pk)
-        if report.state != ReportState.DONE:
-            raise CommandError(f"Reconciliation #{report.pk} failed: {report.error}")
+        filters = _filters(options)
+        report = self._build(_integration(integration))
         path = Path(output or export.filename(report, format, filters))
-        if format == "csv":
-            with path.open("w", encoding="utf-8", newline="") as out:
-                export.write_csv(report, out, filters)
-        else:
-            with path.open("wb") as out:
-                export.write_xlsx(report, out, filters)
+        _write(report, filters, format=format, path=path)
         self.stdout.write(f"Scope: {filters.describe()}.")
         for row in selectors.currency_totals(report=report, filters=filters):
             self.stdout.write(
@@ -69,6 +50,38 @@ class Command(BaseCommand):
         lines = selectors.report_lines(report=report, filters=filters).count()
         done = "no payment in this scope" if not lines else f"{lines} line{'s' if lines != 1 else ''}"
         self.stdout.write(self.style.SUCCESS(f"Done: {done}. Written to {path}"))
+
+    def _build(self, target: Integration) -> ReconciliationReport:
+        """A new report built here and now; refused while another one runs for the integration."""
+        report, created = start_report(integration=target, trigger=ReconciliationReport.Trigger.COMMAND)
+        if not created:
+            raise CommandError(f"Reconciliation #{report.pk} is already running for '{target.name}'; try again later.")
+        self.stdout.write(f"Reconciliation #{report.pk} of '{target.name}': reading Procore…")
+        report = execute_report(report.pk)
+        if report.state != ReportState.DONE:
+            raise CommandError(f"Reconciliation #{report.pk} failed: {report.error}")
+        return report
+
+
+def _filters(options: dict) -> LineFilters:
+    filters = LineFilters(
+        date_from=_day(options["date_from"]) if options.get("date_from") else None,
+        date_to=_day(options["date_to"]) if options.get("date_to") else None,
+        project=options.get("project"),
+        vendor=options.get("vendor") or "",
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise CommandError("--from is after --to.")
+    return filters
+
+
+def _write(report: ReconciliationReport, filters: LineFilters, *, format: str, path: Path) -> None:
+    if format == "csv":
+        with path.open("w", encoding="utf-8", newline="") as out:
+            export.write_csv(report, out, filters)
+    else:
+        with path.open("wb") as out:
+            export.write_xlsx(report, out, filters)
 
 
 def _integration(name: str | None) -> Integration:
