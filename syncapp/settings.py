@@ -384,11 +384,6 @@ HTTP_TIMEOUT = strict("HTTP_TIMEOUT", env.float, _TIMEOUT_HINT, default=30.0)
 if not 0 < HTTP_TIMEOUT < float("inf"):  # also refuses nan
     raise ImproperlyConfigured(f"HTTP_TIMEOUT is not valid: {_TIMEOUT_HINT}")
 
-# How long after our client gave up on a payment create Procore may still carry it out (seconds):
-# the payment is looked for only then, and posted again only if absent (sync.send).
-SYNC_UNANSWERED_SETTLE_SECONDS = strict(
-    "SYNC_UNANSWERED_SETTLE_SECONDS", env.float, "expected a number of seconds, e.g. 60.", default=60.0
-)
 
 # The apps' tuning variables. Each app's conf.py (core, sync, webhooks, ...) says what one does
 # and holds its default; a variable is read here only when it is given, so the default is stated
@@ -397,6 +392,7 @@ _TUNING = {
     "RETENTION_DAYS": (env.int, "expected a whole number of days, e.g. 90."),
     "WEBHOOK_DEBOUNCE_SECONDS": (env.float, "expected a number of seconds, e.g. 5."),
     "PROCORE_FULL_READ_HOURS": (env.float, "expected a number of hours, e.g. 24."),
+    "SYNC_UNANSWERED_SETTLE_SECONDS": (env.float, "expected a number of seconds, e.g. 60."),
 }
 for _name, (_read, _hint) in _TUNING.items():
     if _name in os.environ:

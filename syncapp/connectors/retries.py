@@ -39,8 +39,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import tenacity
-from django.conf import settings
 
+from syncapp.connectors.conf import ConnectorsConf
 from syncapp.connectors.types import ConnectorError
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def backoff_delay(attempt: int, *, base: float | None = None, cap: float = BACKO
     delay is fixed so retries never hammer the server, half is random so workers spread out.
     The base is SYNC_RETRY_BASE_SECONDS unless given (tests make it tiny)."""
     if base is None:
-        base = getattr(settings, "SYNC_RETRY_BASE_SECONDS", 0.5)
+        base = ConnectorsConf.SYNC_RETRY_BASE_SECONDS
     delay = min(cap, base * (2**attempt))
     return delay / 2 + random.uniform(0, delay / 2)
 

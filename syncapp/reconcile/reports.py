@@ -14,17 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
+from syncapp.connections.services import connection_problem, get_connection, mark_needs_reconnect
 from syncapp.connectors.protocols import ProcoreApi
 from syncapp.connectors.types import CallCounter, ConnectorError, DataError, NeedsReconnect
 from syncapp.core.jobs import JobLifecycle
 from syncapp.core.text import fitted
 from syncapp.reconcile.compare import CommitmentKey, CommitmentRead, Comparison, compare, scope_of
+from syncapp.reconcile.conf import ReconcileConf
 from syncapp.reconcile.models import CommitmentTotal, ReconciliationLine, ReconciliationReport, ReportState
+from syncapp.sync.clients import open_clients
 from syncapp.sync.models import BillLink, Payment, RunState, SyncRun, XeroBillRecord
 
 logger = logging.getLogger(__name__)
@@ -49,12 +51,12 @@ class ReportLifecycle(JobLifecycle[ReconciliationReport]):
     audit_key = "report_id"
     never_picked_up = stopped_responding = "The worker stopped responding. Reconcile again."
 
+    # Why each limit is what it is: reconcile.conf, beside its default.
     def stale_after(self) -> dt.timedelta:
-        # A build writes its heartbeat after every commitment; Procore's longest wait is about a minute.
-        return dt.timedelta(seconds=getattr(settings, "RECONCILE_STALE_SECONDS", 180))
+        return dt.timedelta(seconds=ReconcileConf.RECONCILE_STALE_SECONDS)
 
     def queued_stale_after(self) -> dt.timedelta:
-        return dt.timedelta(seconds=getattr(settings, "RECONCILE_QUEUED_STALE_SECONDS", 900))
+        return dt.timedelta(seconds=ReconcileConf.RECONCILE_QUEUED_STALE_SECONDS)
 
     def started_summary(self, report: ReconciliationReport) -> str:
         return f"Reconciliation of Xero and Procore requested ({report.get_trigger_display()})"
@@ -114,9 +116,6 @@ def execute_report(report_id: int) -> ReconciliationReport:
 
 
 def _build(report: ReconciliationReport) -> tuple[Comparison, int]:
-    from syncapp.connections.services import get_connection
-    from syncapp.sync.clients import open_clients
-
     integration = report.integration
     payments = list(Payment.objects.filter(integration=integration).only(*_PAYMENT_FIELDS).order_by("date", "id"))
     links = BillLink.objects.filter(integration=integration).values_list("procore_project_id", "procore_commitment_id")
@@ -237,8 +236,6 @@ def _fail(report: ReconciliationReport, message: str) -> None:
 
 def _note_reconnect(integration: Integration, exc: NeedsReconnect) -> None:
     try:
-        from syncapp.connections.services import connection_problem, get_connection, mark_needs_reconnect
-
         if connection_problem(integration):
             return  # already known (not connected, or marked): nothing to add
         connection = get_connection(integration=integration, provider="procore")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from syncapp.connectors.protocols import XeroApi
 from syncapp.connectors.types import Page, XeroBill, XeroContact, XeroPayment
 from syncapp.core.text import fit, fitted
 from syncapp.sync.company_currency import remember_base_currency
+from syncapp.sync.conf import SyncConf
 from syncapp.sync.models import (
     Payment,
     PaymentEvent,
@@ -49,7 +49,7 @@ UNREADABLE_LOG_LINES = 20
 
 
 def _overlap() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "SYNC_OVERLAP_SECONDS", 300))
+    return dt.timedelta(seconds=SyncConf.SYNC_OVERLAP_SECONDS)
 
 
 def fetch_all(*, ctx: RunContext, xero: XeroApi) -> None:

@@ -26,16 +26,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
+from syncapp.connections.services import get_connection, mark_needs_reconnect
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core.jobs import JobLifecycle
 from syncapp.core.logcontext import log_context
-from syncapp.sync import crashpoints, lease, signals
+from syncapp.sync import crashpoints, fetch, lease, resolve, send, signals
+from syncapp.sync.clients import open_clients
+from syncapp.sync.conf import SyncConf
 from syncapp.sync.models import RunLogLine, RunState, SyncRun
 from syncapp.sync.outcomes import summary_line
+from syncapp.sync.procore_index import ProcoreIndex
+from syncapp.sync.procore_store import ProcoreStore
 from syncapp.sync.progress import RunAborted, RunContext
 
 logger = logging.getLogger(__name__)
@@ -54,19 +58,15 @@ class RunLifecycle(JobLifecycle[SyncRun]):
     never_picked_up = f"No worker picked this run up. {_AGAIN}"
     stopped_responding = f"The worker stopped responding. {_AGAIN}"
 
+    # Why each limit is what it is: sync.conf, beside its default.
     def stale_after(self) -> dt.timedelta:
-        # A running run writes its heartbeat every few seconds, also while it waits (it sleeps in
-        # slices); one HTTP call is at most HTTP_TIMEOUT. Two minutes of silence: the worker is gone.
-        return dt.timedelta(seconds=getattr(settings, "SYNC_STALE_SECONDS", 120))
+        return dt.timedelta(seconds=SyncConf.SYNC_STALE_SECONDS)
 
     def hung_after(self) -> dt.timedelta:
-        # A worker whose process still holds the run's lock is alive; only a process that stopped
-        # working (a stopped process, a hung host whose kernel still answers) is silent this long.
-        return dt.timedelta(seconds=getattr(settings, "SYNC_HUNG_SECONDS", 600))
+        return dt.timedelta(seconds=SyncConf.SYNC_HUNG_SECONDS)
 
     def queued_stale_after(self) -> dt.timedelta:
-        # A queued run may wait for a busy worker; only a lost task leaves it queued this long.
-        return dt.timedelta(seconds=getattr(settings, "SYNC_QUEUED_STALE_SECONDS", 900))
+        return dt.timedelta(seconds=SyncConf.SYNC_QUEUED_STALE_SECONDS)
 
     def started_summary(self, run: SyncRun) -> str:
         what = "Dry run" if run.dry_run else "Sync"
@@ -231,11 +231,6 @@ def _execute(run: SyncRun) -> SyncRun:
 
 
 def _pipeline(ctx: RunContext) -> None:
-    from syncapp.sync import fetch, resolve, send
-    from syncapp.sync.clients import open_clients
-    from syncapp.sync.procore_index import ProcoreIndex
-    from syncapp.sync.procore_store import ProcoreStore
-
     # The clients sleep through the run (rate-limit waits, backoff): it beats while they wait.
     xero, procore = open_clients(
         ctx.run.integration, xero_counter=ctx.xero_calls, procore_counter=ctx.procore_calls, sleep=ctx.sleep
@@ -282,8 +277,6 @@ def _mark_reconnect(ctx: RunContext, exc: NeedsReconnect) -> None:
     if not provider:
         return
     try:
-        from syncapp.connections.services import get_connection, mark_needs_reconnect
-
         connection = get_connection(integration=ctx.run.integration, provider=provider)
         if connection is not None:
             mark_needs_reconnect(connection, reason=exc.message)

@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Exists, F, Q
 from django.utils import timezone
 
@@ -40,6 +39,7 @@ from syncapp.connectors.types import (
 from syncapp.core.logcontext import log_context
 from syncapp.core.text import fit
 from syncapp.sync import crashpoints
+from syncapp.sync.conf import SyncConf
 from syncapp.sync.models import (
     ACTIVE_RUN_STATES,
     Payment,
@@ -85,7 +85,7 @@ class Unanswered(Exception):
 def _settle_after() -> dt.timedelta:
     """How long after our client gave up on a create Procore may still carry it out: looking for it
     sooner, and posting again when it is not there yet, is how a slow Procore would get it twice."""
-    return dt.timedelta(seconds=settings.SYNC_UNANSWERED_SETTLE_SECONDS)
+    return dt.timedelta(seconds=SyncConf.SYNC_UNANSWERED_SETTLE_SECONDS)
 
 
 def _ours(ctx: RunContext) -> Q:
@@ -143,7 +143,8 @@ def send_ready(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> 
 
 
 def build_contract_payment(payment: Payment, *, bill: XeroBillRecord | None, payment_method: str) -> NewContractPayment:
-    """The field mapping in force (domain.md 4.6). Procore's spec gives check_number no length;
+    """The field mapping in force (the Settings page lists it to finance people:
+    dashboard.views.settings.FIELD_MAPPING). Procore's spec gives check_number no length;
     its API and the sandbox take 255 characters, so the reference is cut there, not at 50."""
     batch = f", batch {payment.batch_payment_id}" if payment.batch_payment_id else ""
     return NewContractPayment(
