@@ -7,21 +7,19 @@ Each API view calls `injected_fault(service)` first; a returned response is sent
 real answer. What each service's 429 looks like (headers) is the caller's business: it passes a
 `throttled` function that builds it.
 
-The Procore switches are read per request from a Django setting of the same name, else from
-the environment (so a demo server started with the variable has it): tests set them with
-pytest-django's `settings` fixture, the sandbox runs in the same process.
+The switches and their defaults are in sandbox.conf (read per request from a Django setting of
+the same name, else from the environment).
 """
 
-import os
 import random
 import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from syncapp.sandbox.conf import SandboxConf
 from syncapp.sandbox.models import Behaviour
-from syncapp.sandbox.procore.filters import VENDOR_COMMITMENTS, VENDOR_FILTER_MODES
+from syncapp.sandbox.procore.filters import VENDOR_FILTER_MODES
 
 _random = random.Random()
 
@@ -67,7 +65,7 @@ SLOW_ANSWER_SWITCH = "SANDBOX_SLOW_ANSWER_RATE"
 
 
 def slow_answer_rate() -> float:
-    text = _switch(SLOW_ANSWER_SWITCH)
+    text = SandboxConf.SANDBOX_SLOW_ANSWER_RATE
     if not text:
         return 0.0
     value = float(text)
@@ -101,16 +99,9 @@ PAYMENT_422_BODIES: dict[str, dict] = {
 }
 
 
-def _switch(name: str) -> str:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, "")
-    return str(value).strip()
-
-
 def payment_rejection() -> JsonResponse | None:
     """The 422 the switch asks for ("text", "list", "map" or "error"), or None when it is off."""
-    shape = _switch(PAYMENT_422_SWITCH).lower()
+    shape = SandboxConf.SANDBOX_PROCORE_PAYMENT_422.lower()
     if not shape or shape in ("0", "off", "false"):
         return None
     body = PAYMENT_422_BODIES.get(shape)
@@ -131,7 +122,7 @@ def service_accounts_need_company_header() -> bool:
     operations' own notes say neither needs it. Whether a company is in such a region is the
     company's, not ours: a switch, off by default (existing connections keep working), on in the
     tests of that rule."""
-    return _switch(SERVICE_ACCOUNT_HEADER_SWITCH).lower() in ("1", "on", "true", "yes")
+    return SandboxConf.SANDBOX_PROCORE_SERVICE_ACCOUNT_COMPANY_HEADER.lower() in ("1", "on", "true", "yes")
 
 
 # --- Procore: what filters[vendor_id] on GET /rest/v1.0/projects means ---------------------------
@@ -144,7 +135,7 @@ def projects_vendor_filter() -> str:
     Vendor ID"; what it does in the real API is unverified (see procore.filters). "commitments"
     (the default: projects where the vendor holds a non-deleted commitment), "ignored" (the filter
     is not applied) or "none" (no project for any vendor)."""
-    mode = _switch(PROJECTS_VENDOR_FILTER_SWITCH).lower() or VENDOR_COMMITMENTS
+    mode = SandboxConf.SANDBOX_PROCORE_PROJECTS_VENDOR_FILTER.lower()
     if mode not in VENDOR_FILTER_MODES:
         raise ValueError(f"{PROJECTS_VENDOR_FILTER_SWITCH} must be one of {', '.join(VENDOR_FILTER_MODES)} (or empty)")
     return mode

@@ -15,10 +15,11 @@ from django.test import override_settings
 from syncapp.connectors.conf import ConnectorsConf
 from syncapp.core.conf import CoreConf, Setting, defaults
 from syncapp.reconcile.conf import ReconcileConf
+from syncapp.sandbox.conf import SandboxConf
 from syncapp.sync.conf import SyncConf
 from syncapp.webhooks.conf import WebhooksConf
 
-CONFS = [CoreConf, SyncConf, ReconcileConf, WebhooksConf, ConnectorsConf]
+CONFS = [CoreConf, SyncConf, ReconcileConf, WebhooksConf, ConnectorsConf, SandboxConf]
 EVERY = {name: default for conf in CONFS for name, default in defaults(conf).items()}
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -56,3 +57,12 @@ def test_env_example_documents_each_default_it_lists():
     assert documented  # the example lists some of them
     for name, value in documented.items():
         assert type(EVERY[name])(value) == EVERY[name], name
+
+
+def test_a_sandbox_switch_reads_settings_then_the_environment_and_blank_is_its_default(monkeypatch):
+    monkeypatch.setenv("SANDBOX_XERO_OTHER_DOCUMENT_EMBED", "invoice")
+    assert SandboxConf.SANDBOX_XERO_OTHER_DOCUMENT_EMBED == "invoice"
+    with override_settings(SANDBOX_XERO_OTHER_DOCUMENT_EMBED=" document "):
+        assert SandboxConf.SANDBOX_XERO_OTHER_DOCUMENT_EMBED == "document"
+    monkeypatch.setenv("SANDBOX_XERO_OTHER_DOCUMENT_EMBED", "  ")
+    assert SandboxConf.SANDBOX_XERO_OTHER_DOCUMENT_EMBED == "document"

@@ -60,7 +60,7 @@ class Project(models.Model):
     currency_iso_code = models.CharField(max_length=3, default="AUD")
     active = models.BooleanField(default=True)
     # Procore answers 403 for one project when the user is not in its directory or a tool is off
-    # (domain.md section 3, errors). Comma-separated: "project" (every call on the project),
+    # (sources: procore/api.py, beside _REFUSALS). Comma-separated: "project" (every call on the project),
     # "commitments" (the Commitments tool: commitments and their payments), "invoicing"
     # (subcontractor invoices). Empty: full access.
     refused_tools = models.CharField(max_length=100, blank=True)

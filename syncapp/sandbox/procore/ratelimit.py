@@ -25,7 +25,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from django.conf import settings
+from syncapp.sandbox.conf import SandboxConf
 
 _lock = threading.Lock()
 
@@ -63,7 +63,7 @@ class RateState:
         """A 429's headers: the refusing window's, and Retry-After only when switched on (see the
         module docstring: Procore documents it for the 503 only)."""
         headers = self.headers()
-        if getattr(settings, "SANDBOX_PROCORE_429_RETRY_AFTER", False):
+        if SandboxConf.SANDBOX_PROCORE_429_RETRY_AFTER:
             headers["Retry-After"] = str(self.retry_after)
         return headers
 

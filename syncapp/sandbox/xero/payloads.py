@@ -12,13 +12,11 @@ and a loop of dict literals.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-
+from syncapp.sandbox.conf import SandboxConf
 from syncapp.sandbox.xero.models import Contact, Invoice, Organisation
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -330,10 +328,8 @@ PAYMENT_COLUMNS = (
 )
 
 
-# Switches for what the docs leave open, read per answer from a Django setting of the same name,
-# else the environment (a demo server started with the variable has it); tests set them with
-# pytest-django's `settings` fixture, the sandbox runs in the same process. Defaults: the spec's
-# own getPayments example.
+# Switches for what the docs leave open (sandbox.conf reads them per answer, from a Django setting
+# of the same name, else the environment). Defaults: the spec's own getPayments example.
 #
 # SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL (default true): the example carries a batch payment's id twice,
 # as `BatchPaymentID` and inside the `BatchPayment` object; "false" sends only the object (the
@@ -348,19 +344,12 @@ BATCH_ID_SWITCH = "SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL"
 EMBED_SWITCH = "SANDBOX_XERO_OTHER_DOCUMENT_EMBED"
 
 
-def _switch(name: str, default: str) -> str:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, default)
-    return str(value).strip().lower()
-
-
 def batch_id_at_top_level() -> bool:
-    return _switch(BATCH_ID_SWITCH, "true") not in ("0", "false", "off", "no")
+    return SandboxConf.SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL.lower() not in ("0", "false", "off", "no")
 
 
 def other_document_embed() -> str:
-    return "invoice" if _switch(EMBED_SWITCH, "document") == "invoice" else "document"
+    return "invoice" if SandboxConf.SANDBOX_XERO_OTHER_DOCUMENT_EMBED.lower() == "invoice" else "document"
 
 
 # Embedded document key -> Invoice.Type when embedded as an Invoice (supplier side, customer side).

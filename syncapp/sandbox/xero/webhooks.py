@@ -30,7 +30,6 @@ import hmac
 import itertools
 import json
 import logging
-import os
 import secrets
 import string
 import threading
@@ -39,6 +38,7 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 
+from syncapp.sandbox.conf import SandboxConf
 from syncapp.sandbox.xero.models import Payment
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,7 @@ _deliveries: list[threading.Thread] = []
 
 
 def webhook_url() -> str:
-    value = getattr(settings, URL_SWITCH, None)
-    if value is None:
-        value = os.environ.get(URL_SWITCH, "")
-    return str(value).strip()
+    return SandboxConf.SANDBOX_XERO_WEBHOOK_URL
 
 
 def payment_saved(sender, instance: Payment, created: bool = False, raw: bool = False, **kwargs) -> None:
