@@ -228,6 +228,8 @@ def _refusal(result: subprocess.CompletedProcess) -> str:
         ("required; `make .env` generates one (a note, not a key at all)", "SECRET_KEY is not a random key"),
         ("django-insecure-" + secrets.token_urlsafe(50), "SECRET_KEY is not a random key"),
     ],
+    # Fixed ids: a random key in the id would make each pytest-xdist worker collect another test.
+    ids=["empty", "spaces", "short-word", "short-repeat", "a-note", "django-insecure"],
 )
 def test_production_refuses_a_blank_whitespace_short_or_placeholder_secret_key(tmp_path, value, message):
     result = load(tmp_path, env_text(filled(SECRET_KEY=value)))
