@@ -52,8 +52,12 @@ users-reset: migrate
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# Two test workers (pytest-xdist), each with its own test database; tests/conftest.py keeps the
+# browser and torture tests on one of them. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 test: install browser
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 lint: install

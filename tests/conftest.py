@@ -14,7 +14,20 @@ from syncapp.settings import SERVICE_URLS, sandbox_url
 from tests.fixtures_sandbox import seeded_world  # noqa: F401  (a fixture)
 
 
+# Run by `make test` with pytest-xdist (`-n 2 --dist loadgroup`): the browser and torture tests
+# go to one worker, one after the other (one Chromium, and worker processes killed on purpose),
+# while the other worker takes the rest.
+_ONE_WORKER = ("tests/browser/", "tests/torture/")
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(_ONE_WORKER):
+            item.add_marker(pytest.mark.xdist_group("one_worker"))
+    _skip_postgres_only_on_sqlite(items)
+
+
+def _skip_postgres_only_on_sqlite(items) -> None:
     """Tests marked `postgres` prove guarantees (row locks, concurrent workers) SQLite lacks."""
     if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
