@@ -129,10 +129,3 @@ def sandbox(live_server, settings) -> str:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def database_url() -> str:
-    """The test database as a DATABASE_URL, for a process the test starts (`manage.py ...`)."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import database_url
+from tests.processes import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration
 from syncapp.sandbox.procore import models as procore
-from tests.conftest import database_url
+from tests.processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,11 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
-
-from django.db import connection
 
 from syncapp.settings import SERVICE_URLS, sandbox_url
+from tests.processes import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_SETTINGS = "tests.torture.worker_settings"
@@ -144,17 +142,6 @@ def report(scenario: str, seed: int, comparison: Comparison, *, started: float, 
 
 
 # --- Worker processes -------------------------------------------------------------------------------
-
-
-def database_url() -> str:
-    """The test database this process uses, as DATABASE_URL for the workers."""
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or "5432"
-    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
 
 
 def worker_env(site_url: str, **extra: str) -> dict[str, str]:
