@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -278,13 +278,10 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
         if not connection.tenant_id:
             raise ConnectorError(f"No {name} {word} is chosen yet.")
         if connection.provider == Provider.XERO:
-            org = _with_token(
-                connection,
-                lambda token: directory.xero_organisation(access_token=token, tenant_id=connection.tenant_id),
-            )
+            org = _read_through_client(connection, lambda client: client.organisation())
             message = f"{name} answered: organisation '{org.name}'."
         else:
-            projects = _procore_check(connection)
+            projects = _read_through_client(connection, lambda client: client.project_count())
             seen = "" if projects is None else f" ({projects} project{'s' * (projects != 1)} visible)"
             message = f"{name} answered: company '{connection.tenant_name}'{seen}."
     except NeedsReconnect as exc:
@@ -309,14 +306,14 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
     return result
 
 
-def _procore_check(connection: Connection) -> int | None:
-    """Procore's test read, through the web request's client from the one client factory: it
-    renews the token on a 401 and never sleeps on a rate limit (RateLimited says until when)."""
-    from syncapp.sync.clients import interactive_procore_client  # local: sync.clients imports this module
+def _read_through_client(connection: Connection, read: Callable[[Any], T]) -> T:
+    """The test read, through the web request's client from the one client factory: it renews the
+    token on a 401 and never sleeps on a rate limit (RateLimited says until when)."""
+    from syncapp.sync.clients import interactive_client  # local: sync.clients imports this module
 
     try:
-        with interactive_procore_client(connection) as client:
-            return client.project_count()
+        with interactive_client(connection) as client:
+            return read(client)
     except NeedsReconnect as exc:
         # e.g. Procore's 403 "App is not connected to this company", or a refused refresh.
         connection.refresh_from_db(fields=["status"])

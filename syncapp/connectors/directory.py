@@ -1,7 +1,7 @@
-"""The plain API calls made while connecting, with a raw access token and no stored connection yet
-(or for the "Test connection" button): Xero's tenant list and organisation, Xero's tenant-connection
-removal, and Procore's companies. The connections app calls them; the OAuth and the stored tokens
-stay there.
+"""The plain API calls made while connecting, with a raw access token and no stored connection yet:
+Xero's tenant list, Xero's tenant-connection removal, and Procore's companies. The connections app
+calls them; the OAuth and the stored tokens stay there. ("Test connection" reads through the full
+clients of `syncapp.sync.clients`.)
 
 Procore-Company-Id: every company-scoped Procore call sends it; /rest/v1.0/companies sends it when
 the company is known (a service account must, in Procore's regions).
@@ -22,7 +22,6 @@ from syncapp.connectors.types import (
     NeedsReconnect,
     ProcoreCompany,
     TransientError,
-    XeroOrganisation,
     XeroTenant,
 )
 
@@ -90,20 +89,6 @@ def xero_tenants(*, access_token: str) -> list[XeroTenant]:
         )
         for row in response.json()
     ]
-
-
-def xero_organisation(*, access_token: str, tenant_id: str) -> XeroOrganisation:
-    """The cheap read behind "Test connection": GET /Organisation for one tenant."""
-    response = _get(f"{settings.XERO_API_URL}/Organisation", token=access_token, headers={"xero-tenant-id": tenant_id})
-    _check(response, service="Xero")
-    rows = response.json().get("Organisations") or [{}]
-    org = rows[0]
-    return XeroOrganisation(
-        tenant_id=str(org.get("OrganisationID") or tenant_id),
-        name=str(org.get("Name") or ""),
-        base_currency=str(org.get("BaseCurrency") or ""),
-        short_code=str(org.get("ShortCode") or ""),
-    )
 
 
 def xero_remove_tenant(*, access_token: str, connection_id: str) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from syncapp.connections.health import ConnectionHealth
-from syncapp.connections.models import Connection, Integration
+from syncapp.connections.models import Connection, Integration, Provider
 from syncapp.connections.services import connection_problem, get_connection
 from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors.pacing import MAX_WAIT_SECONDS
@@ -45,7 +45,7 @@ def xero_client(
     connection: Connection,
     *,
     counter: CallCounter | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     max_wait: float = MAX_WAIT_SECONDS,
 ) -> XeroApi:
     """The Xero client of a connected Xero connection (close it after use, as `procore_client`'s)."""
@@ -53,7 +53,7 @@ def xero_client(
         tokens=ConnectionTokens(connection),
         tenant_id=connection.tenant_id,
         counter=counter,
-        sleep=sleep,
+        sleep=sleep or time.sleep,  # looked up now: a test can watch a web request's sleeps
         max_wait=max_wait,
         health=ConnectionHealth(connection),
     )
@@ -63,7 +63,7 @@ def procore_client(
     connection: Connection,
     *,
     counter: CallCounter | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     max_wait: float = MAX_WAIT_SECONDS,
 ) -> ProcoreApi:
     """The Procore client of a connected Procore connection (close it after use: its last calls'
@@ -72,7 +72,7 @@ def procore_client(
         tokens=ConnectionTokens(connection),
         company_id=int(connection.tenant_id),
         counter=counter,
-        sleep=sleep,
+        sleep=sleep or time.sleep,  # looked up now: a test can watch a web request's sleeps
         max_wait=max_wait,
         health=ConnectionHealth(connection),
     )
@@ -82,3 +82,10 @@ def interactive_procore_client(connection: Connection) -> ProcoreApi:
     """For a web request (Mappings pickers, vendor creation, the connection test): a call that would
     have to wait for a rate limit raises RateLimited at once instead, its message saying until when."""
     return procore_client(connection, max_wait=INTERACTIVE_MAX_WAIT)
+
+
+def interactive_client(connection: Connection) -> XeroApi | ProcoreApi:
+    """The web request's client of either provider (the "Test connection" button)."""
+    if connection.provider == Provider.XERO:
+        return xero_client(connection, max_wait=INTERACTIVE_MAX_WAIT)
+    return interactive_procore_client(connection)

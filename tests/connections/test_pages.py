@@ -83,6 +83,19 @@ def test_testing_the_connections_makes_a_cheap_read_and_records_success(admin_cl
     assert AuditEntry.objects.filter(action="connection.tested", actor=admin_user).count() == 2
 
 
+def test_testing_xero_after_it_dropped_the_authorisation_asks_for_a_reconnect(admin_client, both_connected):
+    xero_conn, _ = both_connected
+    xero.Token.objects.update(revoked=True)  # e.g. revoked from Xero's "Connected apps" page
+
+    response = admin_client.post(f"/connections/{xero_conn.pk}/test/", follow=True)
+
+    xero_conn.refresh_from_db()
+    assert xero_conn.status == ConnectionStatus.NEEDS_RECONNECT
+    assert "Reconnect needed" in response.content.decode()
+    [entry] = AuditEntry.objects.filter(action="connection.tested")
+    assert entry.details["ok"] is False
+
+
 def test_disconnecting_xero_removes_the_tenant_and_revokes_the_tokens(admin_client, admin_user, both_connected):
     xero_conn, _ = both_connected
 
