@@ -57,8 +57,8 @@ def record_success(connection: Connection) -> None:
 def record_error(connection: Connection, *, message: str) -> None:
     """A call failed but the connection is not known to be dead (e.g. a 5xx or a timeout)."""
     now = timezone.now()
-    Connection.objects.filter(pk=connection.pk).update(last_error=message[:1000], last_error_at=now)
-    connection.last_error = message[:1000]
+    connection.last_error = fit(Connection, "last_error", message)
+    Connection.objects.filter(pk=connection.pk).update(last_error=connection.last_error, last_error_at=now)
     connection.last_error_at = now
 
 
@@ -82,7 +82,7 @@ class ConnectionHealth:
         self._write_if_due()
 
     def failed(self, message: str) -> None:
-        self._error = (message[:1000], timezone.now())
+        self._error = (fit(Connection, "last_error", message), timezone.now())
         self._write_if_due()
 
     def flush(self) -> None:

@@ -57,7 +57,7 @@ class Connection(models.Model):
     connected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     connected_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)  # the newest call error, in words
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Why the connection needs a reconnect, in words an admin understands (no secrets).
     status_reason = models.CharField(max_length=500, blank=True)

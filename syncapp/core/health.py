@@ -19,6 +19,7 @@ from django_q import brokers
 from syncapp.connections.models import Connection
 from syncapp.core.conf import CoreConf
 from syncapp.core.models import WorkerHeartbeat
+from syncapp.core.text import fit
 from syncapp.sync.models import ACTIVE_RUN_STATES, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def dead_after() -> dt.timedelta:
 
 
 def record_beat(*, worker: str) -> None:
-    WorkerHeartbeat.objects.update_or_create(pk=HEARTBEAT_ROW, defaults={"beat_at": timezone.now(), "worker": worker})
+    beat = {"beat_at": timezone.now(), "worker": fit(WorkerHeartbeat, "worker", worker)}
+    WorkerHeartbeat.objects.update_or_create(pk=HEARTBEAT_ROW, defaults=beat)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ _KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keep
 
 def this_process() -> str:
     """How a run names its worker on the run page and in its log."""
-    return f"{socket.gethostname()} pid {os.getpid()}"[:200]
+    return f"{socket.gethostname()} pid {os.getpid()}"
 
 
 def locks_available() -> bool:

@@ -33,6 +33,7 @@ from syncapp.connections.services import get_connection, mark_needs_reconnect
 from syncapp.connectors.types import DailyLimitReached, NeedsReconnect, RateLimited
 from syncapp.core.jobs import JobLifecycle
 from syncapp.core.logcontext import log_context
+from syncapp.core.text import fit
 from syncapp.sync import crashpoints, fetch, lease, resolve, send, signals
 from syncapp.sync.clients import open_clients
 from syncapp.sync.conf import SyncConf
@@ -193,8 +194,8 @@ def _claim_under(held: lease.RunLease) -> SyncRun | None:
     run = claim_run(held.run_id)
     if run is None:
         return None
-    SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(worker=held.worker, worker_lock=held.locked)
-    run.worker, run.worker_lock = held.worker, held.locked
+    run.worker, run.worker_lock = fit(SyncRun, "worker", held.worker), held.locked
+    SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(worker=run.worker, worker_lock=run.worker_lock)
     return run
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.connections.health import ConnectionHealth
+from syncapp.connections.health import ConnectionHealth, record_error
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,17 @@ def test_a_call_due_after_the_interval_writes_again(procore):
     health.failed("Procore is overloaded (GET /vendors).")
     procore.refresh_from_db()
     assert procore.last_error == "Procore is overloaded (GET /vendors)."
+
+
+def test_an_error_longer_than_the_column_is_kept_cut_to_it(procore):
+    """An API can send an error page as its message; the column keeps its first 1000 characters."""
+    ConnectionHealth(procore, every=0).failed("Procore answered 502: " + "<html>" * 500)
+    procore.refresh_from_db()
+    assert len(procore.last_error) == 1000 and procore.last_error.startswith("Procore answered 502: <html>")
+
+    record_error(procore, message="Xero answered 503: " + "x" * 2000)
+    procore.refresh_from_db()
+    assert len(procore.last_error) == 1000 and procore.last_error.startswith("Xero answered 503: x")
 
 
 def test_the_status_and_tokens_are_never_touched(procore):
