@@ -1,20 +1,22 @@
 """Procore's refusals as the connector reads them: a 422 in every documented body shape becomes a
 DataError carrying Procore's own words; a 403 on one project is a refusal of that project, not a
-"reconnect"; deleted commitments are read only when asked for. Over HTTP against the sandbox; the
-`{"error": {...}}` example is Procore's own (Document Management technical guide, Error Reference).
+"reconnect"; deleted commitments are read only when asked for. The 422 bodies are read over a
+MockTransport, the project and commitment rules over HTTP against the sandbox (they are the
+sandbox's behaviour too); the `{"error": {...}}` example is Procore's own (Document Management
+technical guide, Error Reference).
 """
 
 import datetime as dt
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.utils import timezone
 
 from syncapp.connectors.procore import procore_messages
 from syncapp.connectors.types import DataError, NeedsReconnect, NewContractPayment
 from syncapp.sandbox.faults import PAYMENT_422_BODIES
-
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.connectors.mock_procore import MockProcore
 
 # developers.procore.com, Document Management technical guide, "Error Reference" (example body).
 PROCORE_ERROR_OBJECT_EXAMPLE = {
@@ -48,21 +50,15 @@ def test_the_error_object_reads_whatever_its_details_hold(error, expected):
     assert procore_messages({"error": error})[0] == expected
 
 
-def _payment(world) -> NewContractPayment:
-    return NewContractPayment(
-        project_id=world.project.id,
-        commitment_id=world.commitment.id,
-        date=dt.date(2026, 11, 10),
-        amount=Decimal("10.00"),
-        origin_id="xero-payment-422",
-        invoice_number="INV-778",
-        invoice_date=None,
-        check_number="",
-        payment_method="electronic",
-        notes="",
-        origin_data="",
-        requisition_id=None,
-    )
+PAYMENT = NewContractPayment(
+    project_id=1,
+    commitment_id=2,
+    date=dt.date(2026, 11, 10),
+    amount=Decimal("10.00"),
+    origin_id="xero-payment-422",
+    invoice_number="INV-778",
+    payment_method="electronic",
+)
 
 
 @pytest.mark.parametrize(
@@ -74,20 +70,19 @@ def _payment(world) -> NewContractPayment:
         ("error", ["Validation errors detected", "invoice_date must not be after the payment date"]),
     ],
 )
-def test_a_422_on_the_payment_create_raises_procores_own_words_whatever_the_shape(
-    procore_world, procore_client, settings, shape, words
-):
-    settings.SANDBOX_PROCORE_PAYMENT_422 = shape
-    assert shape in PAYMENT_422_BODIES
+def test_a_422_on_the_payment_create_raises_procores_own_words_whatever_the_shape(shape, words):
+    """The bodies are the sandbox's (each shape Procore's pages show); no server is needed to read them."""
+    procore = MockProcore(lambda: httpx.Response(422, json=PAYMENT_422_BODIES[shape]))
 
     with pytest.raises(DataError) as refused:
-        procore_client.create_contract_payment(_payment(procore_world))
+        procore.client.create_contract_payment(PAYMENT)
 
-    assert refused.value.status == 422
+    assert refused.value.status == 422 and len(procore.requests) == 1
     for text in words:
         assert text in refused.value.message
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_403_on_one_projects_commitments_is_a_refusal_of_that_project_not_a_reconnect(procore_world, procore_client):
     procore_world.project.refused_tools = "commitments"
     procore_world.project.save()
@@ -100,6 +95,7 @@ def test_a_403_on_one_projects_commitments_is_a_refusal_of_that_project_not_a_re
     assert procore_client.requisitions(project_id=procore_world.project.id)  # the other tool still answers
 
 
+@pytest.mark.django_db(transaction=True)
 def test_deleted_commitments_are_left_out_unless_asked_for(procore_world, procore_client):
     procore_world.commitment.deleted_at = timezone.now()
     procore_world.commitment.save()

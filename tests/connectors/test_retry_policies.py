@@ -12,35 +12,9 @@ import httpx
 import pytest
 
 from syncapp.connectors import retries
-from syncapp.connectors.procore import ProcoreClient
 from syncapp.connectors.types import NewContractPayment, RateLimited, TransientError
 from syncapp.sync import send
-
-
-class StaticTokens:
-    def access_token(self) -> str:
-        return "token"
-
-    def refresh_after_unauthorized(self, failed_token: str) -> str:
-        return "token"
-
-
-class Procore:
-    """A ProcoreClient over a MockTransport that gives every request the same answer (or error)."""
-
-    def __init__(self, answer):
-        self.requests: list[httpx.Request] = []
-        self.sleeps: list[float] = []
-
-        def handle(request: httpx.Request) -> httpx.Response:
-            self.requests.append(request)
-            if isinstance(answer, Exception):
-                raise answer
-            return answer()
-
-        self.client = ProcoreClient(
-            tokens=StaticTokens(), company_id=1, sleep=self.sleeps.append, transport=httpx.MockTransport(handle)
-        )
+from tests.connectors.mock_procore import MockProcore
 
 
 def overloaded() -> httpx.Response:
@@ -67,7 +41,7 @@ PAYMENT = NewContractPayment(
 
 def test_a_read_that_keeps_answering_503_costs_four_requests_even_through_the_engine():
     """Before one policy, the engine retried the client's nine 503 answers six times: 54 requests."""
-    procore = Procore(overloaded)
+    procore = MockProcore(overloaded)
     index = SimpleNamespace(
         payments_on=lambda **ids: {p.origin_id: p for p in procore.client.commitment(2, project_id=1)[1]}
     )
@@ -79,7 +53,7 @@ def test_a_read_that_keeps_answering_503_costs_four_requests_even_through_the_en
 
 def test_a_read_that_keeps_answering_500_costs_four_requests_with_growing_waits():
     """Before: 24 requests (the client's four, six times over)."""
-    procore = Procore(server_error)
+    procore = MockProcore(server_error)
     with pytest.raises(TransientError) as failed:
         procore.client.projects()
     assert len(procore.requests) == 4
@@ -88,7 +62,7 @@ def test_a_read_that_keeps_answering_500_costs_four_requests_with_growing_waits(
 
 
 def test_a_payment_post_answered_500_is_sent_once_and_reported_ambiguous():
-    procore = Procore(server_error)
+    procore = MockProcore(server_error)
     with pytest.raises(TransientError) as unsure:
         procore.client.create_contract_payment(PAYMENT)
     assert len(procore.requests) == 1
@@ -96,7 +70,7 @@ def test_a_payment_post_answered_500_is_sent_once_and_reported_ambiguous():
 
 
 def test_a_payment_post_without_an_answer_is_sent_once():
-    procore = Procore(httpx.ReadTimeout("no answer"))
+    procore = MockProcore(httpx.ReadTimeout("no answer"))
     with pytest.raises(TransientError) as unsure:
         procore.client.create_contract_payment(PAYMENT)
     assert len(procore.requests) == 1
@@ -104,7 +78,7 @@ def test_a_payment_post_without_an_answer_is_sent_once():
 
 
 def test_a_payment_post_that_never_left_is_tried_four_times():
-    procore = Procore(httpx.ConnectError("refused"))
+    procore = MockProcore(httpx.ConnectError("refused"))
     with pytest.raises(TransientError) as refused:
         procore.client.create_contract_payment(PAYMENT)
     assert len(procore.requests) == 4
@@ -112,7 +86,7 @@ def test_a_payment_post_that_never_left_is_tried_four_times():
 
 
 def test_a_payment_post_met_by_503_ends_as_a_transient_error_not_ambiguous():
-    procore = Procore(overloaded)
+    procore = MockProcore(overloaded)
     with pytest.raises(TransientError) as overloaded_error:
         procore.client.create_contract_payment(PAYMENT)
     assert len(procore.requests) == 4
@@ -120,14 +94,14 @@ def test_a_payment_post_met_by_503_ends_as_a_transient_error_not_ambiguous():
 
 
 def test_a_delete_answered_502_is_tried_four_times():
-    procore = Procore(lambda: httpx.Response(502, json={}))
+    procore = MockProcore(lambda: httpx.Response(502, json={}))
     with pytest.raises(TransientError):
         procore.client.delete_contract_payment(7, project_id=1, commitment_id=2)
     assert len(procore.requests) == 4
 
 
 def test_429s_are_waited_out_eight_times_then_the_caller_pauses():
-    procore = Procore(rate_limited)
+    procore = MockProcore(rate_limited)
     procore.client.pacer._sleep = procore.sleeps.append  # the pacer sleeps until each reset
     with pytest.raises(RateLimited):
         procore.client.projects()
@@ -136,7 +110,7 @@ def test_429s_are_waited_out_eight_times_then_the_caller_pauses():
 
 
 def test_a_web_request_never_waits_for_a_429():
-    procore = Procore(rate_limited)
+    procore = MockProcore(rate_limited)
     procore.client._max_wait = 0.0
     with pytest.raises(RateLimited):
         procore.client.projects()

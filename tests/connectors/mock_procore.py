@@ -1,0 +1,37 @@
+"""A ProcoreClient over an httpx.MockTransport: for tests of how the client reads answers and
+how often it asks, where the sandbox's own behaviour is not what is tested."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from syncapp.connectors.procore import ProcoreClient
+
+
+class StaticTokens:
+    def access_token(self) -> str:
+        return "token"
+
+    def refresh_after_unauthorized(self, failed_token: str) -> str:
+        return "token"
+
+
+class MockProcore:
+    """`client` gives every request the same answer (a response built by `answer()`, or the
+    exception `answer` raised); `requests` and `sleeps` record what it sent and how it waited."""
+
+    def __init__(self, answer: Callable[[], httpx.Response] | Exception):
+        self.requests: list[httpx.Request] = []
+        self.sleeps: list[float] = []
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer()
+
+        self.client = ProcoreClient(
+            tokens=StaticTokens(), company_id=1, sleep=self.sleeps.append, transport=httpx.MockTransport(handle)
+        )
