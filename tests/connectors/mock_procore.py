@@ -3,11 +3,24 @@ how often it asks, where the sandbox's own behaviour is not what is tested."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import httpx
 
 from syncapp.connectors.procore import ProcoreClient
+from syncapp.connectors.types import NewContractPayment
+
+PAYMENT = NewContractPayment(
+    project_id=1,
+    commitment_id=2,
+    date=dt.date(2026, 11, 30),
+    amount=Decimal("10.00"),
+    origin_id="xero-payment",
+    invoice_number="INV-778",
+    payment_method="electronic",
+)
 
 
 class StaticTokens:

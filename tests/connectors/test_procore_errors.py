@@ -6,17 +6,15 @@ sandbox's behaviour too); the `{"error": {...}}` example is Procore's own (Docum
 technical guide, Error Reference).
 """
 
-import datetime as dt
-from decimal import Decimal
 
 import httpx
 import pytest
 from django.utils import timezone
 
 from syncapp.connectors.procore import procore_messages
-from syncapp.connectors.types import DataError, NeedsReconnect, NewContractPayment
+from syncapp.connectors.types import DataError, NeedsReconnect
 from syncapp.sandbox.faults import PAYMENT_422_BODIES
-from tests.connectors.mock_procore import MockProcore
+from tests.connectors.mock_procore import PAYMENT, MockProcore
 
 # developers.procore.com, Document Management technical guide, "Error Reference" (example body).
 PROCORE_ERROR_OBJECT_EXAMPLE = {
@@ -50,15 +48,6 @@ def test_the_error_object_reads_whatever_its_details_hold(error, expected):
     assert procore_messages({"error": error})[0] == expected
 
 
-PAYMENT = NewContractPayment(
-    project_id=1,
-    commitment_id=2,
-    date=dt.date(2026, 11, 10),
-    amount=Decimal("10.00"),
-    origin_id="xero-payment-422",
-    invoice_number="INV-778",
-    payment_method="electronic",
-)
 
 
 @pytest.mark.parametrize(

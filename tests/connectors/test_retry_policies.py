@@ -3,18 +3,16 @@ httpx.MockTransport: one policy in the client, none on top of it in the engine."
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from decimal import Decimal
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from syncapp.connectors import retries
-from syncapp.connectors.types import NewContractPayment, RateLimited, TransientError
+from syncapp.connectors.types import RateLimited, TransientError
 from syncapp.sync import send
-from tests.connectors.mock_procore import MockProcore
+from tests.connectors.mock_procore import PAYMENT, MockProcore
 
 
 def overloaded() -> httpx.Response:
@@ -29,14 +27,6 @@ def rate_limited() -> httpx.Response:
     return httpx.Response(429, headers={"X-Rate-Limit-Reset": str(int(time.time()) + 2)}, json={})
 
 
-PAYMENT = NewContractPayment(
-    project_id=1,
-    commitment_id=2,
-    date=dt.date(2026, 11, 30),
-    amount=Decimal("10.00"),
-    origin_id="xero-payment",
-    payment_method="electronic",
-)
 
 
 def test_a_read_that_keeps_answering_503_costs_four_requests_even_through_the_engine():
