@@ -52,9 +52,10 @@ users-reset: migrate
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-# Two test workers (pytest-xdist), each with its own test database; tests/conftest.py keeps the
-# browser and torture tests on one of them. TEST_WORKERS=0 runs everything in this process.
-TEST_WORKERS ?= 2
+# Four test workers (pytest-xdist), each with its own test database; tests/conftest.py keeps the
+# browser and torture tests on one of them. Four on two cores: most tests wait on HTTP to the
+# sandbox and on PostgreSQL, not on the CPU. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 4
 
 test: install browser
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; \

@@ -13,9 +13,9 @@ from syncapp.core.roles import ADMIN, FINANCE
 from syncapp.settings import SERVICE_URLS, sandbox_url
 from tests.fixtures_sandbox import seeded_world  # noqa: F401  (a fixture)
 
-# Run by `make test` with pytest-xdist (`-n 2 --dist loadgroup`): the browser and torture tests
+# Run by `make test` with pytest-xdist (`-n 4 --dist loadgroup`): the browser and torture tests
 # go to one worker, one after the other (one Chromium, and worker processes killed on purpose),
-# while the other worker takes the rest.
+# while the other workers take the rest.
 _ONE_WORKER = ("tests/browser/", "tests/torture/")
 
 
