@@ -69,7 +69,8 @@ class TransientError(ConnectorError):
 
 
 class RateLimited(ConnectorError):
-    """A 429 the client could not absorb by waiting (e.g. Xero's day limit)."""
+    """A 429 (or Procore's 503 "overloaded") the client could not absorb by waiting (e.g. Xero's day
+    limit)."""
 
     def __init__(self, message: str, *, retry_after: float, problem: str = "", status: int = 429):
         super().__init__(message, status=status)
@@ -106,12 +107,17 @@ class NotFound(DataError):
 @contextmanager
 def reporting_to(health: CallHealth | None) -> Iterator[None]:
     """Tell `health` (when there is one) how the call inside went: ok() on success, failed() on a
-    failure that is the connection's (no answer, server errors, access refused). A refused record
-    (DataError) or a rate limit says nothing about the connection. The error still propagates."""
+    failure that is the connection's (no answer, server errors, access refused, a 503 "overloaded"
+    outlasting the waits). A refused record (DataError) or a spent rate limit (429: our own budget)
+    says nothing about the connection. The error still propagates."""
     try:
         yield
     except (TransientError, NeedsReconnect) as error:
         if health is not None:
+            health.failed(error.message)
+        raise
+    except RateLimited as error:
+        if health is not None and error.status == 503:
             health.failed(error.message)
         raise
     if health is not None:

@@ -31,6 +31,23 @@ class StaticTokens:
         return "token"
 
 
+class RecordedHealth:
+    """The connection health a client reports to (`CallHealth`), kept in lists."""
+
+    def __init__(self):
+        self.oks = 0
+        self.errors: list[str] = []
+
+    def ok(self) -> None:
+        self.oks += 1
+
+    def failed(self, message: str) -> None:
+        self.errors.append(message)
+
+    def flush(self) -> None:
+        pass
+
+
 class MockProcore:
     """`client` gives every request the same answer (a response built by `answer()`, or the
     exception `answer` raised); `requests` and `sleeps` record what it sent and how it waited."""
@@ -38,6 +55,7 @@ class MockProcore:
     def __init__(self, answer: Callable[[], httpx.Response] | Exception):
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
+        self.health = RecordedHealth()
 
         def handle(request: httpx.Request) -> httpx.Response:
             self.requests.append(request)
@@ -46,5 +64,9 @@ class MockProcore:
             return answer()
 
         self.client = ProcoreClient(
-            tokens=StaticTokens(), company_id=1, sleep=self.sleeps.append, transport=httpx.MockTransport(handle)
+            tokens=StaticTokens(),
+            company_id=1,
+            sleep=self.sleeps.append,
+            health=self.health,
+            transport=httpx.MockTransport(handle),
         )

@@ -105,3 +105,15 @@ def test_a_web_request_never_waits_for_a_429():
     with pytest.raises(RateLimited):
         procore.client.projects()
     assert len(procore.requests) == 1 and procore.sleeps == []
+
+
+def test_procore_overloaded_past_the_waits_is_the_connections_error_a_spent_rate_limit_is_not():
+    overloaded_procore, limited_procore = MockProcore(overloaded), MockProcore(rate_limited)
+    limited_procore.client.pacer._sleep = limited_procore.sleeps.append
+    for procore in (overloaded_procore, limited_procore):
+        with pytest.raises(RateLimited):
+            procore.client.projects()
+
+    [error] = overloaded_procore.health.errors
+    assert error.startswith("Procore is overloaded")
+    assert limited_procore.health.errors == [] and limited_procore.health.oks == 0

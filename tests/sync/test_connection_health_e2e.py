@@ -1,5 +1,5 @@
 """Every call a run makes moves its connection's health (against the sandbox over HTTP): a run of
-successful calls sets "last successful call", a run that fails on Procore's 5xx answers leaves
+successful calls sets "last successful call", a run stopped by Procore's 5xx answers leaves
 Procore's last error and a warning on the Home card."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from syncapp.connections.models import Connection
+from syncapp.sandbox import faults
 from syncapp.sandbox.models import Behaviour
 from syncapp.sync.models import RunState
 
@@ -29,14 +30,22 @@ def test_a_run_of_successful_calls_records_each_connections_last_success(world):
         assert row.last_error == ""
 
 
-def test_a_run_that_fails_on_procore_server_errors_leaves_the_error_and_a_warning(world, finance_user):
-    Behaviour.set("procore", error_rate=1.0)  # every Procore answer is a 500, 502 or 503
+@pytest.mark.parametrize(
+    ("status", "run_ends"),
+    [(500, RunState.FAILED), (503, RunState.PAUSED)],  # a 503 says "come back later": the run waits
+)
+def test_a_run_stopped_by_procore_server_errors_leaves_the_error_and_a_warning(
+    world, finance_user, monkeypatch, status, run_ends
+):
+    # Every Procore answer is an error; the sandbox picks 500, 502 or 503 at random, this test one.
+    monkeypatch.setattr(faults._random, "choice", lambda statuses: status)
+    Behaviour.set("procore", error_rate=1.0)
     try:
         run = world.run()
     finally:
         Behaviour.set("procore", error_rate=0)
     procore = connection(world, "procore")
-    assert run.state == RunState.FAILED
+    assert run.state == run_ends
     assert procore.last_error_at is not None and procore.last_error_at >= run.started_at
     assert "Procore" in procore.last_error
     assert connection(world, "xero").last_error == ""  # Xero answered every call
