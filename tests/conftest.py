@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 
 from syncapp.core.roles import ADMIN, FINANCE
+from syncapp.sandbox import faults
 from syncapp.settings import SERVICE_URLS, sandbox_url
 from tests.fixtures_sandbox import seeded_world  # noqa: F401  (a fixture)
 
@@ -124,6 +125,18 @@ def sandbox(live_server, settings) -> str:
     for name in SERVICE_URLS:
         setattr(settings, name, sandbox_url(name, live_server.url))
     return live_server.url
+
+
+@pytest.fixture
+def server_errors_are(monkeypatch):
+    """server_errors_are(status): the sandbox's injected server errors (`error_rate`) all answer
+    this status instead of 500, 502 or 503 at random. A Procore 503 ("overloaded, come back later")
+    pauses a run where a 500 fails it: a test that expects either says which."""
+
+    def pin(status: int) -> None:
+        monkeypatch.setattr(faults._random, "choice", lambda statuses: status)
+
+    return pin
 
 
 @pytest.fixture

@@ -87,8 +87,11 @@ def test_home_fills_in_while_a_run_sends_and_stops_polling_when_it_ends(page, ad
     shoot(page, "home-live-finished")
 
 
-def test_a_run_failing_on_procore_server_errors_ends_stopped_and_procore_warns(page, admin_user, connected):
-    Behaviour.set("procore", error_rate=1.0)  # every Procore answer is a 500, 502 or 503
+def test_a_run_failing_on_procore_server_errors_ends_stopped_and_procore_warns(
+    page, admin_user, connected, server_errors_are
+):
+    server_errors_are(500)  # a 503 would pause the run instead
+    Behaviour.set("procore", error_rate=1.0)  # every Procore answer is a 500
     log_in(page, admin_user.username)
     run, worker = start_from_home(page)
     step = page.locator(".run-step")

@@ -287,7 +287,11 @@ def test_server_errors_on_reads_are_retried_until_they_pass(procore_world, make_
     assert counter.calls == 2
 
 
-def test_server_errors_that_never_stop_end_as_a_transient_error(procore_world, make_procore_client):
+@pytest.mark.parametrize("status", [500, 502])  # a 503 that never stops is Procore's "overloaded": RateLimited
+def test_server_errors_that_never_stop_end_as_a_transient_error(
+    procore_world, make_procore_client, server_errors_are, status
+):
+    server_errors_are(status)
     Behaviour.set("procore", error_rate=1.0)
     counter = CallCounter()
     client = make_procore_client(counter=counter, sleep=lambda s: None)

@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 
 from syncapp.connections.models import Connection
-from syncapp.sandbox import faults
 from syncapp.sandbox.models import Behaviour
 from syncapp.sync.models import RunState
 
@@ -35,11 +34,10 @@ def test_a_run_of_successful_calls_records_each_connections_last_success(world):
     [(500, RunState.FAILED), (503, RunState.PAUSED)],  # a 503 says "come back later": the run waits
 )
 def test_a_run_stopped_by_procore_server_errors_leaves_the_error_and_a_warning(
-    world, finance_user, monkeypatch, status, run_ends
+    world, finance_user, server_errors_are, status, run_ends
 ):
-    # Every Procore answer is an error; the sandbox picks 500, 502 or 503 at random, this test one.
-    monkeypatch.setattr(faults._random, "choice", lambda statuses: status)
-    Behaviour.set("procore", error_rate=1.0)
+    server_errors_are(status)
+    Behaviour.set("procore", error_rate=1.0)  # every Procore answer is that error
     try:
         run = world.run()
     finally:
