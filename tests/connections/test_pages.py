@@ -96,6 +96,24 @@ def test_testing_xero_after_it_dropped_the_authorisation_asks_for_a_reconnect(ad
     assert entry.details["ok"] is False
 
 
+def test_reconnecting_clears_the_errors_of_the_old_authorisation(admin_client, both_connected):
+    from syncapp.connections.services import mark_needs_reconnect, record_error
+
+    _, procore_conn = both_connected
+    record_error(procore_conn, message="Procore needs reconnecting: the refresh token was refused")
+    mark_needs_reconnect(procore_conn, reason="the refresh token was refused")
+
+    full_flow(admin_client, "procore")
+
+    procore_conn.refresh_from_db()
+    assert procore_conn.status == ConnectionStatus.CONNECTED
+    assert procore_conn.last_error == "" and procore_conn.last_error_at is None
+    home = admin_client.get("/").content.decode()
+    assert "Connected, recent errors" not in home and "refresh token was refused" not in home
+    # The old trouble stays on record in the audit log.
+    assert AuditEntry.objects.filter(action="connection.needs_reconnect").exists()
+
+
 def test_disconnecting_xero_removes_the_tenant_and_revokes_the_tokens(admin_client, admin_user, both_connected):
     xero_conn, _ = both_connected
 
