@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from django.utils import timezone
 
 from syncapp.connectors import retries, values
 from syncapp.connectors.base import BaseClient
@@ -53,6 +52,7 @@ from syncapp.connectors.types import (
     TokenSource,
     TransientError,
 )
+from syncapp.core.times import minute_by
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -517,9 +517,7 @@ def _limit_message(action: Action, wait: float) -> str:
     """For people (a web page, a run's log): until when, in the site's local time, rounded up to
     the minute so that trying again at that minute works."""
     # To the second first: the wait was measured from X-Rate-Limit-Reset, a whole second.
-    until = timezone.localtime(dt.datetime.fromtimestamp(round(time.time() + wait), tz=dt.UTC))
-    if until.second:
-        until = until.replace(second=0) + dt.timedelta(minutes=1)
+    until = minute_by(dt.datetime.fromtimestamp(round(time.time() + wait), tz=dt.UTC))
     if action is Action.WAIT_OVERLOAD:
         return f"Procore is overloaded; try again after {until:%H:%M}."
     return f"Procore's rate limit is spent until {until:%H:%M}."

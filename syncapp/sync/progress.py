@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from syncapp.connectors.types import CallCounter
 from syncapp.core.text import fit
+from syncapp.core.times import minute_by
 from syncapp.sync.models import RunLogLine, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -210,4 +211,4 @@ def waiting_text(paused_until: dt.datetime | None) -> str:
     """What a run paused by a rate limit waits for, in local time."""
     if paused_until is None:
         return "waiting for the rate limit"
-    return f"waiting for rate limit until {timezone.localtime(paused_until):%H:%M}"
+    return f"waiting for rate limit until {minute_by(paused_until):%H:%M}"

@@ -265,10 +265,8 @@ def _pause(ctx: RunContext, exc: RateLimited) -> None:
     else:
         # The client's wait is measured from X-Rate-Limit-Reset (or Retry-After): resume then.
         resume_at = timezone.now() + dt.timedelta(seconds=max(1.0, exc.retry_after))
-        local = timezone.localtime(resume_at)
-        said = error = (
-            f"{exc.message} Paused until {local:%H:%M}; the run resumes by itself then. No payment was failed for it."
-        )
+        # The client's message names the time ("try again after 18:05"); the card adds "Paused until".
+        said = error = f"{exc.message} The run resumes by itself then. No payment was failed for it."
     if _finish(ctx, RunState.PAUSED, error=error, paused_until=resume_at):
         ctx.log(said, level="warning")
 

@@ -110,10 +110,11 @@ def test_a_broken_or_impossible_sample_shows_nothing_and_starts_anew(finance_cli
 
 @pytest.mark.django_db
 def test_a_paused_run_says_until_when_it_waits_for_the_rate_limit(finance_client, world):
-    until = timezone.now() + dt.timedelta(minutes=20)
+    until = timezone.localtime(timezone.now() + dt.timedelta(minutes=20)).replace(second=11, microsecond=0)
     run = running(world, state=RunState.PAUSED, phase="send", progress_done=5, progress_total=10, paused_until=until)
     html = poll(finance_client, run).content.decode()
-    assert f"waiting for rate limit until {timezone.localtime(until):%H:%M}" in html
+    # 14:04:11 reads "until 14:05": never a minute before the run resumes.
+    assert f"waiting for rate limit until {until + dt.timedelta(seconds=49):%H:%M}" in html
 
 
 @pytest.mark.django_db

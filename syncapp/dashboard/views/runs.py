@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from syncapp.core.roles import finance_required
+from syncapp.core.times import minute_by
 from syncapp.dashboard import selectors
 from syncapp.dashboard.views.common import page_integration, pager, show_integration, stop_polling
 from syncapp.sync.models import RunState, SyncRun
@@ -58,7 +59,7 @@ def _ended_early_card(run: SyncRun, label: str, reached: int | None) -> Progress
     """Paused, skipped or stopped: the bar stays where the run got to, and says no percent."""
     where = f" while {label[0].lower()}{label[1:]}" if label else ""
     if run.state == RunState.PAUSED:
-        until = f" until {timezone.localtime(run.paused_until):%H:%M}" if run.paused_until else ""
+        until = f" until {minute_by(run.paused_until):%H:%M}" if run.paused_until else ""
         return ProgressCard(f"Paused{where}", reached or 0, "", "paused", f"Paused{until}: {run.error}")
     if run.state == RunState.SKIPPED:
         return ProgressCard("Skipped", 0, "", "", run.error or "Skipped.")
