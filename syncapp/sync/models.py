@@ -12,7 +12,7 @@ from django.db.models import Exists, Q
 from django.utils import timezone
 
 from syncapp.connections.models import Integration
-from syncapp.core.jobs import BackgroundJob, one_active_per_integration
+from syncapp.core.jobs import ACTIVE_STATES, BackgroundJob, one_active_per_integration
 from syncapp.core.text import fitted
 from syncapp.sync.reasons import WORDS_MAX_LENGTH, Reason
 
@@ -172,7 +172,7 @@ class PaymentQuerySet(models.QuerySet):
         guard`, so the check and the write are one statement and two workers (or a worker and an
         Admin) cannot both move the same row. Text fields are cut to their columns; `updated_at`
         is now unless given. Whether the row moved; if it did, `payment` holds what was written
-        (fields written as expressions, such as `F("attempts") + 1`, are read back)."""
+        (fields written as expressions, such as `F("attempts") + 1`, are read back when next read)."""
         rows = self.filter(pk=payment.pk, state__in=from_states)
         if guard is not None:
             rows = rows.filter(guard)
@@ -183,8 +183,8 @@ class PaymentQuerySet(models.QuerySet):
         for name, value in values.items():
             if name not in computed:
                 setattr(payment, name, value)
-        if computed:
-            payment.refresh_from_db(fields=computed)
+        for name in computed:
+            payment.__dict__.pop(name, None)  # deferred: read back from the row when next read
         return True
 
 
@@ -292,7 +292,7 @@ class RunState(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
-ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+ACTIVE_RUN_STATES = ACTIVE_STATES  # a run is active as every background job is
 
 
 class SyncRun(BackgroundJob):

@@ -24,6 +24,9 @@ from django.db import models
 # characters; a message listing names Procore sent can be longer.
 WORDS_MAX_LENGTH = 500
 
+# The reason columns of a payment that has none (it moved on, or was never held up).
+NO_REASON = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
+
 
 class Category(models.TextChoices):
     """The groups of the "How it works" page (label: its heading)."""

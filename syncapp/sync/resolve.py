@@ -38,7 +38,7 @@ from syncapp.sync.models import (
 )
 from syncapp.sync.procore_index import ProcoreIndex, payable, payable_words
 from syncapp.sync.progress import RunContext
-from syncapp.sync.reasons import Reason
+from syncapp.sync.reasons import NO_REASON, Reason
 
 BILL_PAYMENT = "ACCPAYPAYMENT"
 # Xero's other PaymentTypes (Payment schema), in words: money that moved but paid no supplier bill.
@@ -728,11 +728,9 @@ def _target_changed(payment: Payment, verdict: Verdict) -> bool:
 
 def _apply(payment: Payment, verdict: Verdict) -> None:
     payment.state = verdict.state
-    if verdict.reason is None:
-        payment.reason_code, payment.reason_params, payment.message, payment.fix = "", {}, "", ""
-    else:
-        for name, value in verdict.reason.fields(**verdict.params).items():
-            setattr(payment, name, value)
+    reason_fields = verdict.reason.fields(**verdict.params) if verdict.reason else NO_REASON
+    for name, value in reason_fields.items():
+        setattr(payment, name, value)
     for name in _TARGET_FIELDS:
         setattr(payment, name, verdict.target.get(name))
     payment.project_name = payment.project_name or ""

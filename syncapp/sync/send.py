@@ -53,7 +53,7 @@ from syncapp.sync.models import (
 from syncapp.sync.outcomes import ALREADY_IN_PROCORE_EVENT
 from syncapp.sync.procore_index import ProcoreIndex
 from syncapp.sync.progress import RunContext
-from syncapp.sync.reasons import Reason
+from syncapp.sync.reasons import NO_REASON, Reason
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,6 @@ MAX_UNANSWERED_ROUNDS = 5
 # be at work behind it). Any other answer, even a 500, means Procore is done with the request.
 UNANSWERED_STATUSES = (None, 502, 504)
 UNSENT_STATES = (PaymentState.READY, PaymentState.SENDING)
-# A payment that moved on has no reason to show.
-_NO_PROBLEM = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
 _CENTS = Decimal("0.01")
 DRY_RUN_LOG_LINES = 200  # a dry run lists this many payments one by one, then only counts
 
@@ -231,10 +229,10 @@ def _send_one(
     try:
         existing = _read_existing(ctx, index, payment, fresh=fresh)
     except GaveUp as exc:
-        _fail(ctx, payment, exc.error.message, kind="failed")
+        _fail(ctx, payment, exc.error.message)
         return False
     except DataError as exc:
-        _fail(ctx, payment, f"Procore refused to show the commitment's payments: {exc.message}", kind="failed")
+        _fail(ctx, payment, f"Procore refused to show the commitment's payments: {exc.message}")
         return False
     if existing is not None and fresh:  # an unanswered create of ours was carried out after all
         _event(ctx, payment, "reconciled", "Found in Procore after an unanswered attempt: not sent again")
@@ -260,10 +258,10 @@ def _send_one(
         _unclaim(ctx, payment, PaymentState.SENDING, to=PaymentState.READY)
         raise
     except GaveUp as exc:
-        _fail(ctx, payment, exc.error.message, kind="failed")
+        _fail(ctx, payment, exc.error.message)
         return False
     except DataError as exc:
-        _fail(ctx, payment, f"Procore refused the payment: {exc.message}", kind="failed")
+        _fail(ctx, payment, f"Procore refused the payment: {exc.message}")
         return False
     crashpoints.reached("after_create")
     index.remember_payment(commitment_id=payment.procore_commitment_id, payment=created)
@@ -402,7 +400,7 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
         claimed_by_run=None,
         sent_at=now,
         updated_at=now,
-        **_NO_PROBLEM,
+        **NO_REASON,
         last_error="",
     ):
         return
@@ -414,7 +412,7 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
         _event(ctx, payment, "sent", f"Sent to Procore as payment #{remote.id}")
 
 
-def _fail(ctx: RunContext, payment: Payment, message: str, *, kind: str) -> None:
+def _fail(ctx: RunContext, payment: Payment, message: str) -> None:
     if not Payment.objects.transition(
         payment,
         from_states=UNSENT_STATES,
@@ -439,9 +437,6 @@ def _event(ctx: RunContext, payment: Payment, kind: str, message: str) -> None:
 
 # Rows that may have reached Procore though we never recorded it: left "sending" by a dead run, or
 # tried at least once (a timeout is ambiguous) and then failed, retried or blocked.
-_MAYBE_SENT = Q(state=PaymentState.SENDING) | Q(
-    state__in=[PaymentState.FAILED, PaymentState.NEW, PaymentState.BLOCKED, PaymentState.READY], attempts__gt=0
-)
 _MAYBE_SENT_STATES = (
     PaymentState.SENDING,
     PaymentState.FAILED,
@@ -449,6 +444,7 @@ _MAYBE_SENT_STATES = (
     PaymentState.BLOCKED,
     PaymentState.READY,
 )
+_MAYBE_SENT = Q(state__in=_MAYBE_SENT_STATES) & (Q(state=PaymentState.SENDING) | Q(attempts__gt=0))
 
 
 def settle_deleted_unsent(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> None:
@@ -498,7 +494,7 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
             procore_payment_id=found.id,
             sent_at=payment.sent_at or now,
             updated_at=now,
-            **_NO_PROBLEM,
+            **NO_REASON,
             **moves,
         ):
             _event(
@@ -576,7 +572,7 @@ def _reverse_one(ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, paym
         _event(ctx, payment, "reversal_retry", f"Could not delete it in Procore yet ({message}); will try again")
         ctx.count("reversal_pending")
         return
-    if _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.REVERSED, **_NO_PROBLEM, last_error=""):
+    if _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.REVERSED, **NO_REASON, last_error=""):
         ctx.count("reversed")
         _event(
             ctx, payment, "reversed", f"Deleted in Xero, so Procore payment #{payment.procore_payment_id} was deleted"

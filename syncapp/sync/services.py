@@ -26,7 +26,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
-from syncapp.sync.reasons import Reason
+from syncapp.sync.reasons import NO_REASON, Reason
 
 
 class ActionRefused(Exception):
@@ -223,10 +223,9 @@ def _act(
 ) -> Payment:
     """An Admin's action on one payment: the guarded move, a line in its history (the event text
     may name "{who}" and "{reason}"), and an audit entry."""
-    cleared = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
-    moved = Payment.objects.transition(payment, from_states=allowed, to=to, **{**cleared, **fields})
-    payment.refresh_from_db()  # as it is now: for the refusal's words, the history and the audit entry
+    moved = Payment.objects.transition(payment, from_states=allowed, to=to, **{**NO_REASON, **fields})
     if not moved:
+        payment.refresh_from_db()  # as it is now: the refusal names its state
         raise ActionRefused(f"This payment is {payment.get_state_display().lower()}; that cannot be done now.")
     kind, text = event
     who = getattr(actor, "username", "") or "the system"
