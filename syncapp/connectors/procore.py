@@ -223,26 +223,32 @@ class ProcoreClient(BaseClient):
         self, method: str, path: str, *, params: dict | None = None, json: dict | None = None, policy=retries.READ
     ) -> httpx.Response:
         """One API call, answered as ERROR_TABLE says and tried again as `policy` says."""
-        request = functools.partial(self._attempt, method, path, params=params, json=json)
+        # Only a write the policy may not repeat is "unsure" when unanswered: the others are sent again.
+        unsure = method != "GET" and not policy.repeat_unanswered
+        request = functools.partial(self._attempt, method, path, params=params, json=json, unsure=unsure)
         return self._call(request, policy=policy, what=f"Procore {method} {path}")
 
-    def _attempt(self, method: str, path: str, *, params: dict | None, json: dict | None) -> httpx.Response:
+    def _attempt(
+        self, method: str, path: str, *, params: dict | None, json: dict | None, unsure: bool
+    ) -> httpx.Response:
         """Send once (once more with a refreshed token after a 401); the answer, or the error
         ERROR_TABLE gives it (`retries.Again` when a later try may work)."""
         token = self._access_token()
-        response = self._send(method, path, params=params, json=json, token=token)
+        response = self._send(method, path, params=params, json=json, token=token, unsure=unsure)
         if response.status_code == 401:
             # NeedsReconnect from the token source propagates: the refresh was refused.
             self._token = self._tokens.refresh_after_unauthorized(token)
             self._token_at = time.monotonic()
-            response = self._send(method, path, params=params, json=json, token=self._token)
+            response = self._send(method, path, params=params, json=json, token=self._token, unsure=unsure)
         self._observe_limits(response)
         action = procore_action(response.status_code)
         if action is Action.OK:
             return response
-        raise self._error(action, response, f"{method} {path}", unsure=method != "GET")
+        raise self._error(action, response, f"{method} {path}", unsure=unsure)
 
-    def _send(self, method: str, path: str, *, params: dict | None, json: dict | None, token: str) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, params: dict | None, json: dict | None, token: str, unsure: bool
+    ) -> httpx.Response:
         what = f"{method} {path}"
         self._refuse_if_spent(what)
         self.counter.waited_seconds += self.pacer.wait(self._max_wait)
@@ -256,7 +262,7 @@ class ProcoreClient(BaseClient):
             raise _failed(what, type(error).__name__, status=None, unsure=False) from error
         except httpx.TransportError as error:
             # Sent, but no answer (read timeout, reset): a write may have been applied.
-            raise _failed(what, type(error).__name__, status=None, unsure=method != "GET") from error
+            raise _failed(what, type(error).__name__, status=None, unsure=unsure) from error
 
     def _error(self, action: Action, response: httpx.Response, what: str, *, unsure: bool) -> Exception:
         status = response.status_code

@@ -85,9 +85,20 @@ def test_a_payment_post_met_by_503_ends_as_a_transient_error_not_ambiguous():
 
 def test_a_delete_answered_502_is_tried_four_times():
     procore = MockProcore(lambda: httpx.Response(502, json={}))
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as failed:
         procore.client.delete_contract_payment(7, project_id=1, commitment_id=2)
     assert len(procore.requests) == 4
+    assert failed.value.ambiguous is False and "may have been applied" not in failed.value.message
+
+
+def test_a_vendor_create_that_never_gets_an_answer_is_tried_four_times_and_not_called_unsure():
+    """Sent again freely (a vendor is found by its origin id), so a last failure is a plain one."""
+    procore = MockProcore(httpx.ReadTimeout("no answer"))
+    with pytest.raises(TransientError) as failed:
+        procore.client.create_vendor(name="Acme Plumbing", origin_id="xero-contact-1")
+    assert len(procore.requests) == 4
+    assert failed.value.ambiguous is False
+    assert failed.value.message == "Procore did not answer POST /rest/v1.0/vendors (ReadTimeout)."
 
 
 def test_429s_are_waited_out_eight_times_then_the_caller_pauses():
