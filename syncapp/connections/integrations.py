@@ -13,7 +13,8 @@ from django.utils.text import slugify
 from syncapp.connections import services
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core.audit import record
-from syncapp.reconcile.models import ACTIVE_REPORT_STATES, ReconciliationReport
+from syncapp.core.jobs import ACTIVE_STATES
+from syncapp.reconcile.models import ReconciliationReport
 from syncapp.sync.models import ACTIVE_RUN_STATES, RunState, SyncRun
 
 NAME_LENGTH = Integration._meta.get_field("name").max_length
@@ -102,7 +103,7 @@ def busy_with(integration: Integration) -> str | None:
     if run is not None:
         doing = "waits to resume after a rate limit" if run.state == RunState.PAUSED else f"is {run.state}"
         return f"Run #{run.pk} of this integration {doing}: remove it once the run has ended."
-    report = ReconciliationReport.objects.filter(integration=integration, state__in=ACTIVE_REPORT_STATES).first()
+    report = ReconciliationReport.objects.filter(integration=integration, state__in=ACTIVE_STATES).first()
     if report is not None:
         return f"Reconciliation #{report.pk} of this integration is being built: remove it once it has ended."
     return None

@@ -21,7 +21,7 @@ from syncapp.connections.health import mark_needs_reconnect, record_error, recor
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration, Provider
 from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors import directory
-from syncapp.connectors.types import ConnectorError, NeedsReconnect, RateLimited
+from syncapp.connectors.types import ConnectorError, NeedsReconnect, RateLimited, TransientError
 from syncapp.core.audit import record
 from syncapp.core.text import fit
 
@@ -291,11 +291,12 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
         result = TestResult(False, exc.message)
     except RateLimited as exc:  # the connection is fine; the hour's calls are spent
         result = TestResult(False, exc.message)
-    except ConnectorError as exc:
+    except TransientError as exc:  # the client's health has recorded it
+        result = TestResult(False, exc.message)
+    except ConnectorError as exc:  # no tenant yet, or a refusal the client does not count against the connection
         record_error(connection, message=exc.message)
         result = TestResult(False, exc.message)
-    else:
-        record_success(connection)
+    else:  # the client's health has recorded the success
         result = TestResult(True, message)
     record(
         action="connection.tested",

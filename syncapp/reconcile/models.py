@@ -16,7 +16,6 @@ class ReportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-ACTIVE_REPORT_STATES = (ReportState.QUEUED, ReportState.RUNNING)
 
 
 class LineStatus(models.TextChoices):

@@ -303,7 +303,8 @@ def _create_exactly_once(
         except TransientError as exc:
             doubt = _after_unsure_post(ctx, payment, exc, posts)
         except RateLimited:
-            # Refused (429), or still overloaded: not applied, and a re-read cleared any earlier doubt.
+            # Refused (429, or the limit known spent before sending): not applied, and a re-read
+            # cleared any earlier doubt. (A 503 outlasting the waits arrives as a TransientError.)
             _set_aside(ctx, payment, maybe_sent=False)
             raise
         except DataError as exc:

@@ -5,6 +5,7 @@ from django.test import Client
 
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core.models import AuditEntry
+from syncapp.sandbox.models import Behaviour
 from syncapp.sandbox.procore import models as procore
 from syncapp.sandbox.xero import models as xero
 from tests.connections.conftest import connection_of, full_flow
@@ -112,6 +113,19 @@ def test_reconnecting_clears_the_errors_of_the_old_authorisation(admin_client, b
     assert "Connected, recent errors" not in home and "refresh token was refused" not in home
     # The old trouble stays on record in the audit log.
     assert AuditEntry.objects.filter(action="connection.needs_reconnect").exists()
+
+
+def test_testing_procore_while_it_fails_records_the_error_on_the_card(admin_client, both_connected, server_errors_are):
+    _, procore_conn = both_connected
+    server_errors_are(500)
+    Behaviour.set("procore", error_rate=1.0)
+
+    response = admin_client.post(f"/connections/{procore_conn.pk}/test/", follow=True)
+
+    procore_conn.refresh_from_db()
+    assert procore_conn.status == ConnectionStatus.CONNECTED  # a server error is not a dead connection
+    assert procore_conn.last_error == "Procore did not answer GET /rest/v1.0/projects (HTTP 500)."
+    assert procore_conn.last_error in response.content.decode()
 
 
 def test_disconnecting_xero_removes_the_tenant_and_revokes_the_tokens(admin_client, admin_user, both_connected):
