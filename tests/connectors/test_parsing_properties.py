@@ -48,6 +48,7 @@ from syncapp.connectors.types import (
     XeroOrganisation,
     XeroPayment,
 )
+from tests.connectors.mock_procore import StaticTokens
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 # Pure functions: many examples are cheap. derandomize: every run tries the same examples (a
@@ -357,14 +358,6 @@ def test_ids_are_positive_64_bit_integers_from_numbers_or_digit_strings(value, e
 # --- Procore list readers: one bad row never stops the list ------------------------------------------
 
 
-class _Tokens:
-    def access_token(self) -> str:
-        return "token"
-
-    def refresh_after_unauthorized(self, failed_token: str) -> str:
-        return "token"
-
-
 def procore_answering(rows_by_path: dict[str, object], *, status: int = 200) -> procore.ProcoreClient:
     """A ProcoreClient whose every GET of a path answers the given JSON (one page)."""
 
@@ -373,7 +366,7 @@ def procore_answering(rows_by_path: dict[str, object], *, status: int = 200) -> 
         status_code = status if request.method == "POST" else 200
         return httpx.Response(status_code, content=body, headers={"Content-Type": "application/json"})
 
-    client = procore.ProcoreClient(tokens=_Tokens(), company_id=1, sleep=lambda s: None)
+    client = procore.ProcoreClient(tokens=StaticTokens(), company_id=1, sleep=lambda s: None)
     client.close()
     client._http = httpx.Client(base_url="https://procore.test", transport=httpx.MockTransport(handler))
     return client

@@ -69,3 +69,13 @@ PAUSED_UNTIL = timezone.make_aware(dt.datetime(2026, 3, 2, 14, 30))
 )
 def test_the_card_says_what_the_run_really_did(run, card):
     assert progress_card(run) == card
+
+
+def test_a_pause_ending_inside_a_minute_names_the_minute_it_is_over_by(settings):
+    """The card and Procore's "try again after" name the same minute."""
+    settings.TIME_ZONE = "UTC"
+    until = dt.datetime(2026, 3, 2, 14, 30, 11, tzinfo=dt.UTC)
+    run = SyncRun(state=RunState.PAUSED, paused_until=until, error="Procore is overloaded; try again after 14:31.")
+    assert progress_card(run) == ProgressCard(
+        "Paused", 0, "", "paused", "Paused until 14:31: Procore is overloaded; try again after 14:31."
+    )

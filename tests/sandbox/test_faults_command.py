@@ -58,6 +58,13 @@ def test_reset_then_set_in_one_call_starts_from_the_defaults():
     assert (procore.latency_ms, procore.error_rate) == (0, 0.3)
 
 
+def switches_in_force() -> list[dict]:
+    """Every switch of both services (each row made with its defaults first)."""
+    for service in ("xero", "procore"):
+        Behaviour.get(service)
+    return list(Behaviour.objects.order_by("service").values())
+
+
 @pytest.mark.django_db
 def test_show_prints_both_services_and_changes_nothing():
     faults("--service", "xero", "--latency-ms", "40")
@@ -81,9 +88,10 @@ def test_show_prints_both_services_and_changes_nothing():
     ],
 )
 def test_bad_switches_are_refused_and_change_nothing(args):
+    before = switches_in_force()
     with pytest.raises((CommandError, SystemExit)):
         faults(*args)
-    assert not Behaviour.objects.exclude(latency_ms=0, error_rate=0, throttle_rate=0).exists()
+    assert switches_in_force() == before
 
 
 @pytest.mark.django_db
@@ -103,10 +111,11 @@ def test_bad_switches_are_refused_and_change_nothing(args):
     ],
 )
 def test_each_refusal_says_what_is_wrong(args, message):
+    before = switches_in_force()
     with pytest.raises(CommandError) as refused:
         faults(*args)
     assert str(refused.value) == message
-    assert not Behaviour.objects.exclude(latency_ms=0, error_rate=0, throttle_rate=0).exists()
+    assert switches_in_force() == before
 
 
 @pytest.mark.django_db

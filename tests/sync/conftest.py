@@ -125,15 +125,3 @@ def abandon_dead_runs() -> None:
     long_ago = "2000-01-01T00:00:00Z"
     SyncRun.objects.filter(state=RunState.RUNNING).update(heartbeat_at=long_ago, write_until=long_ago)
     recover_stale_runs()
-
-
-@pytest.fixture
-def admin_user(db):
-    """An Admin, also in transactional tests (where the roles' data migration was flushed)."""
-    from django.contrib.auth.models import Group, User
-
-    from syncapp.core.roles import ADMIN
-
-    user = User.objects.create_user(username="ada-admin", password="pw-for-tests")
-    user.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
-    return user
