@@ -28,7 +28,7 @@ class BaseClient:
         health: CallHealth | None = None,
     ):
         self.counter = counter or CallCounter()
-        self._max_wait = max_wait  # the longest this client sleeps for one wait (0: a web request)
+        self._max_wait = max_wait  # the longest it sleeps for a server's asked-for wait (0: a web request)
         self._sleep = sleep
         self._health = health
 

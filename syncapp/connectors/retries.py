@@ -14,8 +14,10 @@ When the server said when to come back, the client has told its pacer (`WindowPa
 which sleeps until then before the next call (and holds back the other threads sharing it).
 * `BUSY`: Xero's 429 without Retry-After (too many calls at once): short growing waits.
 
-A wait longer than the client may sleep (`max_wait`: 0 for a web request, a minute for a run)
-is never slept here: the error goes to the caller at once (a run pauses until the reset).
+A wait the server asked for (a rate limit, an overload) longer than the client may sleep
+(`max_wait`: 0 for a web request, a minute for a run) is never slept here: the error goes to the
+caller at once (a run pauses until the reset). The short backoff between tries after a failure
+(a fraction of a second to two) is slept by web requests too.
 
 The kinds of call differ in one thing, whether a request that may already have been carried out
 (sent, then no answer or a 5xx) may be sent again: a read, a vendor create (its origin_id makes a
