@@ -30,12 +30,11 @@ class Unauthorized(ConnectorError):
     """401: the access token was refused. The caller refreshes once and tries again."""
 
 
-def _get(url: str, *, token: str, headers: dict | None = None, params: dict | None = None) -> httpx.Response:
+def _get(url: str, *, token: str, headers: dict | None = None) -> httpx.Response:
     try:
         return httpx.get(
             url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})},
-            params=params,
             timeout=settings.HTTP_TIMEOUT,
         )
     except httpx.HTTPError as exc:
