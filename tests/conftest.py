@@ -142,3 +142,20 @@ def server_errors_are(monkeypatch):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, closed to every other session before it is dropped.
+
+    The live server's threads keep their database connections between requests on a kept-alive
+    HTTP connection (CONN_MAX_AGE), and a client a test did not close keeps its thread: those
+    idle sessions made the drop fail ("being accessed by other users") and left the database."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -44,15 +44,36 @@ def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
                 assert time.monotonic() < deadline, "the demo did not start:\n" + log.read_text()
                 time.sleep(0.2)
             os.killpg(demo.pid, signal.SIGINT)
-            demo.wait(timeout=30)
+            try:
+                demo.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                still = "\n".join(_session_processes(demo.pid))
+                pytest.fail(f"still running 30 s after Ctrl-C:\n{still}\n--- log:\n{log.read_text()}")
         finally:
-            if demo.poll() is None:
-                os.killpg(demo.pid, signal.SIGKILL)
+            _kill_session(demo.pid)
     text = log.read_text()
     assert "has stopped." in text, text  # the worker finished stopping before make returned
     assert text.count("stopping.") == 1, text  # stopped once, not once per signal
     assert "Traceback" not in text and "RecursionError" not in text, text
     assert not _listening(port)
+
+
+def _session_processes(session: int) -> list[str]:
+    """`ps` lines (pid, state, kernel wait, command) of every process of the demo's session: make,
+    its shell, the web server, and the worker, which runs in a process group of its own."""
+    table = subprocess.run(
+        ["ps", "-e", "-ww", "-o", "pid=,sid=,stat=,wchan:24=,args="], capture_output=True, text=True, check=True
+    ).stdout
+    return [line for line in table.splitlines() if line.split()[1] == str(session)]
+
+
+def _kill_session(session: int) -> None:
+    """A failed test leaves nothing running: the worker's own process group is outside make's."""
+    for line in _session_processes(session):
+        try:
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # ended meanwhile
 
 
 def _listening(port: int) -> bool:
