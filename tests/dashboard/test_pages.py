@@ -115,6 +115,16 @@ def test_payments_filter_by_state_and_search_by_invoice_reference_and_ids(financ
     assert "No payment matches these filters" in listed(q="nothing-like-this")
 
 
+def test_the_result_bar_counts_in_words(finance_client, world):
+    def bar(**params) -> str:
+        html = finance_client.get(reverse("payments"), params).content.decode()
+        return html[html.index('class="resultbar"') :].split("</span>")[0]
+
+    assert "1 payment matches the filters" in bar(state="failed")
+    assert "3 payments match the filters" in bar(q="INV-0000")
+    assert bar().endswith("3 payments")  # no filter chosen: a plain count
+
+
 def test_payments_sort_and_page(finance_client, world):
     for n in range(10, 70):
         make_payment(world.integration, n)
