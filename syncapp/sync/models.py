@@ -61,7 +61,7 @@ class XeroBillRecord(models.Model):
 class LinkHow(models.TextChoices):
     ORIGIN_ID = "origin_id", "Procore record carries the Xero id"
     TAX_NUMBER = "tax_number", "Same tax number"
-    NAME_SUGGESTION = "name_suggestion", "Same name (suggestion)"
+    NAME_SUGGESTION = "name_suggestion", "Matched by name"
     MANUAL = "manual", "Linked by an Admin"
     CREATED = "created", "Created in Procore from Xero"
     # An Admin took the link away: the contact stays unlinked (no automatic match brings that

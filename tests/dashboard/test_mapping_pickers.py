@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from syncapp.dashboard import procore_catalog
 from syncapp.sync.matching import name_likeness
-from syncapp.sync.models import LinkHow, PaymentState, VendorLink, XeroBillRecord, XeroContactRecord
+from syncapp.sync.models import LinkHow, Payment, PaymentState, VendorLink, XeroBillRecord, XeroContactRecord
 from tests.dashboard.conftest import World, make_payment
 
 ACME, OTHER = 501, 502
@@ -170,6 +170,10 @@ def test_a_close_name_is_called_a_close_match_not_the_same_name(admin_client, wo
     html = admin_client.get(reverse("mappings")).content.decode()
     assert "Suggested: close match: &#x27;Smith &amp; Jones&#x27; vs &#x27;Smith and Jones&#x27;" in html
     assert "same name" not in html.lower()
+    payment = Payment.objects.get(xero_contact_id="c-amp")
+    page = admin_client.get(reverse("payment", args=[payment.pk])).content.decode()
+    assert "Matched by name · unconfirmed" in page  # the vendor's pill on the payment's page
+    assert "same name" not in page.lower()
 
 
 def test_name_likeness_says_same_name_only_for_the_same_name():
