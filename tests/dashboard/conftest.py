@@ -4,6 +4,7 @@ in every state the pages show, a finished run with its log, and a vendor whose n
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -114,3 +115,10 @@ def make_world() -> World:
 @pytest.fixture
 def world(db) -> World:
     return make_world()
+
+
+def described_by_missing(html: str) -> list[str]:
+    """The ids a page's elements name in aria-describedby that the page does not hold (a screen
+    reader then reads no help and no error for that input)."""
+    named = {name for names in re.findall(r'aria-describedby="([^"]+)"', html) for name in names.split()}
+    return sorted(name for name in named if f'id="{name}"' not in html)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from syncapp.connections.models import Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import PaymentState, SyncRun
+from tests.dashboard.conftest import described_by_missing
 
 FINANCE_PAGES = ["home", "payments", "runs", "settings"]
 ADMIN_PAGES = ["failures", "mappings", "mapping-bills", "audit"]
@@ -90,6 +91,13 @@ def test_admin_sees_every_page(admin_client, world, name):
     response = admin_client.get(reverse(name))
     assert response.status_code == 200
     assert 'aria-current="page"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name", FINANCE_PAGES + ADMIN_PAGES + ["help", "integrations", "reconciliation", "alert-settings", "connections"]
+)
+def test_every_description_an_element_points_to_is_on_the_page(admin_client, world, name):
+    assert described_by_missing(admin_client.get(reverse(name)).content.decode()) == []
 
 
 def test_actions_refuse_get(admin_client, world):

@@ -8,7 +8,7 @@ import pytest
 from syncapp.connections.models import Connection, ConnectionStatus, Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import Payment, RunState, SyncRun
-from tests.dashboard.conftest import make_payment, make_world
+from tests.dashboard.conftest import described_by_missing, make_payment, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,17 @@ def test_a_rename_to_another_integrations_short_name_is_refused(admin_client):
 
     assert response.status_code == 400 and "exists already" in response.content.decode()
     assert Integration.objects.get(pk=south.pk).name == "south"
+    assert described_by_missing(response.content.decode()) == []
+
+
+def test_a_rename_without_a_name_says_so_next_to_the_input(admin_client):
+    south = Integration.objects.create(name="south")
+    blank = {f"i{south.pk}-label": "", f"i{south.pk}-name": ""}
+    response = admin_client.post(f"/integrations/{south.pk}/rename/", blank)
+    html = response.content.decode()
+    assert response.status_code == 400 and "This field is required." in html
+    assert f'aria-describedby="id_i{south.pk}-label_helptext id_i{south.pk}-label_error"' in html
+    assert described_by_missing(html) == []
 
 
 # --- remove -------------------------------------------------------------------------------------

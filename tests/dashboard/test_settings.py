@@ -11,6 +11,7 @@ from django.urls import reverse
 from syncapp.connections.models import Integration
 from syncapp.core.models import AuditEntry
 from syncapp.sync.models import SyncSettings
+from tests.dashboard.conftest import described_by_missing
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,13 @@ def test_a_company_currency_that_is_not_an_iso_code_is_refused(admin_client, int
     assert response.status_code == 200
     assert "three-letter ISO currency code" in response.content.decode()
     assert not SyncSettings.objects.filter(company_currency__gt="").exists()
+
+
+def test_each_field_s_help_and_error_are_the_ones_its_input_points_to(admin_client, integration):
+    html = admin_client.get(reverse("settings")).content.decode()
+    assert 'aria-describedby="id_company_currency_helptext"' in html and not described_by_missing(html)
+    refused = admin_client.post(
+        reverse("settings"), {"integration": "northwind", "payment_method": "electronic", "company_currency": "dollars"}
+    ).content.decode()
+    assert "id_company_currency_error" in refused and not described_by_missing(refused)
+    assert 'Procore company&#x27;s currency <span class="muted">(optional)</span>' in html
