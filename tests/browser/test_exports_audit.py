@@ -39,6 +39,19 @@ def test_finance_downloads_the_payments_the_filters_show(page, finance_user):
     assert entry.actor == finance_user and entry.details["filters"]["state"] == "failed"
 
 
+def test_a_filter_keeps_the_sort_a_column_heading_chose(page, finance_user):
+    make_world()
+    log_in(page, finance_user.username)
+    page.goto("/payments/")
+    sorted_column = page.locator('th[aria-sort="descending"]')
+    page.get_by_role("link", name="Amount").click()  # a first click: biggest first
+    expect(sorted_column).to_have_text("Amount ↓")
+    page.get_by_label("State").select_option("sent")
+    page.wait_for_url(lambda url: "state=sent" in url)
+    assert "sort=-amount" in page.url
+    expect(sorted_column).to_have_text("Amount ↓")
+
+
 def test_an_admin_reads_the_audit_log_in_words_and_narrows_it(page, admin_user):
     world = make_world()
     log_in(page, admin_user.username)

@@ -141,6 +141,13 @@ def test_an_htmx_filter_returns_only_the_results(finance_client, world):
     assert "INV-00003" in html and "<html" not in html
 
 
+def test_a_sort_redrawn_by_htmx_is_handed_to_the_filter_form(finance_client, world):
+    redrawn = finance_client.get(reverse("payments"), {"sort": "amount"}, headers={"HX-Request": "true"})
+    assert '<input type="hidden" name="sort" value="amount" id="f-sort" hx-swap-oob="true">' in redrawn.content.decode()
+    page = finance_client.get(reverse("payments"), {"sort": "amount"}).content.decode()
+    assert page.count('id="f-sort"') == 1  # the full page holds the form's own input only
+
+
 def test_page_queries_do_not_grow_with_rows(admin_client, world, django_assert_max_num_queries):
     def count_queries(url: str) -> int:
         from django.db import connection
