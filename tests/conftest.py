@@ -1,6 +1,8 @@
 """Fixtures shared by the whole suite: users in each role, and the sandbox served over real HTTP."""
 
 import functools
+import threading
+import time
 
 import httpx._transports.default
 import pytest
@@ -11,6 +13,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations as Postg
 
 from syncapp.core.roles import ADMIN, FINANCE
 from syncapp.sandbox import faults
+from syncapp.sandbox.procore import api as procore_api
 from syncapp.settings import SERVICE_URLS, sandbox_url
 from tests.fixtures_sandbox import seeded_world  # noqa: F401  (a fixture)
 
@@ -137,6 +140,33 @@ def server_errors_are(monkeypatch):
         monkeypatch.setattr(faults._random, "choice", lambda statuses: status)
 
     return pin
+
+
+class HeldHang:
+    """The Procore sandbox's hang (its `time.sleep(hang_seconds)` after a commit) held until the
+    test lets go, instead of for a guessed number of seconds: the client's timeout is then sure to
+    come first."""
+
+    time = staticmethod(time.time)
+
+    def __init__(self):
+        self.released = threading.Event()
+        self.over = threading.Event()
+
+    def sleep(self, seconds: float) -> None:
+        self.released.wait(seconds)
+        self.over.set()
+
+
+@pytest.fixture
+def held_hang(monkeypatch):
+    """For a test whose request hangs in the sandbox: the hang ends when the test does, and the
+    request has finished before the database is torn down."""
+    hang = HeldHang()
+    monkeypatch.setattr(procore_api, "time", hang)
+    yield hang
+    hang.released.set()
+    assert hang.over.wait(10), "the sandbox never hung: the test did not reach the hang it set up"
 
 
 @pytest.fixture

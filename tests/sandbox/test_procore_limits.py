@@ -1,7 +1,6 @@
 """The gate in front of the simulated Procore API, over HTTP: tokens, the Procore-Company-Id header,
 app installation, rate limits (hourly and spike windows), injected faults and commit-then-fail."""
 
-import threading
 import time
 from types import SimpleNamespace
 
@@ -10,7 +9,6 @@ import pytest
 from django.conf import settings
 
 from syncapp.sandbox.models import Behaviour
-from syncapp.sandbox.procore import api as procore_api
 from syncapp.sandbox.procore import ratelimit
 from syncapp.sandbox.procore.models import Company, ContractPayment, Token
 from syncapp.sandbox.procore.ratelimit import count_call, reset_rate_limits
@@ -198,32 +196,13 @@ def test_commit_then_fail_creates_exactly_one_payment_and_answers_500(procore_wo
     assert sorted(p["origin_id"] for p in listing.json()) == ["xero-payment-0", "xero-payment-1"]
 
 
-class HeldHang:
-    """The sandbox's hang (`time.sleep(hang_seconds)` after the commit) held until the test lets
-    go, instead of for a guessed number of seconds: the client's timeout is then sure to come first."""
-
-    time = staticmethod(time.time)
-
-    def __init__(self):
-        self.released = threading.Event()
-        self.over = threading.Event()
-
-    def sleep(self, seconds: float) -> None:
-        self.released.wait(seconds)
-        self.over.set()
-
-
-def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procore_world, monkeypatch):
+def test_commit_then_timeout_creates_the_payment_and_the_client_times_out(procore_world, held_hang):
     w = procore_world
-    hang = HeldHang()
-    monkeypatch.setattr(procore_api, "time", hang)
     Behaviour.set("procore", commit_then_fail="timeout", commit_then_fail_rate=1.0, hang_seconds=30)
-    try:
-        with pytest.raises(httpx.ReadTimeout):
-            w.send("POST", "/rest/v1.0/contract_payments", payment_body(w), timeout=0.5)
-    finally:
-        hang.released.set()  # the request ends before the database is torn down
-    assert hang.over.wait(10)
+    with pytest.raises(httpx.ReadTimeout):
+        w.send("POST", "/rest/v1.0/contract_payments", payment_body(w), timeout=0.5)
+    held_hang.released.set()
+    assert held_hang.over.wait(10)
     assert ContractPayment.objects.filter(origin_id="xero-payment-1").count() == 1
 
 
