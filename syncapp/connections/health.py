@@ -48,12 +48,6 @@ def mark_needs_reconnect(connection: Connection, *, reason: str) -> None:
     connection.last_error_at = now
 
 
-def record_success(connection: Connection) -> None:
-    now = timezone.now()
-    Connection.objects.filter(pk=connection.pk).update(last_success_at=now)
-    connection.last_success_at = now
-
-
 def record_error(connection: Connection, *, message: str) -> None:
     """A call failed but the connection is not known to be dead (e.g. a 5xx or a timeout)."""
     now = timezone.now()

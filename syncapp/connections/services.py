@@ -1,8 +1,8 @@
 """What the rest of the product calls to connect, check and disconnect Xero and Procore.
 
 Views, the `connect` command and the sync engine stay thin and call these. Interface used by the
-sync engine: `get_connection`, `connection_problem`, `mark_needs_reconnect`, `record_success`,
-`record_error`, and `syncapp.connections.tokens.ConnectionTokens` for bearer tokens.
+sync engine: `get_connection`, `connection_problem`, `mark_needs_reconnect`, `record_error`, and
+`syncapp.connections.tokens.ConnectionTokens` for bearer tokens.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from syncapp.connections import oauth
 from syncapp.connections.crypto import TokenDecryptionError, decrypt, encrypt
-from syncapp.connections.health import mark_needs_reconnect, record_error, record_success
+from syncapp.connections.health import mark_needs_reconnect, record_error
 from syncapp.connections.models import Connection, ConnectionStatus, Grant, Integration, Provider
 from syncapp.connections.tokens import ConnectionTokens
 from syncapp.connectors import directory
@@ -29,7 +29,6 @@ __all__ = [
     "get_connection",
     "connection_problem",
     "mark_needs_reconnect",
-    "record_success",
     "record_error",
     "resolve_integration",
     "save_tokens",
@@ -289,7 +288,8 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
             message = f"{name} answered: company '{connection.tenant_name}'{seen}."
     except NeedsReconnect as exc:
         result = TestResult(False, exc.message)
-    except RateLimited as exc:  # the connection is fine; the hour's calls are spent
+    # A spent 429 budget is not the connection's fault; an overloaded 503 the client's health has recorded.
+    except RateLimited as exc:
         result = TestResult(False, exc.message)
     except TransientError as exc:  # the client's health has recorded it
         result = TestResult(False, exc.message)

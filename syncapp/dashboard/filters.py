@@ -1,6 +1,6 @@
-"""The payments list's filters and sort, as one django-filter FilterSet: the page, its CSV/XLSX
-downloads and its bulk actions' "back" links all read the same query-string parameters through it
-(q, state, vendor, project, date_from, date_to, amount_min, amount_max, reason, sort).
+"""The payments list's filters and sort, as one django-filter FilterSet: the page and its CSV/XLSX
+downloads read the same query-string parameters through it (q, state, vendor, project, date_from,
+date_to, amount_min, amount_max, reason, sort).
 
 An invalid value is dropped, not shown as an error: a stale bookmark still opens the list
 (django-filter filters only with the fields that validated).
