@@ -702,13 +702,14 @@ def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict
         for payment in batch:
             verdict = verdicts[payment.pk]
             before = (payment.state, payment.reason_code, payment.message)
-            params_before = payment.reason_params
+            rest_before = _target_and_params(payment)
             _apply(payment, verdict)
             if (payment.state, payment.reason_code, payment.message) != before:
                 events.append(_event(ctx, payment, verdict))
                 changed.append(payment)
-            elif _target_changed(payment, verdict) or payment.reason_params != params_before:
-                changed.append(payment)  # a row written before reasons had parameters gets them
+            elif _target_and_params(payment) != rest_before:
+                # Still ready, but for the commitment an Admin linked since: send reads the row.
+                changed.append(payment)
         if changed:
             with transaction.atomic():
                 still_open = set(
@@ -722,8 +723,10 @@ def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict
         ctx.advance(len(batch))
 
 
-def _target_changed(payment: Payment, verdict: Verdict) -> bool:
-    return bool(verdict.target) and any(getattr(payment, name) != verdict.target.get(name) for name in _TARGET_FIELDS)
+def _target_and_params(payment: Payment) -> tuple:
+    """What `_apply` may change besides the state and the words: the Procore target and the
+    reason's parameters."""
+    return (*(getattr(payment, name) for name in _TARGET_FIELDS), payment.reason_params)
 
 
 def _apply(payment: Payment, verdict: Verdict) -> None:
