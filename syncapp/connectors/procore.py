@@ -472,16 +472,11 @@ class ProcoreClient(BaseClient):
 
     def create_contract_payment(self, payment: NewContractPayment) -> ProcorePayment:
         """POST one payment issued. Never sent again here once it may have reached Procore: see module doc."""
-        what = "POST /rest/v1.0/contract_payments"
-        try:
-            response = self._request(
-                "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), policy=retries.PAYMENT_POST
-            )
-        except RateLimited as error:
-            if error.status != 503:
-                raise
-            # Procore overloaded, still after the waits: it did not take the payment (not ambiguous).
-            raise TransientError(f"Procore is overloaded ({what}).", status=503) from error
+        # A 503 (overloaded) still after the waits is RateLimited, as for a read: Procore did not
+        # take the payment, and the run pauses until Retry-After instead of failing it.
+        response = self._request(
+            "POST", "/rest/v1.0/contract_payments", json=contract_payment_body(payment), policy=retries.PAYMENT_POST
+        )
         try:
             return payment_from_json(_json_or_text(response), commitment_id=payment.commitment_id)
         except DataError as error:

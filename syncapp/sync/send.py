@@ -303,8 +303,8 @@ def _create_exactly_once(
         except TransientError as exc:
             doubt = _after_unsure_post(ctx, payment, exc, posts)
         except RateLimited:
-            # Refused (429, or the limit known spent before sending): not applied, and a re-read
-            # cleared any earlier doubt. (A 503 outlasting the waits arrives as a TransientError.)
+            # Refused (429, a 503 outlasting the waits, or the limit known spent before sending):
+            # not applied, and a re-read cleared any earlier doubt. The run pauses.
             _set_aside(ctx, payment, maybe_sent=False)
             raise
         except DataError as exc:

@@ -75,12 +75,13 @@ def test_a_payment_post_that_never_left_is_tried_four_times():
     assert refused.value.ambiguous is False
 
 
-def test_a_payment_post_met_by_503_ends_as_a_transient_error_not_ambiguous():
+def test_a_payment_post_met_by_503_ends_as_procore_overloaded_as_a_read_does():
+    """Procore did not take it: the engine sets the payment aside and the run pauses."""
     procore = MockProcore(overloaded)
-    with pytest.raises(TransientError) as overloaded_error:
+    with pytest.raises(RateLimited) as overloaded_error:
         procore.client.create_contract_payment(PAYMENT)
     assert len(procore.requests) == 4
-    assert overloaded_error.value.status == 503 and overloaded_error.value.ambiguous is False
+    assert overloaded_error.value.status == 503 and "overloaded" in overloaded_error.value.message
 
 
 def test_a_delete_answered_502_is_tried_four_times():

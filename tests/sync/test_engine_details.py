@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from syncapp.sandbox.procore.models import Company, ContractPayment
+from syncapp.sandbox.models import Behaviour
+from syncapp.sandbox.procore.models import Commitment, Company, ContractPayment
 from syncapp.sandbox.xero.models import Payment as XeroPaymentRow
 from syncapp.sync import crashpoints, services
 from syncapp.sync.models import LinkHow, Payment, PaymentState, RunState, SyncRun, VendorLink
@@ -159,3 +160,50 @@ def test_the_payment_method_an_admin_chose_is_what_procore_receives(world, admin
     assert world.run().state == RunState.SUCCEEDED
     [pid] = world.summary.cases["full"][:1]
     assert ContractPayment.objects.get(origin_id=pid).payment_method == "check"
+
+
+def test_a_ready_payment_an_admin_points_at_another_commitment_is_sent_there(world, admin_user):
+    # A run left the payment ready for one commitment (a dry run here; a run paused by a rate
+    # limit does the same); an Admin then links its bill to another. The next run must send it
+    # to the one the Admin chose, not to the one the row still names.
+    [pid, *_] = world.summary.cases["full"]
+    world.run(dry_run=True)
+    ready = world.payment(pid)
+    assert ready.state == PaymentState.READY
+    old = Commitment.objects.get(id=ready.procore_commitment_id)
+    chosen = Commitment.objects.create(
+        project_id=old.project_id, vendor_id=old.vendor_id, number="SC-CHOSEN", title="The one the Admin picked"
+    )
+    services.link_bill(
+        integration=world.integration,
+        xero_invoice_id=ready.xero_invoice_id,
+        procore_project_id=old.project_id,
+        procore_commitment_id=chosen.id,
+        actor=admin_user,
+    )
+    world.run()
+    sent = world.payment(pid)
+    assert sent.state == PaymentState.SENT and sent.procore_commitment_id == chosen.id
+    assert ContractPayment.objects.get(origin_id=pid).commitment_id == chosen.id
+
+
+def test_a_payment_post_procore_answers_503_to_pauses_the_run_and_fails_no_payment(world, server_errors_are):
+    # Procore's 503 is "overloaded, come back later" and means it did not take the request: the
+    # payment goes back to ready and the run pauses, as a read met by 503 does.
+    server_errors_are(503)
+    [pid, *_] = world.summary.cases["full"]
+
+    def overload_at_the_post(point: str) -> None:
+        if point == "before_create" and Payment.objects.get(xero_payment_id=pid).state == PaymentState.SENDING:
+            Behaviour.set("procore", error_rate=1.0)
+
+    crashpoints.hook = overload_at_the_post
+    try:
+        run = world.run()
+    finally:
+        crashpoints.hook = None
+        Behaviour.set("procore", error_rate=0)
+    payment = world.payment(pid)
+    assert run.state == RunState.PAUSED and "overloaded" in run.error
+    assert payment.state == PaymentState.READY and not Payment.objects.filter(state=PaymentState.FAILED).exists()
+    assert not ContractPayment.objects.filter(origin_id=pid).exists()
