@@ -16,8 +16,9 @@ which sleeps until then before the next call (and holds back the other threads s
 
 A wait the server asked for (a rate limit, an overload) longer than the client may sleep
 (`max_wait`: 0 for a web request, a minute for a run) is never slept here: the error goes to the
-caller at once (a run pauses until the reset). The short backoff between tries after a failure
-(a fraction of a second to two) is slept by web requests too.
+caller at once (a run pauses until the reset). A web request does not retry Xero's BUSY either.
+The short backoff between tries after a failure (a fraction of a second to two) is slept by web
+requests too.
 
 The kinds of call differ in one thing, whether a request that may already have been carried out
 (sent, then no answer or a 5xx) may be sent again: a read, a vendor create (its origin_id makes a
@@ -133,6 +134,8 @@ class _Decision:
             return False
         if error.wait is not None and error.wait > self._max_wait:
             return False  # longer than this client may sleep: the caller decides (a run pauses)
+        if error.budget is Budget.BUSY and self._max_wait == 0:
+            return False  # a web request does not wait for Xero's other calls to finish (up to ~20 s)
         self._spent[error.budget] += 1
         return self._spent[error.budget] < self._limits[error.budget]
 

@@ -218,7 +218,7 @@ class XeroClient(BaseClient):
         raise self._error(action, operation, status, headers, detail)
 
     def _send_paced(self, method: Callable[..., Any], arguments: dict) -> tuple[int, Any, Any, str]:
-        self.counter.waited_seconds += self._pacer.wait()
+        self.counter.waited_seconds += self._pacer.wait(self._max_wait)
         self.counter.count()
         self._calls_this_minute.record()
         status, headers, data, detail = self._send(method, arguments)

@@ -299,6 +299,19 @@ def test_a_concurrent_limit_that_never_clears_is_a_transient_error_not_the_day_l
     assert counter.calls == 8 and sum(sleeps) < 30
 
 
+def test_a_web_request_does_not_wait_for_xero_s_other_calls_to_finish(xero_world, make_xero_client):
+    counter = CallCounter()
+    hold_concurrent_slots(xero_world, counter, until_call=None)
+    sleeps: list[float] = []
+    client = make_xero_client(counter=counter, sleep=sleeps.append, max_wait=0)  # as interactive_client builds it
+
+    with pytest.raises(TransientError) as busy:
+        client.organisation()
+
+    assert "too many calls at once" in busy.value.message
+    assert counter.calls == 1 and sleeps == []
+
+
 def test_a_batch_id_sent_only_inside_the_batch_payment_object_is_read(xero_world, make_xero_client, settings):
     from syncapp.sandbox.xero.factories import make_payment
 
