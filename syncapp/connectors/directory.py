@@ -16,7 +16,7 @@ from __future__ import annotations
 import httpx
 from django.conf import settings
 
-from syncapp.connectors.procore import company_from_json
+from syncapp.connectors.procore import company_from_json, says_reconnect
 from syncapp.connectors.types import (
     ConnectorError,
     NeedsReconnect,
@@ -52,7 +52,7 @@ def _check(response: httpx.Response, *, service: str) -> None:
         raise Unauthorized(f"{service} refused the access token (401).", status=401)
     if status == 403:
         detail = _error_text(response)
-        if "not connected" in detail.lower() or "uninstall" in detail.lower():
+        if says_reconnect(detail):
             raise NeedsReconnect(f"{service} says the app is not connected to this company: {detail}"[:300], status=403)
         raise ConnectorError(f"{service} refused access (403): {detail}"[:300], status=403)
     if status == 429 or status >= 500:

@@ -5,8 +5,9 @@ errors listed there. Every call sends `Procore-Company-Id` and a bearer token fr
 `TokenSource`; every answer's X-Rate-Limit-* headers feed the pacer, so a steady run spreads its
 calls over the spike window instead of collecting 429s.
 
-Exactly-once: the POST that creates a contract payment is never retried here. If it may have
-reached Procore (timeout, 5xx, connection lost after sending) the client raises
+Exactly-once: the POST that creates a contract payment is sent again here only when it cannot have
+reached Procore (no connection made, a 429, a 503: `connectors.retries.PAYMENT_POST`). If it may
+have (timeout, a 5xx but 503, connection lost after sending) the client raises
 `TransientError(ambiguous=True)` and the caller re-reads the commitment's payments (looking for
 its origin_id) before trying again.
 
@@ -102,7 +103,13 @@ def procore_action(status: int) -> Action:
     return Action.DATA
 
 
-_RECONNECT_HINTS = ("not connected", "not installed", "uninstalled", "app is not", "revoked")
+_RECONNECT_HINTS = ("not connected", "not installed", "uninstall", "app is not", "revoked")
+
+
+def says_reconnect(message: str) -> bool:
+    """A 403 whose words say the app is no longer connected to the company (not a missing
+    permission on one tool): an Admin must reconnect."""
+    return any(hint in message.lower() for hint in _RECONNECT_HINTS)
 
 
 def procore_messages(payload: Any) -> tuple[str, dict]:
@@ -273,7 +280,7 @@ class ProcoreClient(BaseClient):
         message, details = procore_messages(_json_or_text(response))
         if action is Action.REFRESH:
             return NeedsReconnect("Procore refused a freshly refreshed token: reconnect Procore.", status=401)
-        if action is Action.FORBIDDEN and any(hint in message.lower() for hint in _RECONNECT_HINTS):
+        if action is Action.FORBIDDEN and says_reconnect(message):
             return NeedsReconnect(f"Procore: {message or 'the app is not connected'}; reconnect Procore.", status=403)
         if action is Action.FORBIDDEN:
             said = f": {message}" if message else "."

@@ -1,6 +1,6 @@
 """What the engine may ask of a Xero and a Procore client: the type of every `xero` and `procore`
 parameter in syncapp/sync/ and syncapp/reconcile/. `XeroClient` and `ProcoreClient` are what the
-factory (`connectors.factory`) builds; a test may hand the engine anything with these methods."""
+factory (`sync/clients.py`) builds; a test may hand the engine anything with these methods."""
 
 from __future__ import annotations
 

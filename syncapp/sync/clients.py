@@ -1,6 +1,7 @@
 """The one factory of API clients: a run's Xero and Procore clients (they wait out short rate-limit
-windows, through the run's heartbeat-keeping sleep), and the Procore client of a web request (it
-never waits: a spent limit is answered at once, "Procore's rate limit is spent until HH:MM").
+windows, through the run's heartbeat-keeping sleep), and the Xero and Procore clients of a web
+request (they never wait on a limit: a spent one is answered at once, "Procore's rate limit is
+spent until HH:MM").
 Every client reports its calls to its connection's health (last success, last error)."""
 
 from __future__ import annotations

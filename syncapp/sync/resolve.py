@@ -731,7 +731,8 @@ def _target_and_params(payment: Payment) -> tuple:
 
 def _apply(payment: Payment, verdict: Verdict) -> None:
     payment.state = verdict.state
-    reason_fields = verdict.reason.fields(**verdict.params) if verdict.reason else NO_REASON
+    # A dict of its own for each payment: NO_REASON's one {} is not to be shared by every row.
+    reason_fields = verdict.reason.fields(**verdict.params) if verdict.reason else {**NO_REASON, "reason_params": {}}
     for name, value in reason_fields.items():
         setattr(payment, name, value)
     for name in _TARGET_FIELDS:

@@ -245,7 +245,7 @@ def _pipeline(ctx: RunContext) -> None:
         resolve.resolve_pending(ctx=ctx, index=index)
         crashpoints.reached("after_resolve")
         send.send_ready(ctx=ctx, procore=procore, index=index)
-        send.settle_deleted_unsent(ctx=ctx, procore=procore, index=index)
+        send.settle_deleted_unsent(ctx=ctx, index=index)
         send.reverse_deleted(ctx=ctx, procore=procore, index=index)
     finally:
         xero.close()
@@ -265,7 +265,8 @@ def _pause(ctx: RunContext, exc: RateLimited) -> None:
     else:
         # The client's wait is measured from X-Rate-Limit-Reset (or Retry-After): resume then.
         resume_at = timezone.now() + dt.timedelta(seconds=max(1.0, exc.retry_after))
-        # The client's message names the time ("try again after 18:05"); the card adds "Paused until".
+        # The client's message says when (Procore "try again after 18:05", Xero "try again in 40 s");
+        # the card adds "Paused until".
         said = error = f"{exc.message} The run resumes by itself then. No payment was failed for it."
     if _finish(ctx, RunState.PAUSED, error=error, paused_until=resume_at):
         ctx.log(said, level="warning")

@@ -77,7 +77,8 @@ class LostClaim(Exception):
 
 
 class Unanswered(Exception):
-    """Procore did not answer a create (timeout, reset, 5xx): it may still be carried out."""
+    """Procore did not answer a create itself (timeout, reset, a 502/504 from its gateway): it may
+    still be carried out."""
 
 
 def _settle_after() -> dt.timedelta:
@@ -163,7 +164,7 @@ def build_contract_payment(payment: Payment, *, bill: XeroBillRecord | None, pay
 
 
 def _dry_run_one(ctx: RunContext, index: ProcoreIndex, payment: Payment, body: NewContractPayment, listed: int) -> int:
-    existing = _existing(ctx, index, payment)
+    existing = _existing(index, payment)
     if existing is not None:
         ctx.count("already_in_procore")
         return 0
@@ -177,7 +178,7 @@ def _dry_run_one(ctx: RunContext, index: ProcoreIndex, payment: Payment, body: N
     return 0
 
 
-def _existing(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> ProcorePayment | None:
+def _existing(index: ProcoreIndex, payment: Payment) -> ProcorePayment | None:
     payments = index.payments_on(project_id=payment.procore_project_id, commitment_id=payment.procore_commitment_id)
     return payments.get(payment.xero_payment_id)
 
@@ -227,7 +228,7 @@ def _send_one(
     """Send one payment unless Procore holds it already (`fresh`: re-read the commitment's payments
     first). Whether Procore left the create unanswered (the caller looks for it again later)."""
     try:
-        existing = _read_existing(ctx, index, payment, fresh=fresh)
+        existing = _read_existing(index, payment, fresh=fresh)
     except GaveUp as exc:
         _fail(ctx, payment, exc.error.message)
         return False
@@ -269,9 +270,7 @@ def _send_one(
     return False
 
 
-def _read_existing(
-    ctx: RunContext, index: ProcoreIndex, payment: Payment, *, fresh: bool = False
-) -> ProcorePayment | None:
+def _read_existing(index: ProcoreIndex, payment: Payment, *, fresh: bool = False) -> ProcorePayment | None:
     """The payment as Procore holds it (by origin_id), or None; `fresh`: the commitment read again.
     The client has tried as its read policy says (connectors.retries): what still fails is GaveUp;
     a rate limit it would not wait out is raised, and the run pauses."""
@@ -279,7 +278,7 @@ def _read_existing(
         if fresh:
             ids = {"project_id": payment.procore_project_id, "commitment_id": payment.procore_commitment_id}
             return index.reload_payments(**ids).get(payment.xero_payment_id)
-        return _existing(ctx, index, payment)
+        return _existing(index, payment)
     except TransientError as exc:
         raise GaveUp(exc) from exc
 
@@ -448,7 +447,7 @@ _MAYBE_SENT_STATES = (
 _MAYBE_SENT = Q(state__in=_MAYBE_SENT_STATES) & (Q(state=PaymentState.SENDING) | Q(attempts__gt=0))
 
 
-def settle_deleted_unsent(*, ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex) -> None:
+def settle_deleted_unsent(*, ctx: RunContext, index: ProcoreIndex) -> None:
     """Payments deleted in Xero that may be in Procore all the same are looked up there (each
     commitment's payments read once per run): found -> recorded as sent with Procore's id, so
     the reversal step deletes it; not there -> set aside as not for Procore, saying it was checked."""
@@ -477,7 +476,7 @@ def settle_deleted_unsent(*, ctx: RunContext, procore: ProcoreApi, index: Procor
 
 def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
     try:
-        found = _read_existing(ctx, index, payment)
+        found = _read_existing(index, payment)
     except (GaveUp, DataError) as exc:
         message = exc.error.message if isinstance(exc, GaveUp) else exc.message
         ctx.log(
@@ -599,7 +598,7 @@ def _delete_in_procore(
             commitment_id=payment.procore_commitment_id,
         )
     except NotFound:
-        doubt = _confirm_gone(ctx, index, payment)
+        doubt = _confirm_gone(index, payment)
         if doubt is _UNREADABLE:
             return TransientError("Procore answered 404 to the delete, and re-reading the commitment failed")
         if doubt:
@@ -617,7 +616,7 @@ def _delete_in_procore(
 _UNREADABLE = "unreadable"
 
 
-def _confirm_gone(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> str:
+def _confirm_gone(index: ProcoreIndex, payment: Payment) -> str:
     """After a 404 on delete, a fresh read of the commitment's payments: "" when the payment is
     gone, else why a person should look (or _UNREADABLE: Procore could not be read, try again)."""
     try:

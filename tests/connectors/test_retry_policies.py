@@ -37,7 +37,7 @@ def test_a_read_that_keeps_answering_503_costs_four_requests_even_through_the_en
     )
     payment = SimpleNamespace(procore_project_id=1, procore_commitment_id=2, xero_payment_id="xero-payment")
     with pytest.raises(RateLimited):  # the run pauses until Procore is back; no payment fails
-        send._read_existing(SimpleNamespace(sleep=lambda s: None), index, payment)
+        send._read_existing(index, payment)
     assert len(procore.requests) == retries.FAILURE_TRIES == 4
 
 
