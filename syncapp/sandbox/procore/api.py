@@ -631,7 +631,8 @@ def _optional_date(value: Any) -> dt.date | None:
 
 
 def _amount(value: Any) -> Decimal:
-    # The spec types amount as a string (RestV10ContractPaymentsPost).
+    # The spec types amount as a string (RestV10ContractPaymentsPost); required, positive and at
+    # most two decimal places: stricter reading (the spec is silent).
     if _blank(value):
         raise _Refused("can't be blank")
     if not isinstance(value, str):
@@ -657,6 +658,7 @@ def _payment_method(value: Any) -> str:
 
 
 def _integer(value: Any) -> int | None:
+    # "type": "integer" in the spec; the 32-bit range: stricter reading (a Rails integer column).
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -667,6 +669,8 @@ def _integer(value: Any) -> int | None:
 
 
 def _text(limit: int) -> Callable[[Any], str]:
+    """"type": "string" in the spec; the length limit (_TEXT_LIMITS): stricter reading."""
+
     def clean(value: Any) -> str:
         if value is None:
             return ""
@@ -680,6 +684,7 @@ def _text(limit: int) -> Callable[[Any], str]:
 
 
 def _requisition(value: Any, *, project: Project, commitment: Commitment) -> Requisition | None:
+    # "Subcontractor requisition ID" in the spec; on the payment's project and commitment: stricter reading.
     if _blank(value):
         return None
     found = None
@@ -692,9 +697,14 @@ def _requisition(value: Any, *, project: Project, commitment: Commitment) -> Req
     return found
 
 
-# The `contract_payment` properties the sandbox reads, in the order errors are reported (types and
-# enum as RestV10ContractPaymentsPost's request body declares them; properties not listed are ignored).
-# requisition_id is added per call: it is looked up on the payment's project and commitment.
+# The `contract_payment` properties the sandbox reads, in the order errors are reported; properties
+# not listed are ignored. Documented (RestV10ContractPaymentsPost's request body): each property's
+# type, `date`'s format, `payment_method`'s enum. Not documented (the spec lists no required
+# property of `contract_payment`, no length, range or amount rule, and no 422 body): the rest is the
+# sandbox's stricter reading, the validations a Rails model of this record would carry, so that the
+# product meets refusals it must survive. Which are marked "stricter reading" below; README, "The
+# sandbox", says so. requisition_id is added per call: it is looked up on the payment's project and
+# commitment.
 _PAYMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "date": _required_date,
     "amount": _amount,
@@ -704,7 +714,8 @@ _PAYMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "draw_request_number": _integer,
     **{name: _text(limit) for name, limit in _TEXT_LIMITS.items()},
 }
-# Blank on create when left out; an update leaves them as they are.
+# Blank on create when left out; an update leaves them as they are. Stricter reading: the spec
+# requires only project_id and contract_id.
 _REQUIRED_ON_CREATE = {"date", "amount"}
 
 
