@@ -112,8 +112,6 @@ def payment_rejection() -> JsonResponse | None:
 
 # --- Procore: Procore-Company-Id on /me and /companies for service accounts ----------------------
 
-SERVICE_ACCOUNT_HEADER_SWITCH = "SANDBOX_PROCORE_SERVICE_ACCOUNT_COMPANY_HEADER"
-
 
 def service_accounts_need_company_header() -> bool:
     """oauth/oauth_client_credentials.md, "Using Developer Managed Service Accounts with MPR": a

@@ -335,13 +335,11 @@ PAYMENT_COLUMNS = (
 # as `BatchPaymentID` and inside the `BatchPayment` object; "false" sends only the object (the
 # schema's "Present if the payment was created as part of a batch" promises no more), so the
 # product is proven to read the nested one.
-BATCH_ID_SWITCH = "SANDBOX_XERO_BATCH_ID_AT_TOP_LEVEL"
 # SANDBOX_XERO_OTHER_DOCUMENT_EMBED (default "document"): a refund of a credit note, prepayment or
 # overpayment embeds that document (the Payment schema's `CreditNote`, `Prepayment`, `Overpayment`
 # members). The same example shows an ARCREDITPAYMENT embedding an `Invoice` of Type ACCRECCREDIT
 # instead, which Invoice.Type's enum (ACCPAYCREDIT, APPREPAYMENT, APOVERPAYMENT, ...) allows for
 # every kind: "invoice" sends that shape, so the product is proven not to take it for a bill.
-EMBED_SWITCH = "SANDBOX_XERO_OTHER_DOCUMENT_EMBED"
 
 
 def batch_id_at_top_level() -> bool:

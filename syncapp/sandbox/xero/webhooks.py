@@ -43,7 +43,6 @@ from syncapp.sandbox.xero.models import Payment
 
 logger = logging.getLogger(__name__)
 
-URL_SWITCH = "SANDBOX_XERO_WEBHOOK_URL"
 DELIVERY_TIMEOUT = 5.0  # Xero's own bound on the receiver's answer
 _sequence = itertools.count(1)
 _sequence_lock = threading.Lock()
