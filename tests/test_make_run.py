@@ -32,7 +32,8 @@ def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
     log = ROOT / "artifacts" / "make-run-ctrl-c.log"
     log.parent.mkdir(exist_ok=True)
     env = {**os.environ, "DATABASE_URL": database_url()}
-    command = ["make", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
+    make_run = ["make", "-o", "seed", "run", f"PORT={port}", f"BIN={Path(sys.executable).parent}"]
+    command = [sys.executable, "-c", _WITH_CTRL_C, *make_run]
     with log.open("w") as out:
         demo = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -56,6 +57,14 @@ def test_ctrl_c_stops_the_demo_web_server_and_worker_once_and_cleanly():
     assert text.count("stopping.") == 1, text  # stopped once, not once per signal
     assert "Traceback" not in text and "RecursionError" not in text, text
     assert not _listening(port)
+
+
+# Exec the command with SIGINT as a terminal's foreground job has it. A suite started in the
+# background (`make test &`, some CI runners) inherits SIGINT ignored, exec keeps that, and a web
+# server that ignores Ctrl-C is what this test would then find, whatever the Makefile does.
+_WITH_CTRL_C = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+)
 
 
 def _session_processes(session: int) -> list[str]:
