@@ -35,13 +35,16 @@ run: seed
 	@echo ""
 	@echo "  Dashboard:  http://$(HOST):$(PORT)/   (log in with a user above; Ctrl-C stops web and worker)"
 	@echo ""
+	@# Once the server answers, demo_connect connects the sandbox Xero and Procore (client
+	@# credentials) where not connected yet: the page opens ready to click Get All Payments.
 	@# The worker runs in a process group of its own, so Ctrl-C reaches it once, from the trap, as
 	@# the SIGINT django-q2 stops on (signalled twice while stopping, it stops in a loop of tracebacks).
 	@export SITE_URL=http://$(HOST):$(PORT); \
 	  export SANDBOX_XERO_WEBHOOK_URL=http://$(HOST):$(PORT)/webhooks/xero/; \
 	  $(BIN)/python -c 'import os, sys; os.setpgid(0, 0); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])' \
 	    manage.py qcluster & worker=$$!; \
-	  stop() { trap - EXIT; trap '' INT TERM HUP; kill -INT $$worker 2>/dev/null; wait $$worker; }; \
+	  $(BIN)/python manage.py demo_connect --wait-for http://$(HOST):$(PORT) & connector=$$!; \
+	  stop() { trap - EXIT; trap '' INT TERM HUP; kill $$connector 2>/dev/null; kill -INT $$worker 2>/dev/null; wait $$worker; }; \
 	  trap 'stop; exit 0' INT TERM HUP; trap stop EXIT; \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
