@@ -669,8 +669,7 @@ def _integer(value: Any) -> int | None:
 
 
 def _text(limit: int) -> Callable[[Any], str]:
-    """"type": "string" in the spec; the length limit (_TEXT_LIMITS): stricter reading."""
-
+    # A string in the spec; the length limit (_TEXT_LIMITS): stricter reading.
     def clean(value: Any) -> str:
         if value is None:
             return ""

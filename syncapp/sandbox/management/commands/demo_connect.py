@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from syncapp.connections import oauth, services
-from syncapp.connections.models import Connection, ConnectionStatus, Provider
+from syncapp.connections.models import Connection, ConnectionStatus, Integration, Provider
 from syncapp.connectors.types import ConnectorError
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         for provider in Provider:
             self._connect(integration, provider)
 
-    def _connect(self, integration, provider: Provider) -> None:
+    def _connect(self, integration: Integration, provider: Provider) -> None:
         if Connection.objects.filter(
             integration=integration, provider=provider, status=ConnectionStatus.CONNECTED
         ).exists():
