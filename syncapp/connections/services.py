@@ -288,8 +288,7 @@ def test_connection(connection: Connection, *, actor=None) -> TestResult:
             message = f"{name} answered: company '{connection.tenant_name}'{seen}."
     except NeedsReconnect as exc:
         result = TestResult(False, exc.message)
-    # A spent 429 budget is not the connection's fault; an overloaded 503 the client's health has recorded.
-    except RateLimited as exc:
+    except RateLimited as exc:  # a spent 429 budget is not the connection's; a 503 the client's health recorded
         result = TestResult(False, exc.message)
     except TransientError as exc:  # the client's health has recorded it
         result = TestResult(False, exc.message)

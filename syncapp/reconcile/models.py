@@ -16,8 +16,6 @@ class ReportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-
-
 class LineStatus(models.TextChoices):
     """What a line says about one payment. The order here is the order of the summary tiles."""
 

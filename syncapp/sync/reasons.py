@@ -24,8 +24,10 @@ from django.db import models
 # characters; a message listing names Procore sent can be longer.
 WORDS_MAX_LENGTH = 500
 
-# The reason columns of a payment that has none (it moved on, or was never held up).
-NO_REASON = {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
+def no_reason() -> dict:
+    """The reason columns of a payment that has none (it moved on, or was never held up); a new
+    dict each time, so no two payments share one `reason_params`."""
+    return {"reason_code": "", "reason_params": {}, "message": "", "fix": ""}
 
 
 class Category(models.TextChoices):

@@ -38,7 +38,7 @@ from syncapp.sync.models import (
 )
 from syncapp.sync.procore_index import ProcoreIndex, payable, payable_words
 from syncapp.sync.progress import RunContext
-from syncapp.sync.reasons import NO_REASON, Reason
+from syncapp.sync.reasons import Reason, no_reason
 
 BILL_PAYMENT = "ACCPAYPAYMENT"
 # Xero's other PaymentTypes (Payment schema), in words: money that moved but paid no supplier bill.
@@ -708,7 +708,8 @@ def _write(ctx: RunContext, payments: list[Payment], verdicts: dict[int, Verdict
                 events.append(_event(ctx, payment, verdict))
                 changed.append(payment)
             elif _target_and_params(payment) != rest_before:
-                # Still ready, but for the commitment an Admin linked since: send reads the row.
+                # Same state and words, another target (say an Admin linked the bill to another
+                # commitment since) or other parameters: send reads the row, so it is written.
                 changed.append(payment)
         if changed:
             with transaction.atomic():
@@ -731,8 +732,7 @@ def _target_and_params(payment: Payment) -> tuple:
 
 def _apply(payment: Payment, verdict: Verdict) -> None:
     payment.state = verdict.state
-    # A dict of its own for each payment: NO_REASON's one {} is not to be shared by every row.
-    reason_fields = verdict.reason.fields(**verdict.params) if verdict.reason else {**NO_REASON, "reason_params": {}}
+    reason_fields = verdict.reason.fields(**verdict.params) if verdict.reason else no_reason()
     for name, value in reason_fields.items():
         setattr(payment, name, value)
     for name in _TARGET_FIELDS:

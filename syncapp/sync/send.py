@@ -53,7 +53,7 @@ from syncapp.sync.models import (
 from syncapp.sync.outcomes import ALREADY_IN_PROCORE_EVENT
 from syncapp.sync.procore_index import ProcoreIndex
 from syncapp.sync.progress import RunContext
-from syncapp.sync.reasons import NO_REASON, Reason
+from syncapp.sync.reasons import Reason, no_reason
 
 logger = logging.getLogger(__name__)
 
@@ -400,7 +400,7 @@ def _mark_sent(ctx: RunContext, payment: Payment, remote: ProcorePayment, *, alr
         claimed_by_run=None,
         sent_at=now,
         updated_at=now,
-        **NO_REASON,
+        **no_reason(),
         last_error="",
     ):
         return
@@ -494,7 +494,7 @@ def _settle_one(ctx: RunContext, index: ProcoreIndex, payment: Payment) -> None:
             procore_payment_id=found.id,
             sent_at=payment.sent_at or now,
             updated_at=now,
-            **NO_REASON,
+            **no_reason(),
             **moves,
         ):
             _event(
@@ -572,7 +572,7 @@ def _reverse_one(ctx: RunContext, procore: ProcoreApi, index: ProcoreIndex, paym
         _event(ctx, payment, "reversal_retry", f"Could not delete it in Procore yet ({message}); will try again")
         ctx.count("reversal_pending")
         return
-    if _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.REVERSED, **NO_REASON, last_error=""):
+    if _unclaim(ctx, payment, PaymentState.REVERSING, to=PaymentState.REVERSED, **no_reason(), last_error=""):
         ctx.count("reversed")
         _event(
             ctx, payment, "reversed", f"Deleted in Xero, so Procore payment #{payment.procore_payment_id} was deleted"

@@ -26,7 +26,7 @@ from syncapp.sync.models import (
     XeroBillRecord,
     XeroContactRecord,
 )
-from syncapp.sync.reasons import NO_REASON, Reason
+from syncapp.sync.reasons import Reason, no_reason
 
 
 class ActionRefused(Exception):
@@ -223,7 +223,7 @@ def _act(
 ) -> Payment:
     """An Admin's action on one payment: the guarded move, a line in its history (the event text
     may name "{who}" and "{reason}"), and an audit entry."""
-    moved = Payment.objects.transition(payment, from_states=allowed, to=to, **{**NO_REASON, **fields})
+    moved = Payment.objects.transition(payment, from_states=allowed, to=to, **{**no_reason(), **fields})
     if not moved:
         payment.refresh_from_db()  # as it is now: the refusal names its state
         raise ActionRefused(f"This payment is {payment.get_state_display().lower()}; that cannot be done now.")
