@@ -40,6 +40,11 @@ class SandboxConf:
     # Procore (faults.py): what filters[vendor_id] on GET /projects means: "commitments",
     # "ignored" or "none".
     SANDBOX_PROCORE_PROJECTS_VENDOR_FILTER = Switch(VENDOR_COMMITMENTS)
+    # Procore (procore/api.py, clean_payment_fields): a payment create's checks the spec does not
+    # state (a positive amount with two decimals, notes and origin_data up to 10,000 characters,
+    # the subcontractor invoice on the payment's commitment): "strict" applies them, "documented"
+    # only the spec's types, date format and enum, and what the record's storage needs.
+    SANDBOX_PROCORE_PAYMENT_CHECKS = Switch("strict")
     # Procore (procore/ratelimit.py): a 429 carries Retry-After (documented for the 503 only).
     # A Django setting only (True/False), not an environment switch.
     SANDBOX_PROCORE_429_RETRY_AFTER = Setting(False)

@@ -181,3 +181,44 @@ def test_null_or_empty_clears_the_optional_fields(target):
         {"invoice_date": None, "payment_method": "", "requisition": None},
         {},
     )
+
+
+# --- SANDBOX_PROCORE_PAYMENT_CHECKS=documented: only the spec's rules and what the record stores ---
+
+
+@pytest.fixture
+def documented(settings):
+    settings.SANDBOX_PROCORE_PAYMENT_CHECKS = "documented"
+
+
+def test_the_documented_reading_takes_what_only_the_stricter_one_refuses(target, documented):
+    project, commitment = target
+    elsewhere = Commitment.objects.create(project=project, number="SC-002")
+    other = requisition(project, elsewhere)
+    values, errors = clean(
+        target, {**VALID, "amount": "-12.345", "notes": "x" * 10_001, "requisition_id": other.pk}
+    )
+    assert errors == {}
+    assert values["amount"] == Decimal("-12.35") and len(values["notes"]) == 10_001
+    assert values["requisition"] == other
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"amount": None}, "amount", "can't be blank"),
+        ({"amount": 12.5}, "amount", 'must be sent as a string, e.g. "1250.00"'),
+        ({"amount": "abc"}, "amount", "is not a number"),
+        ({"amount": "1e20"}, "amount", "is not a number"),
+        ({"date": "20/11/2026"}, "date", "must be a valid date (YYYY-MM-DD)"),
+        ({"payment_method": "cash"}, "payment_method", "is not included in the list (check, credit_card, electronic)"),
+        ({"payment_number": 2**31}, "payment_number", "is out of range"),
+        ({"check_number": "x" * 256}, "check_number", "is too long (maximum is 255 characters)"),
+        ({"requisition_id": 999}, "requisition_id", "does not match a subcontractor invoice on this project"),
+    ],
+)
+def test_the_documented_reading_still_refuses_types_formats_enums_and_what_cannot_be_stored(
+    target, documented, fields, field, message
+):
+    values, errors = clean(target, {**VALID, **fields})
+    assert errors == {field: [message]}

@@ -27,7 +27,11 @@ def procore_payments(origin_id: str) -> list[ContractPayment]:
     return list(ContractPayment.objects.filter(origin_id=origin_id))
 
 
-def test_a_full_sync_ends_every_payment_as_the_world_expects(world):
+# The sandbox's checks of a payment create beyond Procore's spec (SANDBOX_PROCORE_PAYMENT_CHECKS):
+# the product sends nothing they refuse, so both readings end the same.
+@pytest.mark.parametrize("checks", ["strict", "documented"])
+def test_a_full_sync_ends_every_payment_as_the_world_expects(world, settings, checks):
+    settings.SANDBOX_PROCORE_PAYMENT_CHECKS = checks
     run = world.run()
     assert run.state == RunState.SUCCEEDED, run.error
     wrong = {

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial, wraps
 from typing import Any
 
@@ -40,6 +40,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from syncapp.sandbox.conf import SandboxConf
 from syncapp.sandbox.faults import (
     behaviour,
     chance,
@@ -591,7 +592,15 @@ PAYMENT_METHODS = ("check", "credit_card", "electronic")
 UNLOCKED_FIELDS = {"origin_id", "origin_data", "attachments", "prostore_file_ids"}
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TEXT_LIMITS = {"invoice_number": 255, "check_number": 255, "origin_id": 255, "notes": 10_000, "origin_data": 10_000}
+# What the record's columns store (max_length), and the stricter reading's limit on the free-text
+# fields, which the spec gives no length.
+_STORED_TEXT = {"invoice_number": 255, "check_number": 255, "origin_id": 255}
+_FREE_TEXT = {"notes": 10_000, "origin_data": 10_000}
+
+
+def _strict() -> bool:
+    """SANDBOX_PROCORE_PAYMENT_CHECKS (sandbox/conf.py): the checks the spec does not state apply."""
+    return SandboxConf.SANDBOX_PROCORE_PAYMENT_CHECKS != "documented"
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -631,12 +640,14 @@ def _optional_date(value: Any) -> dt.date | None:
 
 
 def _amount(value: Any) -> Decimal:
-    # The spec types amount as a string (RestV10ContractPaymentsPost); required, positive and at
-    # most two decimal places: stricter reading (the spec is silent).
+    # The spec types amount as a string (RestV10ContractPaymentsPost), and the record stores a
+    # number; positive and at most two decimal places: stricter reading (the spec is silent).
     if _blank(value):
         raise _Refused("can't be blank")
     if not isinstance(value, str):
         raise _Refused('must be sent as a string, e.g. "1250.00"')
+    if not _strict():
+        return _stored_amount(value.strip())
     if not _AMOUNT.match(value.strip()):
         raise _Refused("must be a positive number with at most two decimal places")
     try:
@@ -645,6 +656,18 @@ def _amount(value: Any) -> Decimal:
         amount = Decimal(0)
     if amount <= 0:
         raise _Refused("must be greater than 0")
+    return amount
+
+
+def _stored_amount(text: str) -> Decimal:
+    """Any number the record's column (14 digits, 2 decimals) holds, rounded to the cent as
+    PostgreSQL's numeric rounds (half away from zero)."""
+    try:
+        amount = Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise _Refused("is not a number") from None
+    if not amount.is_finite() or abs(amount) >= 10**12:
+        raise _Refused("is not a number")
     return amount
 
 
@@ -658,7 +681,7 @@ def _payment_method(value: Any) -> str:
 
 
 def _integer(value: Any) -> int | None:
-    # "type": "integer" in the spec; the 32-bit range: stricter reading (a Rails integer column).
+    # "type": "integer" in the spec; the 32-bit range: what the record's integer column holds.
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -668,14 +691,14 @@ def _integer(value: Any) -> int | None:
     return value
 
 
-def _text(limit: int) -> Callable[[Any], str]:
-    # A string in the spec; the length limit (_TEXT_LIMITS): stricter reading.
+def _text(limit: int, *, stored: bool) -> Callable[[Any], str]:
+    # A string in the spec; the column's length (`stored`), or the stricter reading's limit.
     def clean(value: Any) -> str:
         if value is None:
             return ""
         if not isinstance(value, str):
             raise _Refused("must be a string")
-        if len(value) > limit:
+        if len(value) > limit and (stored or _strict()):
             raise _Refused(f"is too long (maximum is {limit} characters)")
         return value
 
@@ -683,15 +706,16 @@ def _text(limit: int) -> Callable[[Any], str]:
 
 
 def _requisition(value: Any, *, project: Project, commitment: Commitment) -> Requisition | None:
-    # "Subcontractor requisition ID" in the spec; on the payment's project and commitment: stricter reading.
+    # "Subcontractor requisition ID" in the spec (the record links one that exists); on the
+    # payment's project and commitment: stricter reading.
     if _blank(value):
         return None
     found = None
     if isinstance(value, int) and not isinstance(value, bool):
-        found = Requisition.objects.filter(pk=value, project=project).first()
+        found = Requisition.objects.filter(pk=value, **({"project": project} if _strict() else {})).first()
     if found is None:
         raise _Refused("does not match a subcontractor invoice on this project")
-    if found.commitment_id != commitment.pk:
+    if found.commitment_id != commitment.pk and _strict():
         raise _Refused("belongs to another commitment than contract_id")
     return found
 
@@ -699,11 +723,11 @@ def _requisition(value: Any, *, project: Project, commitment: Commitment) -> Req
 # The `contract_payment` properties the sandbox reads, in the order errors are reported; properties
 # not listed are ignored. Documented (RestV10ContractPaymentsPost's request body): each property's
 # type, `date`'s format, `payment_method`'s enum. Not documented (the spec lists no required
-# property of `contract_payment`, no length, range or amount rule, and no 422 body): the rest is the
-# sandbox's stricter reading, the validations a Rails model of this record would carry, so that the
-# product meets refusals it must survive. Which are marked "stricter reading" below; README, "The
-# sandbox", says so. requisition_id is added per call: it is looked up on the payment's project and
-# commitment.
+# property of `contract_payment`, no length, range or amount rule, and no 422 body): what the record
+# cannot store without (a date, a number for amount, 32-bit integers, column lengths) is refused in
+# every mode; the rest is the sandbox's stricter reading, marked so below and on by default
+# (SANDBOX_PROCORE_PAYMENT_CHECKS=documented leaves it out; README, "The sandbox").
+# requisition_id is added per call: it is looked up on the payment's project and commitment.
 _PAYMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "date": _required_date,
     "amount": _amount,
@@ -711,10 +735,11 @@ _PAYMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "payment_method": _payment_method,
     "payment_number": _integer,
     "draw_request_number": _integer,
-    **{name: _text(limit) for name, limit in _TEXT_LIMITS.items()},
+    **{name: _text(limit, stored=True) for name, limit in _STORED_TEXT.items()},
+    **{name: _text(limit, stored=False) for name, limit in _FREE_TEXT.items()},
 }
-# Blank on create when left out; an update leaves them as they are. Stricter reading: the spec
-# requires only project_id and contract_id.
+# Blank on create when left out; an update leaves them as they are. The spec requires only
+# project_id and contract_id; the record cannot be stored without these two.
 _REQUIRED_ON_CREATE = {"date", "amount"}
 
 
